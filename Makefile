@@ -1,0 +1,41 @@
+# The two commands a user types: `make run` and `make test`. CMake does the work.
+#   build/       release build (-O2), used by `make run` and `make bench`
+#   build-test/  debug build with ASan + UBSan, used by `make test`
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+VAR   ?= $(CURDIR)/var
+SOCK  ?= $(VAR)/dsgraph.sock
+DB    ?= $(VAR)/dsgraph.db
+
+.PHONY: all deps build build-test run test clean bench
+
+all: build
+
+deps:
+	@sh scripts/ensure-deps
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-test: deps
+	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DDSGRAPH_SANITIZE=ON -DDSGRAPH_WERROR=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+
+# Starts dsgraphd in the foreground on ./var; the first start loads the bundled DeepSeek graph.
+run: build
+	@mkdir -p $(VAR)
+	@echo "dsgraphd: socket $(SOCK), database $(DB)"
+	@echo "In another terminal try:"
+	@echo "  export DSGRAPH_SOCKET=$(SOCK)"
+	@echo "  build/dsctl stats"
+	@echo "  build/dsctl show DeepSeek-R1"
+	@echo "  build/dsctl lineage DeepSeek-R1-Distill-Qwen-7B --up"
+	@echo "  build/dsctl search 注意力"
+	@echo "  build/dsctl sql 'SELECT count(*) FROM nodes'"
+	@exec build/dsgraphd --foreground --config etc/dsgraph.conf --socket $(SOCK) --db $(DB) --seed examples/deepseek.jsonl
+
+test: build-test
+	@cd build-test && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build build-test
