@@ -1,0 +1,41 @@
+/*
+ * core/config.h - dsgraphd's settings: defaults, the Lua config file, and
+ * command-line overrides, in that order. etc/dsgraph.conf documents each one.
+ */
+#ifndef DSGRAPH_CONFIG_H
+#define DSGRAPH_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_IDS 64
+
+typedef struct dsg_config {
+    char *socket;              /* NULL: the sockpath rule */
+    char *db;                  /* database file */
+    char *seed;                /* JSON-lines file applied when the database is created */
+    unsigned socket_mode;      /* permission bits of the socket, default 0660 */
+    int log_level;             /* log_level */
+    int max_clients;           /* connections at once */
+    size_t max_line_bytes;     /* longest request line */
+    size_t max_output_bytes;   /* unread output per client before it is disconnected */
+    int max_pending_requests;  /* queued requests per client before reading pauses */
+    int read_threads;          /* size of the reader pool (UV_THREADPOOL_SIZE) */
+    int busy_timeout_ms;
+    int64_t sql_max_rows;
+    int shutdown_timeout_ms;   /* how long SIGTERM waits for in-flight work */
+    uid_t write_uids[CONFIG_MAX_IDS];
+    int n_write_uids;
+    gid_t write_gids[CONFIG_MAX_IDS];
+    int n_write_gids;
+} dsg_config;
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(dsg_config *cfg);
+/* Runs the Lua file at path and copies the globals it sets into cfg. Unknown
+ * globals are an error (a typo must not be silently ignored). Returns 0, or -1
+ * with a message naming the file, line and setting in err. */
+int config_load(dsg_config *cfg, const char *path, char *err, size_t errlen);
+void config_free(dsg_config *cfg);
+
+#endif

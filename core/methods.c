@@ -1,0 +1,355 @@
+/* core/methods.c - the JSON-RPC methods: check params, call the store, shape
+ * the result. docs/protocol.md is the contract each function implements. */
+#include "rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- parameter helpers: each names the member and the method on error ---- */
+
+/* Params must be an object (rpc_run_call passes {} when they are absent). */
+static int params_object(const char *method, json_t **params, rpc_error *err)
+{
+    if (!json_is_object(*params))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: params must be an object", method);
+    return 0;
+}
+
+static int param_string(const char *method, json_t *p, const char *key, bool required,
+                        const char **out, rpc_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"%s\" (a string)", method, key);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"%s\" must be a string", method, key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int param_bool(const char *method, json_t *p, const char *key, bool *out, rpc_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    *out = false;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"%s\" must be true or false", method, key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int param_int(const char *method, json_t *p, const char *key, json_int_t lo, json_int_t hi,
+                     json_int_t dflt, json_int_t *out, rpc_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    *out = dflt;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"%s\" must be an integer in [%lld, %lld]",
+                        method, key, (long long)lo, (long long)hi);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Labels/types arrays: strings only, and at least `min` of them. The returned
+ * array of pointers borrows from the JSON and must be freed by the caller. */
+static int param_strings(const char *method, json_t *p, const char *key, size_t min,
+                         const char ***out, size_t *n, rpc_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    *out = NULL;
+    *n = 0;
+    if (!v || json_is_null(v)) {
+        if (min)
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"%s\" (an array of strings)", method, key);
+        return 0;
+    }
+    if (!json_is_array(v))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"%s\" must be an array of strings", method, key);
+    size_t len = json_array_size(v);
+    if (len < min)
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"%s\" needs at least %zu entries", method, key, min);
+    const char **arr = calloc(len ? len : 1, sizeof *arr);
+    if (!arr)
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: out of memory", method);
+    for (size_t i = 0; i < len; i++) {
+        json_t *e = json_array_get(v, i);
+        if (!json_is_string(e) || json_string_length(e) == 0) {
+            free(arr);
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s[%zu] must be a non-empty string", method, key, i);
+        }
+        arr[i] = json_string_value(e);
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}
+
+/* A node reference: an integer id, or {"id":N}, {"label":L,"name":S}, {"name":S}. */
+static int resolve_node(method_ctx *ctx, const char *method, const char *what, json_t *ref,
+                        int64_t *id, rpc_error *err)
+{
+    gs_error gerr;
+    gs_status st;
+    if (json_is_integer(ref)) {
+        *id = json_integer_value(ref);
+        json_t *node = NULL;
+        st = graph_node_get(ctx->store, *id, &node, &gerr);
+        json_decref(node);
+        return st == GS_OK ? 0 : rpc_fail_store(err, st, method, &gerr);
+    }
+    if (!json_is_object(ref))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s must be a node id or {\"label\",\"name\"} / {\"name\"} / {\"id\"}", method, what);
+    json_t *jid = json_object_get(ref, "id");
+    if (jid) {
+        if (!json_is_integer(jid))
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s.id must be an integer", method, what);
+        return resolve_node(ctx, method, what, jid, id, err);
+    }
+    json_t *jname = json_object_get(ref, "name"), *jlabel = json_object_get(ref, "label");
+    if (!json_is_string(jname))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s needs \"id\" (an integer) or \"name\" (a string)", method, what);
+    if (jlabel && !json_is_null(jlabel) && !json_is_string(jlabel))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s.label must be a string", method, what);
+    st = graph_node_find(ctx->store, json_string_value(jlabel), json_string_value(jname), id, &gerr);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, method, &gerr);
+}
+
+/* ---- methods ---- */
+
+static struct timespec methods_started;
+
+/* Why a constructor: uptime counts from process start, before any request. */
+__attribute__((constructor)) static void methods_note_start(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &methods_started);
+}
+
+static int m_ping(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long up = (now.tv_sec - methods_started.tv_sec) * 1000LL + (now.tv_nsec - methods_started.tv_nsec) / 1000000;
+    *result = json_pack("{s:s, s:I, s:I}", "version", DSGRAPH_VERSION, "pid", (json_int_t)getpid(),
+                        "uptime_ms", (json_int_t)up);
+    return 0;
+}
+
+static int m_stats(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    gs_error gerr;
+    gs_status st = graph_stats(ctx->store, result, &gerr);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, "stats", &gerr);
+}
+
+static int m_node_put(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "node.put";
+    const char **labels = NULL, *name = NULL;
+    size_t nlabels = 0;
+    if (params_object(M, &params, err) || param_string(M, params, "name", false, &name, err))
+        return -1;
+    json_t *props = json_object_get(params, "properties"), *aliases = json_object_get(params, "aliases");
+    if (props && !json_is_null(props) && !json_is_object(props))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"properties\" must be an object", M);
+    if (aliases && !json_is_null(aliases) && !json_is_array(aliases))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"aliases\" must be an array of strings", M);
+    bool named = name || (json_is_object(props) && json_is_string(json_object_get(props, "name")));
+    if (param_strings(M, params, "labels", named ? 1 : 0, &labels, &nlabels, err))
+        return -1;
+    int64_t id;
+    bool created;
+    gs_error gerr;
+    gs_status st = graph_node_put(ctx->store, labels, nlabels, name, json_is_object(props) ? props : NULL,
+                                  json_is_array(aliases) ? aliases : NULL, &id, &created, &gerr);
+    free(labels);
+    if (st == GS_OK)
+        st = graph_node_get(ctx->store, id, result, &gerr);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+}
+
+static int m_node_get(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "node.get";
+    bool want_rels, want_aliases;
+    int64_t id;
+    if (params_object(M, &params, err) || param_bool(M, params, "relationships", &want_rels, err) ||
+        param_bool(M, params, "aliases", &want_aliases, err) ||
+        resolve_node(ctx, M, "params", params, &id, err))
+        return -1;
+    gs_error gerr;
+    gs_status st = graph_node_get(ctx->store, id, result, &gerr);
+    json_t *extra = NULL;
+    if (st == GS_OK && want_aliases && (st = graph_node_aliases(ctx->store, id, &extra, &gerr)) == GS_OK)
+        json_object_set_new(*result, "aliases", extra);
+    if (st == GS_OK && want_rels && (st = graph_node_relationships(ctx->store, id, &extra, &gerr)) == GS_OK)
+        json_object_set_new(*result, "relationships", extra);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+}
+
+static int m_node_delete(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "node.delete";
+    bool detach;
+    int64_t id, rels = 0;
+    if (params_object(M, &params, err) || param_bool(M, params, "detach", &detach, err) ||
+        resolve_node(ctx, M, "params", params, &id, err))
+        return -1;
+    gs_error gerr;
+    gs_status st = graph_node_delete(ctx->store, id, detach, &rels, &gerr);
+    if (st != GS_OK)
+        return rpc_fail_store(err, st, M, &gerr);
+    *result = json_pack("{s:i, s:I}", "nodes_deleted", 1, "relationships_deleted", (json_int_t)rels);
+    return 0;
+}
+
+static int m_rel_put(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "rel.put";
+    const char *type;
+    bool create;
+    int64_t start, end, id;
+    if (params_object(M, &params, err) || param_string(M, params, "type", true, &type, err) ||
+        param_bool(M, params, "create", &create, err))
+        return -1;
+    if (!*type)
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"type\" must not be empty", M);
+    json_t *props = json_object_get(params, "properties");
+    if (props && !json_is_null(props) && !json_is_object(props))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"properties\" must be an object", M);
+    if (!json_object_get(params, "start") || !json_object_get(params, "end"))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: members \"start\" and \"end\" (node references) are required", M);
+    if (resolve_node(ctx, M, "start", json_object_get(params, "start"), &start, err) ||
+        resolve_node(ctx, M, "end", json_object_get(params, "end"), &end, err))
+        return -1;
+    bool created;
+    gs_error gerr;
+    gs_status st = graph_rel_put(ctx->store, start, type, end, json_is_object(props) ? props : NULL,
+                                 create, &id, &created, &gerr);
+    if (st == GS_OK)
+        st = graph_rel_get(ctx->store, id, result, &gerr);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+}
+
+static int m_rel_delete(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "rel.delete";
+    json_int_t id;
+    gs_error gerr;
+    gs_status st;
+    int64_t deleted = 0;
+    if (params_object(M, &params, err) || param_int(M, params, "id", 1, INT64_MAX, 0, &id, err))
+        return -1;
+    if (id) {
+        if ((st = graph_rel_delete(ctx->store, id, &gerr)) != GS_OK)
+            return rpc_fail_store(err, st, M, &gerr);
+        deleted = 1;
+    } else {
+        const char *type;
+        int64_t start, end, rid;
+        if (!json_object_get(params, "start") || !json_object_get(params, "end"))
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: give \"id\", or \"start\", \"type\" and \"end\"", M);
+        if (param_string(M, params, "type", true, &type, err) ||
+            resolve_node(ctx, M, "start", json_object_get(params, "start"), &start, err) ||
+            resolve_node(ctx, M, "end", json_object_get(params, "end"), &end, err))
+            return -1;
+        while ((st = graph_rel_find(ctx->store, start, type, end, &rid, &gerr)) == GS_OK) {
+            if ((st = graph_rel_delete(ctx->store, rid, &gerr)) != GS_OK)
+                return rpc_fail_store(err, st, M, &gerr);
+            deleted++;
+        }
+        if (st != GS_NOT_FOUND)
+            return rpc_fail_store(err, st, M, &gerr);
+        if (deleted == 0)
+            return rpc_fail(err, RPC_NOT_FOUND, "%s: no %s relationship from node %lld to node %lld", M, type,
+                            (long long)start, (long long)end);
+    }
+    *result = json_pack("{s:I}", "relationships_deleted", (json_int_t)deleted);
+    return 0;
+}
+
+static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "lineage";
+    const char *dir, **types = NULL;
+    size_t ntypes = 0;
+    json_int_t depth;
+    int64_t root;
+    if (params_object(M, &params, err) || param_string(M, params, "direction", false, &dir, err) ||
+        param_int(M, params, "depth", 0, 1000000, 0, &depth, err))
+        return -1;
+    graph_direction d = GRAPH_UP;
+    if (dir && strcmp(dir, "down") == 0)
+        d = GRAPH_DOWN;
+    else if (dir && strcmp(dir, "up") != 0)
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"direction\" must be \"up\" or \"down\"", M);
+    if (!json_object_get(params, "node"))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"node\" (a node reference)", M);
+    if (resolve_node(ctx, M, "node", json_object_get(params, "node"), &root, err) ||
+        param_strings(M, params, "types", 0, &types, &ntypes, err))
+        return -1;
+    gs_error gerr;
+    gs_status st = graph_lineage(ctx->store, root, d, types, ntypes, (int)depth, result, &gerr);
+    free(types);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+}
+
+static int m_search(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "search", *text;
+    json_int_t limit;
+    if (params_object(M, &params, err) || param_string(M, params, "text", true, &text, err) ||
+        param_int(M, params, "limit", 1, 1000, 20, &limit, err))
+        return -1;
+    json_t *nodes = NULL;
+    gs_error gerr;
+    gs_status st = graph_search(ctx->store, text, (int)limit, &nodes, &gerr);
+    if (st != GS_OK)
+        return rpc_fail_store(err, st, M, &gerr);
+    *result = json_pack("{s:o}", "nodes", nodes);
+    return 0;
+}
+
+static int m_sql(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "sql", *sql;
+    if (params_object(M, &params, err) || param_string(M, params, "sql", true, &sql, err))
+        return -1;
+    json_t *args = json_object_get(params, "params");
+    if (args && !json_is_null(args) && !json_is_array(args))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"params\" must be an array", M);
+    gs_error gerr;
+    gs_status st = graph_sql(ctx->store, sql, json_is_array(args) ? args : NULL, result, &gerr);
+    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+}
+
+static const method_def method_table[] = {
+    {"ping", m_ping, 0},
+    {"stats", m_stats, METHOD_STORE},
+    {"node.put", m_node_put, METHOD_STORE | METHOD_WRITE},
+    {"node.get", m_node_get, METHOD_STORE},
+    {"node.delete", m_node_delete, METHOD_STORE | METHOD_WRITE},
+    {"rel.put", m_rel_put, METHOD_STORE | METHOD_WRITE},
+    {"rel.delete", m_rel_delete, METHOD_STORE | METHOD_WRITE},
+    {"lineage", m_lineage, METHOD_STORE},
+    {"search", m_search, METHOD_STORE},
+    {"sql", m_sql, METHOD_STORE},
+    {NULL, NULL, 0},
+};
+
+const method_def *method_lookup(const char *name)
+{
+    for (const method_def *m = method_table; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}

@@ -1,0 +1,316 @@
+/* core/rpc.c - JSON-RPC 2.0 framing of requests and replies. */
+#include "rpc.h"
+#include "log.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct { int code; const char *kind; } rpc_kinds[] = {
+    {RPC_PARSE_ERROR, "parse_error"},
+    {RPC_INVALID_REQUEST, "invalid_request"},
+    {RPC_METHOD_NOT_FOUND, "method_not_found"},
+    {RPC_INVALID_PARAMS, "invalid_params"},
+    {RPC_INTERNAL_ERROR, "internal_error"},
+    {RPC_NOT_FOUND, "not_found"},
+    {RPC_AMBIGUOUS, "ambiguous"},
+    {RPC_CONFLICT, "conflict"},
+    {RPC_PERMISSION_DENIED, "permission_denied"},
+    {RPC_READ_ONLY, "read_only"},
+    {RPC_LIMIT_EXCEEDED, "limit_exceeded"},
+    {RPC_BUSY, "busy"},
+    {RPC_SHUTTING_DOWN, "shutting_down"},
+};
+
+const char *rpc_code_kind(int code)
+{
+    for (size_t i = 0; i < sizeof rpc_kinds / sizeof rpc_kinds[0]; i++)
+        if (rpc_kinds[i].code == code)
+            return rpc_kinds[i].kind;
+    return "error";
+}
+
+int rpc_fail(rpc_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The one place where store statuses become protocol codes. */
+int rpc_fail_store(rpc_error *err, gs_status st, const char *method, const gs_error *gerr)
+{
+    int code;
+    switch (st) {
+    case GS_NOT_FOUND: code = RPC_NOT_FOUND; break;
+    case GS_AMBIGUOUS: code = RPC_AMBIGUOUS; break;
+    case GS_INVALID: code = RPC_INVALID_PARAMS; break;
+    case GS_CONFLICT: code = RPC_CONFLICT; break;
+    case GS_READONLY: code = RPC_READ_ONLY; break;
+    case GS_LIMIT: code = RPC_LIMIT_EXCEEDED; break;
+    case GS_BUSY: code = RPC_BUSY; break;
+    default: code = RPC_INTERNAL_ERROR; break;
+    }
+    if (code == RPC_INTERNAL_ERROR)
+        log_error("%s: %s", method, gerr->msg);
+    return rpc_fail(err, code, "%s: %s", method, gerr->msg);
+}
+
+/* {"jsonrpc":"2.0","id":ID,"error":{"code":C,"message":M,"data":{"kind":K}}} */
+static json_t *rpc_error_reply(json_t *id, int code, const char *message)
+{
+    return json_pack("{s:s, s:O, s:{s:i, s:s, s:{s:s}}}", "jsonrpc", "2.0", "id",
+                     id ? id : json_null(), "error", "code", code, "message", message, "data",
+                     "kind", rpc_code_kind(code));
+}
+
+static json_t *rpc_result_reply(json_t *id, json_t *result)
+{
+    return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
+char *rpc_dump_line(json_t *value, size_t *len)
+{
+    char *s = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    *len = n + 1;
+    return line;
+}
+
+char *rpc_error_line(int code, const char *message, size_t *len)
+{
+    json_t *r = rpc_error_reply(NULL, code, message);
+    char *line = r ? rpc_dump_line(r, len) : NULL;
+    json_decref(r);
+    return line;
+}
+
+/* Checks one request object; fills the call, or its error reply. */
+static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
+{
+    json_t *id = NULL;
+    if (json_is_object(req) && (id = json_object_get(req, "id"))) {
+        if (!json_is_string(id) && !json_is_integer(id) && !json_is_null(id) && !json_is_real(id))
+            id = NULL; /* an unusable id: reply with null */
+        c->id = id ? id : json_null();
+    }
+    const char *why = NULL;
+    json_t *ver, *meth;
+    if (!json_is_object(req))
+        why = "a request must be a JSON object";
+    else if (!(ver = json_object_get(req, "jsonrpc")) || !json_is_string(ver) ||
+             strcmp(json_string_value(ver), "2.0") != 0)
+        why = "member \"jsonrpc\" must be \"2.0\"";
+    else if (!(meth = json_object_get(req, "method")) || !json_is_string(meth))
+        why = "member \"method\" must be a string";
+    else if (json_object_get(req, "params") && !json_is_object(json_object_get(req, "params")) &&
+             !json_is_array(json_object_get(req, "params")))
+        why = "member \"params\" must be an object or an array";
+    else if (json_object_get(req, "id") && !json_is_string(json_object_get(req, "id")) &&
+             !json_is_number(json_object_get(req, "id")) && !json_is_null(json_object_get(req, "id")))
+        why = "member \"id\" must be a string, a number or null";
+    if (why) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "invalid request: %s", why);
+        c->reply = rpc_error_reply(c->id, RPC_INVALID_REQUEST, msg);
+        if (!c->id) /* the spec answers invalid requests even without an id */
+            c->id = json_null();
+        return;
+    }
+    const char *name = json_string_value(json_object_get(req, "method"));
+    c->params = json_object_get(req, "params");
+    c->method = method_lookup(name);
+    if (!c->method) {
+        if (c->id) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "method not found: \"%.200s\"", name);
+            c->reply = rpc_error_reply(c->id, RPC_METHOD_NOT_FOUND, msg);
+        }
+        return;
+    }
+    plan->needs |= c->method->flags;
+}
+
+int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
+{
+    memset(plan, 0, sizeof *plan);
+    json_error_t jerr;
+    plan->doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!plan->doc) {
+        plan->calls = calloc(1, sizeof *plan->calls);
+        if (!plan->calls)
+            return -1;
+        plan->ncalls = 1;
+        char msg[400];
+        snprintf(msg, sizeof msg, "parse error at line 1, column %d (byte %d): %s", jerr.column,
+                 jerr.position, jerr.text);
+        plan->calls[0].id = json_null();
+        plan->calls[0].reply = rpc_error_reply(NULL, RPC_PARSE_ERROR, msg);
+        return 0;
+    }
+    if (json_is_array(plan->doc)) {
+        plan->batch = true;
+        plan->ncalls = json_array_size(plan->doc);
+        if (plan->ncalls == 0) {
+            plan->batch = false;
+            plan->ncalls = 1;
+            plan->calls = calloc(1, sizeof *plan->calls);
+            if (!plan->calls)
+                return -1;
+            plan->calls[0].id = json_null();
+            plan->calls[0].reply = rpc_error_reply(NULL, RPC_INVALID_REQUEST, "invalid request: empty batch");
+            return 0;
+        }
+        plan->calls = calloc(plan->ncalls, sizeof *plan->calls);
+        if (!plan->calls)
+            return -1;
+        for (size_t i = 0; i < plan->ncalls; i++)
+            rpc_plan_call(plan, &plan->calls[i], json_array_get(plan->doc, i));
+    } else {
+        plan->ncalls = 1;
+        plan->calls = calloc(1, sizeof *plan->calls);
+        if (!plan->calls)
+            return -1;
+        rpc_plan_call(plan, &plan->calls[0], plan->doc);
+    }
+    return 0;
+}
+
+/* Runs one method inside the transaction the contract promises: a write is
+ * all or nothing; a read sees one snapshot. */
+static void rpc_run_call(rpc_call *c, method_ctx *ctx)
+{
+    rpc_error err = {0, ""};
+    json_t *result = NULL;
+    const method_def *m = c->method;
+    sqlite3 *db = ctx->store ? graph_store_db(ctx->store) : NULL;
+    bool own_tx = db && !ctx->in_transaction;
+    int rc;
+
+    if ((m->flags & METHOD_WRITE) && !ctx->may_write) {
+        log_warn("permission denied: %s may not write (method %s)", ctx->peer ? ctx->peer : "peer", m->name);
+        rc = rpc_fail(&err, RPC_PERMISSION_DENIED,
+                      "%s: permission denied: uid %lu may not write (see write_uids/write_gids in the config)",
+                      m->name, ctx->peer_uid);
+    } else if ((m->flags & METHOD_STORE) && !ctx->store) {
+        rc = rpc_fail(&err, RPC_INTERNAL_ERROR, "%s: no store connection", m->name);
+    } else {
+        gs_error gerr;
+        gs_status st = GS_OK;
+        if (own_tx) {
+            if (m->flags & METHOD_WRITE)
+                st = graph_store_begin(ctx->store, &gerr);
+            else if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+                st = GS_IO;
+                snprintf(gerr.msg, sizeof gerr.msg, "begin: %s", sqlite3_errmsg(db));
+            }
+        }
+        if (st != GS_OK) {
+            rc = rpc_fail_store(&err, st, m->name, &gerr);
+            own_tx = false;
+        } else {
+            json_t *params = c->params ? json_incref(c->params) : json_object();
+            rc = m->fn(ctx, params, &result, &err);
+            json_decref(params);
+        }
+        if (own_tx) {
+            if (rc == 0 && (m->flags & METHOD_WRITE)) {
+                st = graph_store_commit(ctx->store, &gerr);
+                if (st != GS_OK) {
+                    graph_store_rollback(ctx->store);
+                    json_decref(result);
+                    result = NULL;
+                    rc = rpc_fail_store(&err, st, m->name, &gerr);
+                }
+            } else if (m->flags & METHOD_WRITE) {
+                graph_store_rollback(ctx->store);
+            } else {
+                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            }
+        }
+    }
+    if (!c->id) { /* a notification: run, answer nothing; keep an error for rpc_plan_failed() */
+        json_decref(result);
+        if (rc != 0)
+            c->reply = rpc_error_reply(NULL, err.code, err.message);
+        return;
+    }
+    if (rc == 0 && !result)
+        result = json_object();
+    c->reply = rc == 0 ? rpc_result_reply(c->id, result) : rpc_error_reply(c->id, err.code, err.message);
+    if (rc != 0)
+        json_decref(result);
+}
+
+void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
+{
+    for (size_t i = 0; i < plan->ncalls; i++)
+        if (!plan->calls[i].reply && plan->calls[i].method)
+            rpc_run_call(&plan->calls[i], ctx);
+}
+
+char *rpc_plan_reply(rpc_plan *plan, size_t *len)
+{
+    json_t *out = NULL;
+    if (plan->batch) {
+        out = json_array();
+        for (size_t i = 0; i < plan->ncalls; i++)
+            if (plan->calls[i].id && plan->calls[i].reply)
+                json_array_append(out, plan->calls[i].reply);
+        if (json_array_size(out) == 0) {
+            json_decref(out);
+            return NULL;
+        }
+    } else if (plan->ncalls == 1 && plan->calls[0].id && plan->calls[0].reply) {
+        out = json_incref(plan->calls[0].reply);
+    } else {
+        return NULL;
+    }
+    char *line = rpc_dump_line(out, len);
+    json_decref(out);
+    if (!line)
+        line = rpc_error_line(RPC_INTERNAL_ERROR, "out of memory while encoding the reply", len);
+    return line;
+}
+
+bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first)
+{
+    for (size_t i = 0; i < plan->ncalls; i++) {
+        json_t *e = plan->calls[i].reply ? json_object_get(plan->calls[i].reply, "error") : NULL;
+        if (e) {
+            first->code = (int)json_integer_value(json_object_get(e, "code"));
+            snprintf(first->message, sizeof first->message, "%s",
+                     json_string_value(json_object_get(e, "message")));
+            return true;
+        }
+        if (!plan->calls[i].method && !plan->calls[i].reply) {
+            first->code = RPC_METHOD_NOT_FOUND;
+            snprintf(first->message, sizeof first->message, "method not found");
+            return true;
+        }
+    }
+    return false;
+}
+
+void rpc_plan_free(rpc_plan *plan)
+{
+    for (size_t i = 0; i < plan->ncalls; i++)
+        json_decref(plan->calls[i].reply);
+    free(plan->calls);
+    json_decref(plan->doc);
+    memset(plan, 0, sizeof *plan);
+}

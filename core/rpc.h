@@ -1,0 +1,102 @@
+/*
+ * core/rpc.h - JSON-RPC 2.0: parsing a line into calls, running them against
+ * a store, and turning the results into one reply line.
+ *
+ * A line is planned on the event loop (parse + validate, cheap), executed on a
+ * worker thread that owns a store connection, and its reply is written back on
+ * the loop. Error codes are turned into messages in one place: rpc_fail().
+ */
+#ifndef DSGRAPH_RPC_H
+#define DSGRAPH_RPC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+enum rpc_code {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_NOT_FOUND = -32001,
+    RPC_AMBIGUOUS = -32002,
+    RPC_CONFLICT = -32003,
+    RPC_PERMISSION_DENIED = -32004,
+    RPC_READ_ONLY = -32005,
+    RPC_LIMIT_EXCEEDED = -32006,
+    RPC_BUSY = -32007,
+    RPC_SHUTTING_DOWN = -32008
+};
+
+typedef struct rpc_error {
+    int code;
+    char message[640];
+} rpc_error;
+
+/* Sets err and returns -1, so handlers can `return rpc_fail(err, ...)`. */
+int rpc_fail(rpc_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Maps a store status to an RPC code and copies the store's message. */
+int rpc_fail_store(rpc_error *err, gs_status st, const char *method, const gs_error *gerr);
+/* "not_found", "parse_error", ...: the error's data.kind. */
+const char *rpc_code_kind(int code);
+
+/* What a method needs in order to run. */
+enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1 };
+
+/* Everything a method may touch while it runs on a worker thread. */
+typedef struct method_ctx {
+    graph_store *store;     /* this thread's connection; NULL for store-less methods */
+    bool may_write;         /* the peer's uid/gid may write */
+    bool in_transaction;    /* the caller already opened a transaction (seeding) */
+    unsigned long peer_uid; /* for log lines */
+    const char *peer;       /* "client 7 (uid 1000)", for log lines */
+} method_ctx;
+
+typedef int (*method_fn)(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+
+typedef struct method_def {
+    const char *name;
+    method_fn fn;
+    unsigned flags;
+} method_def;
+
+/* The method table lives in methods.c. */
+const method_def *method_lookup(const char *name);
+
+/* One request of a line (a line holds one, or a batch of several). */
+typedef struct rpc_call {
+    json_t *id;               /* NULL for a notification */
+    const method_def *method; /* NULL if the request was rejected before running */
+    json_t *params;           /* borrowed from the parsed document */
+    json_t *reply;            /* the response object once known, or NULL (notification) */
+} rpc_call;
+
+typedef struct rpc_plan {
+    json_t *doc;       /* the parsed line */
+    bool batch;
+    size_t ncalls;
+    rpc_call *calls;
+    unsigned needs;    /* union of the methods' flags: does it need a worker, the writer? */
+} rpc_plan;
+
+/* Parses and validates a line. Never fails: a bad line becomes a plan whose
+ * only call already holds an error reply. Returns 0, or -1 on out of memory. */
+int rpc_plan_line(rpc_plan *plan, const char *line, size_t len);
+/* Runs the calls that have no reply yet. Each write runs in its own transaction
+ * (unless ctx->in_transaction); a failed write is rolled back. */
+void rpc_plan_run(rpc_plan *plan, method_ctx *ctx);
+/* The reply line ('\n'-terminated, malloc'd) or NULL when nothing is to be sent. */
+char *rpc_plan_reply(rpc_plan *plan, size_t *len);
+/* True when a call of the plan failed (used by seeding). Copies the first error. */
+bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first);
+void rpc_plan_free(rpc_plan *plan);
+
+/* A standalone error reply line, e.g. for an oversized line (id null). */
+char *rpc_error_line(int code, const char *message, size_t *len);
+/* Serialises a reply value as one line ('\n'-terminated, malloc'd). */
+char *rpc_dump_line(json_t *value, size_t *len);
+
+#endif

@@ -1,0 +1,156 @@
+/* core/workers.c - the writer thread and the reader pool. */
+#include "workers.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    uv_loop_t *loop;
+    char *db_path;
+    graph_store_options opts;
+    graph_store *writer;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    work_item *todo_head, *todo_tail; /* writer queue, guarded by mu */
+    work_item *done_head, *done_tail; /* finished writes, guarded by mu */
+    int stopping;                     /* guarded by mu */
+    uv_async_t done_async;
+    int in_flight;                    /* loop thread only */
+    pthread_key_t reader_key;
+} W;
+
+/* Closes a reader thread's connection when the pool thread exits. */
+static void reader_store_free(void *p) { graph_store_close(p); }
+
+/* The connection of the calling pool thread, opened on first use. */
+static graph_store *reader_store(void)
+{
+    graph_store *s = pthread_getspecific(W.reader_key);
+    if (!s) {
+        gs_error err;
+        if (graph_store_open(W.db_path, GS_OPEN_READONLY, &W.opts, &s, &err) != GS_OK) {
+            log_error("reader thread: cannot open %s: %s", W.db_path, err.msg);
+            return NULL;
+        }
+        pthread_setspecific(W.reader_key, s);
+    }
+    return s;
+}
+
+static void reader_run(uv_work_t *req)
+{
+    work_item *w = req->data;
+    w->run(w, reader_store());
+}
+
+static void reader_done(uv_work_t *req, int status)
+{
+    work_item *w = req->data;
+    W.in_flight--;
+    w->done(w);
+}
+
+void workers_submit_read(work_item *w)
+{
+    w->req.data = w;
+    W.in_flight++;
+    uv_queue_work(W.loop, &w->req, reader_run, reader_done);
+}
+
+/* The writer thread: runs queued writes one at a time, in submission order. */
+static void *writer_main(void *arg)
+{
+    for (;;) {
+        pthread_mutex_lock(&W.mu);
+        while (!W.todo_head && !W.stopping)
+            pthread_cond_wait(&W.cond, &W.mu);
+        work_item *w = W.todo_head;
+        if (!w) { /* stopping and drained */
+            pthread_mutex_unlock(&W.mu);
+            return NULL;
+        }
+        W.todo_head = w->next;
+        if (!W.todo_head)
+            W.todo_tail = NULL;
+        pthread_mutex_unlock(&W.mu);
+
+        w->run(w, W.writer);
+
+        pthread_mutex_lock(&W.mu);
+        w->next = NULL;
+        if (W.done_tail)
+            W.done_tail->next = w;
+        else
+            W.done_head = w;
+        W.done_tail = w;
+        pthread_mutex_unlock(&W.mu);
+        uv_async_send(&W.done_async);
+    }
+}
+
+/* On the loop: hands finished writes back to their owners. */
+static void writer_done_cb(uv_async_t *h)
+{
+    pthread_mutex_lock(&W.mu);
+    work_item *w = W.done_head;
+    W.done_head = W.done_tail = NULL;
+    pthread_mutex_unlock(&W.mu);
+    while (w) {
+        work_item *next = w->next;
+        W.in_flight--;
+        w->done(w);
+        w = next;
+    }
+}
+
+void workers_submit_write(work_item *w)
+{
+    w->next = NULL;
+    W.in_flight++;
+    pthread_mutex_lock(&W.mu);
+    if (W.todo_tail)
+        W.todo_tail->next = w;
+    else
+        W.todo_head = w;
+    W.todo_tail = w;
+    pthread_cond_signal(&W.cond);
+    pthread_mutex_unlock(&W.mu);
+}
+
+int workers_in_flight(void) { return W.in_flight; }
+
+int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_options *opts,
+                  graph_store *writer)
+{
+    memset(&W, 0, sizeof W);
+    W.loop = loop;
+    W.db_path = strdup(db_path);
+    W.opts = *opts;
+    W.writer = writer;
+    pthread_mutex_init(&W.mu, NULL);
+    pthread_cond_init(&W.cond, NULL);
+    if (!W.db_path || pthread_key_create(&W.reader_key, reader_store_free) != 0)
+        return -1;
+    if (uv_async_init(loop, &W.done_async, writer_done_cb) != 0)
+        return -1;
+    if (pthread_create(&W.thread, NULL, writer_main, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+graph_store *workers_stop(void)
+{
+    pthread_mutex_lock(&W.mu);
+    W.stopping = 1;
+    pthread_cond_signal(&W.cond);
+    pthread_mutex_unlock(&W.mu);
+    pthread_join(W.thread, NULL);
+    writer_done_cb(&W.done_async);
+    uv_close((uv_handle_t *)&W.done_async, NULL);
+    free(W.db_path);
+    W.db_path = NULL;
+    return W.writer;
+}

@@ -1,0 +1,35 @@
+/*
+ * core/workers.h - where store work runs, off the event loop.
+ *
+ * Reads run on the libuv threadpool; each pool thread lazily opens its own
+ * read-only connection (kept in thread-specific data, closed when the thread
+ * exits). Writes run on one writer thread that owns the only read-write
+ * connection, so writers never contend for SQLite's lock. Both report back on
+ * the loop thread through work_item.done.
+ */
+#ifndef DSGRAPH_WORKERS_H
+#define DSGRAPH_WORKERS_H
+
+#include <uv.h>
+#include "store.h"
+
+typedef struct work_item work_item;
+struct work_item {
+    void (*run)(work_item *w, graph_store *store); /* on a worker thread; store may be NULL if it could not be opened */
+    void (*done)(work_item *w);                    /* on the loop thread */
+    uv_work_t req;                                 /* private */
+    work_item *next;                               /* private */
+};
+
+/* writer is the read-write store opened by main; the writer thread owns it
+ * from now until workers_stop(). */
+int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_options *opts,
+                  graph_store *writer);
+void workers_submit_read(work_item *w);
+void workers_submit_write(work_item *w);
+/* Items submitted and not yet done. */
+int workers_in_flight(void);
+/* Stops the writer thread once its queue is empty and returns its store to the caller. */
+graph_store *workers_stop(void);
+
+#endif
