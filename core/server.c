@@ -74,6 +74,8 @@ static struct {
 
 static void client_pump(client *c);
 static void client_close(client *c);
+static void client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void server_check_drained(void);
 
 /* ---- output ---- */
@@ -226,7 +228,7 @@ static void client_pump(client *c)
     if (!c->closing && !c->reading && !S.stopping && !c->close_when_flushed &&
         c->nqueued <= S.cfg->max_pending_requests / 2) {
         c->reading = true;
-        uv_read_start((uv_stream_t *)&c->pipe, NULL, NULL); /* callbacks kept from the first start */
+        uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read);
     }
     if (!c->closing && c->close_when_flushed && !c->running && !c->head &&
         uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
