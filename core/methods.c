@@ -333,17 +333,17 @@ static int m_sql(method_ctx *ctx, json_t *params, json_t **result, rpc_error *er
 }
 
 static const method_def method_table[] = {
-    {"ping", m_ping, 0},
-    {"stats", m_stats, METHOD_STORE},
-    {"node.put", m_node_put, METHOD_STORE | METHOD_WRITE},
-    {"node.get", m_node_get, METHOD_STORE},
-    {"node.delete", m_node_delete, METHOD_STORE | METHOD_WRITE},
-    {"rel.put", m_rel_put, METHOD_STORE | METHOD_WRITE},
-    {"rel.delete", m_rel_delete, METHOD_STORE | METHOD_WRITE},
-    {"lineage", m_lineage, METHOD_STORE},
-    {"search", m_search, METHOD_STORE},
-    {"sql", m_sql, METHOD_STORE},
-    {NULL, NULL, 0},
+    {.name = "ping", .fn = m_ping, .flags = 0},
+    {.name = "stats", .fn = m_stats, .flags = METHOD_STORE},
+    {.name = "node.put", .fn = m_node_put, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "node.get", .fn = m_node_get, .flags = METHOD_STORE},
+    {.name = "node.delete", .fn = m_node_delete, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "rel.put", .fn = m_rel_put, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "rel.delete", .fn = m_rel_delete, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "lineage", .fn = m_lineage, .flags = METHOD_STORE},
+    {.name = "search", .fn = m_search, .flags = METHOD_STORE},
+    {.name = "sql", .fn = m_sql, .flags = METHOD_STORE},
+    {.name = NULL},
 };
 
 const method_def *method_lookup(const char *name)

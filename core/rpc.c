@@ -142,7 +142,8 @@ static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
         }
         return;
     }
-    plan->needs |= c->method->flags;
+    c->flags = c->method->classify ? c->method->classify(c->params) : c->method->flags;
+    plan->needs |= c->flags;
 }
 
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
@@ -197,22 +198,23 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
     rpc_error err = {0, ""};
     json_t *result = NULL;
     const method_def *m = c->method;
+    unsigned flags = c->flags;
     sqlite3 *db = ctx->store ? graph_store_db(ctx->store) : NULL;
     bool own_tx = db && !ctx->in_transaction;
     int rc;
 
-    if ((m->flags & METHOD_WRITE) && !ctx->may_write) {
+    if ((flags & METHOD_WRITE) && !ctx->may_write) {
         log_warn("permission denied: %s may not write (method %s)", ctx->peer ? ctx->peer : "peer", m->name);
         rc = rpc_fail(&err, RPC_PERMISSION_DENIED,
                       "%s: permission denied: uid %lu may not write (see write_uids/write_gids in the config)",
                       m->name, ctx->peer_uid);
-    } else if ((m->flags & METHOD_STORE) && !ctx->store) {
+    } else if ((flags & METHOD_STORE) && !ctx->store) {
         rc = rpc_fail(&err, RPC_INTERNAL_ERROR, "%s: no store connection", m->name);
     } else {
         gs_error gerr;
         gs_status st = GS_OK;
         if (own_tx) {
-            if (m->flags & METHOD_WRITE)
+            if (flags & METHOD_WRITE)
                 st = graph_store_begin(ctx->store, &gerr);
             else if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
                 st = GS_IO;
@@ -224,19 +226,29 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
             own_tx = false;
         } else {
             json_t *params = c->params ? json_incref(c->params) : json_object();
+            ctx->raw_result = NULL;
             rc = m->fn(ctx, params, &result, &err);
             json_decref(params);
+            if (rc == 0 && ctx->raw_result) {
+                c->raw_result = ctx->raw_result;
+                ctx->raw_result = NULL;
+            } else {
+                free(ctx->raw_result);
+                ctx->raw_result = NULL;
+            }
         }
         if (own_tx) {
-            if (rc == 0 && (m->flags & METHOD_WRITE)) {
+            if (rc == 0 && (flags & METHOD_WRITE)) {
                 st = graph_store_commit(ctx->store, &gerr);
                 if (st != GS_OK) {
                     graph_store_rollback(ctx->store);
                     json_decref(result);
                     result = NULL;
+                    free(c->raw_result);
+                    c->raw_result = NULL;
                     rc = rpc_fail_store(&err, st, m->name, &gerr);
                 }
-            } else if (m->flags & METHOD_WRITE) {
+            } else if (flags & METHOD_WRITE) {
                 graph_store_rollback(ctx->store);
             } else {
                 sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -263,9 +275,34 @@ void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
             rpc_run_call(&plan->calls[i], ctx);
 }
 
+/* Serialises a reply whose result is raw text: {"jsonrpc":"2.0","id":ID,"result":RAW}.
+ * The member order matches what jansson writes for ordinary replies. */
+static char *rpc_raw_reply(rpc_call *c, size_t *len)
+{
+    char *id = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!id)
+        return NULL;
+    size_t n = strlen(c->raw_result) + strlen(id) + 48;
+    char *line = malloc(n);
+    if (line)
+        *len = (size_t)snprintf(line, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", id, c->raw_result);
+    free(id);
+    return line;
+}
+
 char *rpc_plan_reply(rpc_plan *plan, size_t *len)
 {
     json_t *out = NULL;
+    if (!plan->batch && plan->ncalls == 1 && plan->calls[0].id && plan->calls[0].raw_result)
+        return rpc_raw_reply(&plan->calls[0], len);
+    /* In a batch a raw result is parsed back (NaN and infinities become null there). */
+    for (size_t i = 0; i < plan->ncalls; i++) {
+        rpc_call *c = &plan->calls[i];
+        if (c->raw_result && c->reply) {
+            json_t *v = json_loads(c->raw_result, JSON_DECODE_ANY, NULL);
+            json_object_set_new(c->reply, "result", v ? v : json_null());
+        }
+    }
     if (plan->batch) {
         out = json_array();
         for (size_t i = 0; i < plan->ncalls; i++)
@@ -308,8 +345,10 @@ bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first)
 
 void rpc_plan_free(rpc_plan *plan)
 {
-    for (size_t i = 0; i < plan->ncalls; i++)
+    for (size_t i = 0; i < plan->ncalls; i++) {
         json_decref(plan->calls[i].reply);
+        free(plan->calls[i].raw_result);
+    }
     free(plan->calls);
     json_decref(plan->doc);
     memset(plan, 0, sizeof *plan);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "store.h"
 
 enum rpc_code {
@@ -53,6 +54,10 @@ typedef struct method_ctx {
     bool in_transaction;    /* the caller already opened a transaction (seeding) */
     unsigned long peer_uid; /* for log lines */
     const char *peer;       /* "client 7 (uid 1000)", for log lines */
+    const dsg_config *cfg;  /* limits for methods that have them; may be NULL in tests */
+    char *raw_result;       /* set by a method whose result is pre-serialised JSON text
+                             * (malloc'd); it is spliced into the reply as is. Used where
+                             * jansson cannot represent a value (NaN, Infinity). */
 } method_ctx;
 
 typedef int (*method_fn)(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
@@ -61,6 +66,9 @@ typedef struct method_def {
     const char *name;
     method_fn fn;
     unsigned flags;
+    /* Optional: flags decided per call from the params (e.g. a query that
+     * writes needs the writer thread and write permission). Runs on the loop. */
+    unsigned (*classify)(json_t *params);
 } method_def;
 
 /* The method table lives in methods.c. */
@@ -72,6 +80,8 @@ typedef struct rpc_call {
     const method_def *method; /* NULL if the request was rejected before running */
     json_t *params;           /* borrowed from the parsed document */
     json_t *reply;            /* the response object once known, or NULL (notification) */
+    char *raw_result;         /* pre-serialised result text (see method_ctx.raw_result) */
+    unsigned flags;           /* the method's flags for this call */
 } rpc_call;
 
 typedef struct rpc_plan {

@@ -208,6 +208,7 @@ static void client_pump(client *c)
         j->ctx.may_write = c->may_write;
         j->ctx.peer_uid = c->peer.uid;
         j->ctx.peer = c->name;
+        j->ctx.cfg = S.cfg;
         if (j->plan.needs & METHOD_STORE) {
             c->running = true;
             c->refs++;
