@@ -1,0 +1,443 @@
+/*
+ * graph/store.c - opening a store: schema, migrations, pragmas; transactions;
+ * the prepared-statement cache; errors.
+ */
+#include "store_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Migration steps: gs_migrations[v] takes a database from user_version v to
+ * v + 1. All pending steps run in one transaction with the version bump, so a
+ * database is always at exactly one version. Never edit a released step; add one. */
+static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
+    /* 0 -> 1: the initial schema (see graph/README.md). */
+    "CREATE TABLE nodes(\n"
+    "  id       INTEGER PRIMARY KEY,\n"
+    "  name_key TEXT,\n"
+    "  props    TEXT NOT NULL DEFAULT '{}' CHECK (json_type(props) = 'object')\n"
+    ");\n"
+    "CREATE INDEX nodes_name_key ON nodes(name_key);\n"
+    "CREATE TABLE node_labels(\n"
+    "  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,\n"
+    "  pos     INTEGER NOT NULL,\n"
+    "  label   TEXT NOT NULL CHECK (label <> ''),\n"
+    "  PRIMARY KEY (node_id, label)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX node_labels_label ON node_labels(label, node_id);\n"
+    "CREATE TABLE aliases(\n"
+    "  node_id   INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,\n"
+    "  alias     TEXT NOT NULL,\n"
+    "  alias_key TEXT NOT NULL CHECK (alias_key <> ''),\n"
+    "  PRIMARY KEY (node_id, alias_key)\n"
+    ");\n"
+    "CREATE INDEX aliases_key ON aliases(alias_key);\n"
+    "CREATE TABLE rels(\n"
+    "  id    INTEGER PRIMARY KEY,\n"
+    "  type  TEXT NOT NULL CHECK (type <> ''),\n"
+    "  start INTEGER NOT NULL REFERENCES nodes(id),\n"
+    "  end   INTEGER NOT NULL REFERENCES nodes(id),\n"
+    "  props TEXT NOT NULL DEFAULT '{}' CHECK (json_type(props) = 'object')\n"
+    ");\n"
+    "CREATE INDEX rels_start ON rels(start, type, end);\n"
+    "CREATE INDEX rels_end ON rels(end, type, start);\n"
+    "CREATE VIRTUAL TABLE node_fts USING fts5(name, aliases, body, tokenize = 'trigram');\n",
+};
+
+/* SQL of every cached statement, indexed by gs_stmt_id. */
+static const char *const gs_stmt_sql[GS_ST__COUNT] = {
+    [GS_ST_BEGIN] = "BEGIN IMMEDIATE",
+    [GS_ST_BEGIN_READ] = "BEGIN",
+    [GS_ST_COMMIT] = "COMMIT",
+    [GS_ST_ROLLBACK] = "ROLLBACK",
+    [GS_ST_SAVEPOINT] = "SAVEPOINT gs_call",
+    [GS_ST_RELEASE] = "RELEASE gs_call",
+    [GS_ST_ROLLBACK_TO] = "ROLLBACK TO gs_call",
+    [GS_ST_NODE_INSERT] = "INSERT INTO nodes(name_key, props) VALUES (?1, ?2)",
+    [GS_ST_NODE_SET_PROPS] = "UPDATE nodes SET props = ?2 WHERE id = ?1",
+    [GS_ST_NODE_PROPS] = "SELECT props FROM nodes WHERE id = ?1",
+    [GS_ST_NODE_DELETE] = "DELETE FROM nodes WHERE id = ?1",
+    [GS_ST_LABELS_OF] = "SELECT label FROM node_labels WHERE node_id = ?1 ORDER BY pos",
+    [GS_ST_LABEL_INSERT] = "INSERT OR IGNORE INTO node_labels(node_id, pos, label) VALUES (?1, ?2, ?3)",
+    [GS_ST_LABELS_DELETE] = "DELETE FROM node_labels WHERE node_id = ?1",
+    [GS_ST_FIRST_LABEL] = "SELECT label FROM node_labels WHERE node_id = ?1 ORDER BY pos LIMIT 1",
+    [GS_ST_ALIASES_OF] = "SELECT alias, alias_key FROM aliases WHERE node_id = ?1 ORDER BY rowid",
+    [GS_ST_ALIAS_INSERT] = "INSERT OR IGNORE INTO aliases(node_id, alias, alias_key) VALUES (?1, ?2, ?3)",
+    [GS_ST_ALIASES_DELETE] = "DELETE FROM aliases WHERE node_id = ?1",
+    [GS_ST_FIND_NAME] = "SELECT id FROM nodes WHERE name_key = ?1 ORDER BY id LIMIT ?2",
+    [GS_ST_FIND_NAME_LABEL] =
+        "SELECT n.id FROM nodes n WHERE n.name_key = ?1 AND EXISTS "
+        "(SELECT 1 FROM node_labels l WHERE l.node_id = n.id AND l.label = ?3) ORDER BY n.id LIMIT ?2",
+    [GS_ST_FIND_ALIAS] =
+        "SELECT DISTINCT node_id FROM aliases WHERE alias_key = ?1 ORDER BY node_id LIMIT ?2",
+    [GS_ST_FIND_ALIAS_LABEL] =
+        "SELECT DISTINCT a.node_id FROM aliases a WHERE a.alias_key = ?1 AND EXISTS "
+        "(SELECT 1 FROM node_labels l WHERE l.node_id = a.node_id AND l.label = ?3) "
+        "ORDER BY a.node_id LIMIT ?2",
+    [GS_ST_FTS_DELETE] = "DELETE FROM node_fts WHERE rowid = ?1",
+    [GS_ST_FTS_INSERT] = "INSERT INTO node_fts(rowid, name, aliases, body) VALUES (?1, ?2, ?3, ?4)",
+    [GS_ST_REL_INSERT] = "INSERT INTO rels(type, start, end, props) VALUES (?1, ?2, ?3, ?4)",
+    [GS_ST_REL_GET] = "SELECT id, type, start, end, props FROM rels WHERE id = ?1",
+    [GS_ST_REL_FIND] =
+        "SELECT id, props FROM rels WHERE start = ?1 AND type = ?2 AND end = ?3 ORDER BY id LIMIT 1",
+    [GS_ST_REL_SET_PROPS] = "UPDATE rels SET props = ?2 WHERE id = ?1",
+    [GS_ST_REL_DELETE] = "DELETE FROM rels WHERE id = ?1",
+    [GS_ST_REL_OUT] = "SELECT id, type, start, end, props FROM rels WHERE start = ?1 ORDER BY id",
+    [GS_ST_REL_IN] =
+        "SELECT id, type, start, end, props FROM rels WHERE end = ?1 AND start <> ?1 ORDER BY id",
+    [GS_ST_REL_COUNT_NODE] =
+        "SELECT (SELECT count(*) FROM rels WHERE start = ?1) + "
+        "(SELECT count(*) FROM rels WHERE end = ?1 AND start <> ?1)",
+    [GS_ST_REL_DELETE_NODE] = "DELETE FROM rels WHERE start = ?1 OR end = ?1",
+    [GS_ST_REL_STEP_UP] = "SELECT id, end FROM rels WHERE start = ?1 AND type = ?2",
+    [GS_ST_REL_STEP_DOWN] = "SELECT id, start FROM rels WHERE end = ?1 AND type = ?2",
+    /* ?1 FTS5 phrase, ?2 query key, ?3 limit. Columns hold name keys (see search.c). */
+    [GS_ST_SEARCH_FTS] =
+        "SELECT rowid, -bm25(node_fts, 10.0, 5.0, 1.0)"
+        " + CASE WHEN name = ?2 THEN 100.0 WHEN instr(name, ?2) > 0 THEN 20.0 ELSE 0.0 END"
+        " + CASE WHEN instr(char(10) || aliases || char(10), char(10) || ?2 || char(10)) > 0 THEN 50.0"
+        "        WHEN instr(aliases, ?2) > 0 THEN 10.0 ELSE 0.0 END AS score"
+        " FROM node_fts WHERE node_fts MATCH ?1 ORDER BY score DESC, rowid LIMIT ?3",
+    /* Queries under 3 characters: trigrams cannot index them, so scan. ?1 unused. */
+    [GS_ST_SEARCH_SCAN] =
+        "SELECT rowid, 1.0"
+        " + CASE WHEN name = ?2 THEN 100.0 WHEN instr(name, ?2) > 0 THEN 20.0 ELSE 0.0 END"
+        " + CASE WHEN instr(char(10) || aliases || char(10), char(10) || ?2 || char(10)) > 0 THEN 50.0"
+        "        WHEN instr(aliases, ?2) > 0 THEN 10.0 ELSE 0.0 END"
+        " + CASE WHEN instr(body, ?2) > 0 THEN 1.0 ELSE 0.0 END AS score"
+        " FROM node_fts WHERE instr(name, ?2) > 0 OR instr(aliases, ?2) > 0 OR instr(body, ?2) > 0"
+        " ORDER BY score DESC, rowid LIMIT ?3",
+};
+
+/* Records an error message; err may be NULL when the caller does not care. */
+gs_status gs_fail(gs_error *err, gs_status st, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* One place decides which SQLite failures are "busy", "read only" or plain I/O. */
+gs_status gs_status_of_rc(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return GS_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return GS_BUSY;
+    case SQLITE_READONLY: return GS_READONLY;
+    case SQLITE_CONSTRAINT: return GS_CONFLICT;
+    case SQLITE_AUTH: return GS_READONLY;
+    default: return GS_IO;
+    }
+}
+
+/* Turns the connection's last error into a status and a message naming the step. */
+gs_status gs_sqlfail(graph_store *s, gs_error *err, const char *what) {
+    int rc = sqlite3_extended_errcode(s->db);
+    if (rc == SQLITE_OK) rc = SQLITE_ERROR;
+    return gs_fail(err, gs_status_of_rc(rc), "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Hands out a cached statement, preparing it on first use, ready to bind. */
+sqlite3_stmt *gs_stmt(graph_store *s, gs_stmt_id id, gs_error *err) {
+    sqlite3_stmt *st = s->stmts[id];
+    if (!st) {
+        int rc = sqlite3_prepare_v3(s->db, gs_stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            gs_sqlfail(s, err, "preparing a statement");
+            sqlite3_finalize(st);
+            return NULL;
+        }
+        s->stmts[id] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+/* Runs a statement to completion and resets it, so no read snapshot stays open. */
+gs_status gs_exec_stmt(graph_store *s, sqlite3_stmt *st, const char *what, gs_error *err) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+    gs_status r = GS_OK;
+    if (rc != SQLITE_DONE) r = gs_sqlfail(s, err, what);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* For one-off SQL (schema, pragmas) that is not worth caching. */
+gs_status gs_exec(graph_store *s, const char *sql, gs_error *err) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) return GS_OK;
+    gs_status st = gs_fail(err, gs_status_of_rc(rc), "database %s: %s: %s", s->path, sql,
+                           msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return st;
+}
+
+/* Runs one of the transaction-control statements from the cache. */
+static gs_status gs_tx_stmt(graph_store *s, gs_stmt_id id, const char *what, gs_error *err) {
+    sqlite3_stmt *st = gs_stmt(s, id, err);
+    if (!st) return GS_IO;
+    return gs_exec_stmt(s, st, what, err);
+}
+
+/* Makes one write call atomic: its own transaction, or a savepoint inside the caller's. */
+gs_status gs_write_begin(graph_store *s, gs_error *err) {
+    if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
+    if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+        /* SQLite already rolled the caller's transaction back (e.g. after an I/O error);
+         * a savepoint now would start and then commit a transaction of its own. */
+        return gs_fail(err, GS_IO, "the open transaction was rolled back by SQLite; roll back and retry");
+    }
+    if (s->in_tx) return gs_tx_stmt(s, GS_ST_SAVEPOINT, "savepoint", err);
+    return gs_tx_stmt(s, GS_ST_BEGIN, "begin transaction", err);
+}
+
+/* Ends what gs_write_begin() started: keeps the work on success, undoes it on failure. */
+gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err) {
+    if (s->in_tx) {
+        if (st != GS_OK) {
+            gs_tx_stmt(s, GS_ST_ROLLBACK_TO, "rollback to savepoint", NULL);
+        }
+        gs_status r = gs_tx_stmt(s, GS_ST_RELEASE, "release savepoint", st == GS_OK ? err : NULL);
+        if (sqlite3_get_autocommit(s->db)) s->in_tx = false;   /* SQLite gave up the transaction */
+        return st != GS_OK ? st : r;
+    }
+    if (st == GS_OK) {
+        st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
+        if (st == GS_OK) return GS_OK;
+    }
+    if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
+    return st;
+}
+
+/* Opens a read snapshot unless a transaction is already open. */
+gs_status gs_read_begin(graph_store *s, bool *token, gs_error *err) {
+    *token = false;
+    if (!sqlite3_get_autocommit(s->db)) return GS_OK;
+    gs_status st = gs_tx_stmt(s, GS_ST_BEGIN_READ, "begin read", err);
+    *token = st == GS_OK;
+    return st;
+}
+
+/* Ends the snapshot gs_read_begin() opened (reads cannot fail to commit in a way that matters). */
+void gs_read_end(graph_store *s, bool token) {
+    if (token && !sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_COMMIT, "end read", NULL);
+}
+
+/* Reads PRAGMA user_version; the only thing done to a file before we know we may touch it. */
+static gs_status gs_read_version(graph_store *s, int *version, gs_error *err) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return gs_fail(err, gs_status_of_rc(sqlite3_errcode(s->db)), "database %s: cannot read its version: %s",
+                       s->path, sqlite3_errmsg(s->db));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        gs_status r = gs_fail(err, gs_status_of_rc(rc), "database %s: cannot read its version: %s", s->path,
+                              sqlite3_errmsg(s->db));
+        sqlite3_finalize(st);
+        return r;
+    }
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return GS_OK;
+}
+
+/* True if the database has no schema objects at all (a new or empty file). */
+static gs_status gs_is_empty(graph_store *s, bool *empty, gs_error *err) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK)
+        return gs_sqlfail(s, err, "reading the schema");
+    int rc = sqlite3_step(st);
+    *empty = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? GS_OK : gs_sqlfail(s, err, "reading the schema");
+}
+
+/* Brings a writable database to GRAPH_SCHEMA_VERSION in one transaction. */
+static gs_status gs_migrate(graph_store *s, int flags, gs_error *err) {
+    gs_status st = gs_exec(s, "BEGIN IMMEDIATE", err);
+    if (st != GS_OK) return st;
+    int version = 0;
+    st = gs_read_version(s, &version, err);   /* again: another process may have migrated */
+    if (st == GS_OK && version > GRAPH_SCHEMA_VERSION)
+        st = gs_fail(err, GS_SCHEMA_NEWER,
+                     "database %s was written by dsgraph schema version %d; this dsgraphd understands up to %d; "
+                     "it was not modified", s->path, version, GRAPH_SCHEMA_VERSION);
+    if (st == GS_OK && version == 0) {
+        bool empty = false;
+        st = gs_is_empty(s, &empty, err);
+        if (st == GS_OK && !empty)
+            st = gs_fail(err, GS_INVALID, "database %s has tables but no dsgraph schema version; "
+                         "it is not a dsgraph database and was not modified", s->path);
+        if (st == GS_OK && !(flags & GS_OPEN_CREATE))
+            st = gs_fail(err, GS_INVALID, "database %s has no dsgraph schema (open it with create)", s->path);
+        if (st == GS_OK) s->created = true;
+    }
+    for (int v = version; st == GS_OK && v < GRAPH_SCHEMA_VERSION; v++) {
+        st = gs_exec(s, gs_migrations[v], err);
+    }
+    if (st == GS_OK && version < GRAPH_SCHEMA_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", GRAPH_SCHEMA_VERSION);
+        st = gs_exec(s, sql, err);
+    }
+    if (st == GS_OK) st = gs_exec(s, "COMMIT", err);
+    if (st != GS_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->created = false;
+    }
+    return st;
+}
+
+/* Opens, version-checks, then (writable only) configures and migrates. */
+gs_status graph_store_open(const char *path, int flags, const graph_store_options *opts,
+                           graph_store **out, gs_error *err) {
+    if (out) *out = NULL;
+    if (!path || !*path || !out) return gs_fail(err, GS_INVALID, "graph_store_open: no database path");
+    graph_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return gs_fail(err, GS_IO, "out of memory");
+    }
+    s->readonly = (flags & GS_OPEN_READONLY) != 0;
+    s->sql_max_rows = opts && opts->sql_max_rows > 0 ? opts->sql_max_rows : 100000;
+    int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
+
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (s->readonly) oflags |= SQLITE_OPEN_READONLY;
+    else oflags |= SQLITE_OPEN_READWRITE | ((flags & GS_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    gs_status st = GS_OK;
+    int rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        st = gs_fail(err, GS_IO, "cannot open database %s%s: %s", path, s->readonly ? " read-only" : "",
+                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, busy_ms);
+    sqlite3_extended_result_codes(s->db, 1);
+
+    int version = 0;
+    st = gs_read_version(s, &version, err);
+    if (st != GS_OK) goto fail;
+    if (version > GRAPH_SCHEMA_VERSION) {
+        st = gs_fail(err, GS_SCHEMA_NEWER,
+                     "database %s was written by dsgraph schema version %d; this dsgraphd understands up to %d; "
+                     "it was not modified", path, version, GRAPH_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (s->readonly) {
+        if (version < GRAPH_SCHEMA_VERSION) {
+            st = gs_fail(err, GS_INVALID, version == 0
+                             ? "database %s has no dsgraph schema (version %d); a read-only open cannot create it"
+                             : "database %s has dsgraph schema version %d and needs a migration; "
+                               "a read-only open cannot migrate it", path, version);
+            goto fail;
+        }
+        st = gs_exec(s, "PRAGMA query_only = ON", err);
+        if (st != GS_OK) goto fail;
+    } else {
+        if (version == 0) {   /* still read-only checks: refuse foreign files before touching them */
+            bool empty = false;
+            st = gs_is_empty(s, &empty, err);
+            if (st == GS_OK && !empty)
+                st = gs_fail(err, GS_INVALID, "database %s has tables but no dsgraph schema version; "
+                             "it is not a dsgraph database and was not modified", path);
+            if (st == GS_OK && !(flags & GS_OPEN_CREATE))
+                st = gs_fail(err, GS_INVALID, "database %s has no dsgraph schema (open it with create)", path);
+            if (st != GS_OK) goto fail;
+        }
+        st = gs_exec(s, "PRAGMA journal_mode = WAL", err);
+        if (st == GS_OK) st = gs_exec(s, "PRAGMA foreign_keys = ON", err);
+        if (st == GS_OK) st = gs_exec(s, "PRAGMA synchronous = NORMAL", err);
+        /* big batches (seeding, 1M-node loads) spill less with a larger page cache; it grows lazily */
+        if (st == GS_OK) st = gs_exec(s, "PRAGMA cache_size = -65536", err);
+        if (st == GS_OK && version < GRAPH_SCHEMA_VERSION) st = gs_migrate(s, flags, err);
+        if (st != GS_OK) goto fail;
+    }
+    *out = s;
+    return GS_OK;
+fail:
+    graph_store_close(s);
+    return st;
+}
+
+/* The daemon seeds a new database only once; this tells it whether now is the time. */
+bool graph_store_was_created(const graph_store *s) {
+    return s && s->created;
+}
+
+/* Finalizes the cached statements before closing so SQLite can really close. */
+void graph_store_close(graph_store *s) {
+    if (!s) return;
+    for (int i = 0; i < GS_ST__COUNT; i++) sqlite3_finalize(s->stmts[i]);
+    if (s->db) {
+        if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(s->db);
+    }
+    free(s->path);
+    free(s);
+}
+
+/* Folds the WAL into the main file so a cleanly stopped database is one file. */
+gs_status graph_store_checkpoint(graph_store *s, gs_error *err) {
+    if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK) return gs_sqlfail(s, err, "checkpoint");
+    return GS_OK;
+}
+
+/* For graph/ internals and tests that need to look under the hood. */
+struct sqlite3 *graph_store_db(graph_store *s) {
+    return s ? s->db : NULL;
+}
+
+/* Lets a caller group many writes into one atomic, fast transaction. */
+gs_status graph_store_begin(graph_store *s, gs_error *err) {
+    if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
+    if (s->in_tx) return gs_fail(err, GS_INVALID, "a transaction is already open (nesting is not supported)");
+    gs_status st = gs_tx_stmt(s, GS_ST_BEGIN, "begin transaction", err);
+    if (st == GS_OK) s->in_tx = true;
+    return st;
+}
+
+/* Commits the explicit transaction; on failure it stays open for rollback. */
+gs_status graph_store_commit(graph_store *s, gs_error *err) {
+    if (!s->in_tx) return gs_fail(err, GS_INVALID, "commit: no transaction is open");
+    gs_status st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
+    if (st == GS_OK || sqlite3_get_autocommit(s->db)) s->in_tx = false;
+    return st;
+}
+
+/* Abandons the explicit transaction (no-op without one). */
+void graph_store_rollback(graph_store *s) {
+    if (!s) return;
+    if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
+    s->in_tx = false;
+}
+
+/* Short English names, for logs and the protocol's error kinds. */
+const char *gs_status_name(gs_status st) {
+    switch (st) {
+    case GS_OK: return "ok";
+    case GS_NOT_FOUND: return "not found";
+    case GS_AMBIGUOUS: return "ambiguous";
+    case GS_INVALID: return "invalid";
+    case GS_CONFLICT: return "conflict";
+    case GS_READONLY: return "read only";
+    case GS_SCHEMA_NEWER: return "schema newer";
+    case GS_LIMIT: return "limit exceeded";
+    case GS_BUSY: return "busy";
+    case GS_IO: return "I/O error";
+    }
+    return "unknown status";
+}

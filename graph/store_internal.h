@@ -1,0 +1,129 @@
+/*
+ * graph/store_internal.h - what the files of graph/ share and nobody else sees.
+ *
+ * The store keeps one SQLite connection and a cache of prepared statements
+ * (one per gs_stmt_id, prepared lazily with SQLITE_PREPARE_PERSISTENT), so the
+ * hot paths (node_put, node_find, node_get, rel_put) never re-prepare.
+ */
+#ifndef DSGRAPH_GRAPH_STORE_INTERNAL_H
+#define DSGRAPH_GRAPH_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+/* Every cached statement. gs_stmt_sql[] (store.c) holds the SQL, same order. */
+typedef enum gs_stmt_id {
+    GS_ST_BEGIN,
+    GS_ST_BEGIN_READ,
+    GS_ST_COMMIT,
+    GS_ST_ROLLBACK,
+    GS_ST_SAVEPOINT,
+    GS_ST_RELEASE,
+    GS_ST_ROLLBACK_TO,
+    GS_ST_NODE_INSERT,
+    GS_ST_NODE_SET_PROPS,
+    GS_ST_NODE_PROPS,
+    GS_ST_NODE_DELETE,
+    GS_ST_LABELS_OF,
+    GS_ST_LABEL_INSERT,
+    GS_ST_LABELS_DELETE,
+    GS_ST_FIRST_LABEL,
+    GS_ST_ALIASES_OF,
+    GS_ST_ALIAS_INSERT,
+    GS_ST_ALIASES_DELETE,
+    GS_ST_FIND_NAME,
+    GS_ST_FIND_NAME_LABEL,
+    GS_ST_FIND_ALIAS,
+    GS_ST_FIND_ALIAS_LABEL,
+    GS_ST_FTS_DELETE,
+    GS_ST_FTS_INSERT,
+    GS_ST_REL_INSERT,
+    GS_ST_REL_GET,
+    GS_ST_REL_FIND,
+    GS_ST_REL_SET_PROPS,
+    GS_ST_REL_DELETE,
+    GS_ST_REL_OUT,
+    GS_ST_REL_IN,
+    GS_ST_REL_COUNT_NODE,
+    GS_ST_REL_DELETE_NODE,
+    GS_ST_REL_STEP_UP,
+    GS_ST_REL_STEP_DOWN,
+    GS_ST_SEARCH_FTS,
+    GS_ST_SEARCH_SCAN,
+    GS_ST__COUNT
+} gs_stmt_id;
+
+struct graph_store {
+    sqlite3 *db;
+    char *path;
+    bool readonly;
+    bool created;          /* this open created the schema */
+    bool in_tx;            /* graph_store_begin() is in effect */
+    int64_t sql_max_rows;
+    sqlite3_stmt *stmts[GS_ST__COUNT];
+};
+
+/* ---- store.c ---- */
+
+/* Fills err (may be NULL) and returns st. */
+gs_status gs_fail(gs_error *err, gs_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps the connection's last SQLite error to a status, with "what: sqlite message". */
+gs_status gs_sqlfail(graph_store *s, gs_error *err, const char *what);
+/* gs_status for an SQLite result code. */
+gs_status gs_status_of_rc(int rc);
+/* The cached statement id, reset and with bindings cleared; NULL + err on failure. */
+sqlite3_stmt *gs_stmt(graph_store *s, gs_stmt_id id, gs_error *err);
+/* Steps a statement that returns no rows (or whose rows are ignored) and resets it. */
+gs_status gs_exec_stmt(graph_store *s, sqlite3_stmt *st, const char *what, gs_error *err);
+/* Runs one uncached SQL text (schema, pragmas). */
+gs_status gs_exec(graph_store *s, const char *sql, gs_error *err);
+
+/* Every write call brackets itself with these: a transaction of its own, or a
+ * savepoint inside graph_store_begin()'s, so a failed call changes nothing and
+ * leaves an explicit transaction usable. gs_write_end() commits when st == GS_OK,
+ * else rolls back, and returns the final status. */
+gs_status gs_write_begin(graph_store *s, gs_error *err);
+gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err);
+
+/* Multi-query reads (lineage, search, stats) see one snapshot: a deferred
+ * transaction when none is open. *token tells gs_read_end() whether to end it. */
+gs_status gs_read_begin(graph_store *s, bool *token, gs_error *err);
+void gs_read_end(graph_store *s, bool token);
+
+/* ---- props.c ---- */
+
+/* Checks that v is NULL or a JSON object with non-empty keys; what names it in errors. */
+gs_status gs_props_check(const json_t *v, const char *what, gs_error *err);
+/* Merges src into dst: later value wins, null removes. skip_key (may be NULL) is left alone. */
+void gs_props_merge(json_t *dst, const json_t *src, const char *skip_key);
+/* Canonical text of an object (sorted keys, compact, exact reals); malloc'd, NULL on OOM. */
+char *gs_props_dump(const json_t *obj);
+/* Parses stored props text; NULL + GS_IO on corrupt data. */
+json_t *gs_props_load(const char *text, size_t len, gs_error *err);
+/* True if s is valid UTF-8 and not empty. */
+bool gs_utf8_ok(const char *s);
+
+/* ---- node.c ---- */
+
+/* {"$node":...} of id, reading the database. */
+gs_status gs_node_json(graph_store *s, int64_t id, json_t **out, gs_error *err);
+/* Copies the node's first label (or "" if it has none) into buf of size n. */
+void gs_node_first_label(graph_store *s, int64_t id, char *buf, size_t n);
+
+/* ---- rel.c ---- */
+
+/* {"$rel":...} of id. */
+gs_status gs_rel_json(graph_store *s, int64_t id, json_t **out, gs_error *err);
+/* {"$rel":...} from the current row of st, columns id, type, start, end, props. */
+gs_status gs_rel_json_row(sqlite3_stmt *st, json_t **out, gs_error *err);
+
+/* ---- search.c ---- */
+
+/* Rewrites node id's row in node_fts from its props and its stored aliases. */
+gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_error *err);
+/* Removes node id's row from node_fts. */
+gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err);
+
+#endif
