@@ -3,6 +3,7 @@
 #   build-test/  debug build with ASan + UBSan, used by `make test`
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 VAR   ?= $(CURDIR)/var
+MAKEFLAGS += --no-print-directory
 SOCK  ?= $(VAR)/dsgraph.sock
 DB    ?= $(VAR)/dsgraph.db
 
@@ -15,7 +16,7 @@ deps:
 
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake --build build -j $(JOBS) --target dsgraphd dsctl
 
 build-test: deps
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DDSGRAPH_SANITIZE=ON -DDSGRAPH_WERROR=ON >/dev/null
