@@ -38,6 +38,7 @@ struct client {
     framer fr;
     pending_line *head, *tail;
     int nqueued;
+    size_t queued_bytes;      /* bytes of the lines in the queue */
     bool running;             /* a job of this client is on a worker */
     bool reading;
     bool closing;
@@ -180,6 +181,8 @@ static void client_pump(client *c)
         if (!c->head)
             c->tail = NULL;
         c->nqueued--;
+        if (pl->len != LINE_TOO_LONG)
+            c->queued_bytes -= pl->len;
         if (pl->len == LINE_TOO_LONG) {
             size_t n;
             char msg[160];
@@ -227,7 +230,7 @@ static void client_pump(client *c)
     }
     /* Back-pressure: resume reading once the queue has drained to half. */
     if (!c->closing && !c->reading && !S.stopping && !c->close_when_flushed &&
-        c->nqueued <= S.cfg->max_pending_requests / 2) {
+        c->nqueued <= S.cfg->max_pending_requests / 2 && c->queued_bytes <= S.cfg->max_line_bytes / 2) {
         c->reading = true;
         uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read);
     }
@@ -258,6 +261,7 @@ static int client_queue_line(void *ud, char *line, size_t len)
         c->head = pl;
     c->tail = pl;
     c->nqueued++;
+    c->queued_bytes += len;
     return 0;
 }
 
@@ -305,7 +309,8 @@ static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         client_close(c);
         return;
     }
-    if (c->reading && c->nqueued >= S.cfg->max_pending_requests) {
+    /* Back-pressure: queued input is bounded by count and by bytes (one maximal line). */
+    if (c->reading && (c->nqueued >= S.cfg->max_pending_requests || c->queued_bytes >= S.cfg->max_line_bytes)) {
         uv_read_stop(s);
         c->reading = false;
     }
