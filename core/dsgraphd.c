@@ -117,16 +117,19 @@ int main(int argc, char **argv)
 
     dsg_config cfg;
     char err[1024];
+    int status = 1;
+    graph_store *store = NULL;
     config_defaults(&cfg);
     if (config_path && config_load(&cfg, config_path, err, sizeof err) != 0) {
         fprintf(stderr, "dsgraphd: config: %s\n", err);
-        return 1;
+        goto out;
     }
     if (level_arg) {
         int l = log_level_parse(level_arg);
         if (l < 0) {
             fprintf(stderr, "dsgraphd: --log-level must be debug, info, warn or error\n");
-            return 2;
+            status = 2;
+            goto out;
         }
         cfg.log_level = l;
     }
@@ -140,7 +143,7 @@ int main(int argc, char **argv)
     char sock[128];
     if (sockpath_resolve(cfg.socket, sock, sizeof sock) != 0) {
         fprintf(stderr, "dsgraphd: socket path too long (at most 107 bytes)\n");
-        return 1;
+        goto out;
     }
     make_default_socket_dir(sock);
     signal(SIGPIPE, SIG_IGN);
@@ -148,27 +151,24 @@ int main(int argc, char **argv)
 
     int lock_fd = server_claim_socket(sock);
     if (lock_fd < 0) {
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
     /* Open (and create or migrate) the database before taking the socket, so a
      * client never sees a socket in front of a store that is not ready. */
     graph_store_options sopts = {.busy_timeout_ms = cfg.busy_timeout_ms, .sql_max_rows = cfg.sql_max_rows};
-    graph_store *store = NULL;
     gs_error gerr;
     if (graph_store_open(cfg.db, GS_OPEN_CREATE, &sopts, &store, &gerr) != GS_OK) {
         log_error("cannot open database %s: %s", cfg.db, gerr.msg);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
     if (graph_store_was_created(store) && cfg.seed) {
         long n = seed_apply(store, cfg.seed, err, sizeof err);
         if (n < 0) {
             log_error("seed failed, database not created: %s", err);
             graph_store_close(store);
+            store = NULL;
             remove_new_db(cfg.db);
-            config_free(&cfg);
-            return 1;
+            goto out;
         }
         log_info("seeded new database %s with %ld requests from %s", cfg.db, n, cfg.seed);
     }
@@ -178,17 +178,20 @@ int main(int argc, char **argv)
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     if (workers_start(uv_default_loop(), cfg.db, &sopts, store) != 0) {
         log_error("cannot start worker threads");
-        graph_store_close(store);
-        return 1;
+        goto out;
     }
-    int status = server_run(&cfg, config_path, sock, lock_fd, ready_fd);
+    status = server_run(&cfg, config_path, sock, lock_fd, ready_fd);
     if (graph_store_checkpoint(store, &gerr) != GS_OK)
         log_warn("checkpoint at exit: %s", gerr.msg);
     graph_store_close(store);
+    store = NULL;
     uv_loop_close(uv_default_loop());
     uv_library_shutdown();
     if (status == 0)
         log_info("stopped");
+out:
+    /* Every exit after the config is loaded comes through here, so nothing leaks. */
+    graph_store_close(store);
     config_free(&cfg);
     return status;
 }

@@ -99,6 +99,28 @@ char *rpc_error_line(int code, const char *message, size_t *len)
     return line;
 }
 
+/* True if a string anywhere in v holds U+0000. The store keeps names, labels
+ * and keys as C strings, so such params are refused as invalid (-32602)
+ * rather than silently truncated. Depth is bounded by jansson's parser (2048). */
+static bool rpc_has_nul(json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return strlen(json_string_value(v)) != json_string_length(v);
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item) if (rpc_has_nul(item)) return true;
+        return false;
+    case JSON_OBJECT:
+        json_object_foreach(v, key, item) if (rpc_has_nul(item)) return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
 /* Checks one request object; fills the call, or its error reply. */
 static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
 {
@@ -133,6 +155,14 @@ static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
     }
     const char *name = json_string_value(json_object_get(req, "method"));
     c->params = json_object_get(req, "params");
+    if (c->params && rpc_has_nul(c->params)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%.200s: invalid params: strings must not contain U+0000", name);
+        c->reply = rpc_error_reply(c->id ? c->id : json_null(), RPC_INVALID_PARAMS, msg);
+        if (!c->id)
+            c->id = NULL; /* a notification stays unanswered */
+        return;
+    }
     c->method = method_lookup(name);
     if (!c->method) {
         if (c->id) {
@@ -150,7 +180,7 @@ int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
 {
     memset(plan, 0, sizeof *plan);
     json_error_t jerr;
-    plan->doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    plan->doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!plan->doc) {
         plan->calls = calloc(1, sizeof *plan->calls);
         if (!plan->calls)
