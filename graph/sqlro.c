@@ -153,7 +153,7 @@ static gs_status gs_check_tail(graph_store *s, const char *tail, gs_error *err) 
         const char *next = NULL;
         int rc = sqlite3_prepare_v2(s->db, tail, -1, &st, &next);
         sqlite3_finalize(st);
-        if (rc != SQLITE_OK || st) return gs_fail(err, GS_INVALID, "sql: only one statement is allowed");
+        if (rc != SQLITE_OK || st) return gs_fail(err, GS_INVALID, "only one statement is allowed");
         if (next == tail) break;
         tail = next;
     }
@@ -166,13 +166,13 @@ static gs_status gs_sql_prepare(graph_store *s, const char *sql, gs_auth *auth, 
     int rc = sqlite3_prepare_v2(s->db, sql, -1, out, &tail);
     if (rc != SQLITE_OK) {
         if (auth->reason[0] || (rc & 0xff) == SQLITE_AUTH)
-            return gs_fail(err, GS_READONLY, "sql: read-only: %s", auth->reason[0] ? auth->reason : "not authorized");
-        return gs_fail(err, GS_INVALID, "sql: %s", sqlite3_errmsg(s->db));
+            return gs_fail(err, GS_READONLY, "read-only: %s", auth->reason[0] ? auth->reason : "not authorized");
+        return gs_fail(err, GS_INVALID, "%s", sqlite3_errmsg(s->db));
     }
-    if (!*out) return gs_fail(err, GS_INVALID, "sql: no statement");
+    if (!*out) return gs_fail(err, GS_INVALID, "no statement");
     gs_status r = gs_check_tail(s, tail, err);
     if (r == GS_OK && !sqlite3_stmt_readonly(*out))
-        r = gs_fail(err, GS_READONLY, "sql: read-only: the statement could change the database");
+        r = gs_fail(err, GS_READONLY, "read-only: the statement could change the database");
     if (r != GS_OK) {
         sqlite3_finalize(*out);
         *out = NULL;
@@ -193,7 +193,7 @@ static gs_status gs_sql_run(graph_store *s, sqlite3_stmt *st, json_t **out, gs_e
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (++n > s->sql_max_rows) {
-            r = gs_fail(err, GS_LIMIT, "sql: the result has more than %" PRId64 " rows (sql_max_rows)", s->sql_max_rows);
+            r = gs_fail(err, GS_LIMIT, "the result has more than %" PRId64 " rows (sql_max_rows)", s->sql_max_rows);
             break;
         }
         json_t *row = json_array();
@@ -203,7 +203,7 @@ static gs_status gs_sql_run(graph_store *s, sqlite3_stmt *st, json_t **out, gs_e
     if (r == GS_OK && rc != SQLITE_DONE) {
         int ec = sqlite3_errcode(s->db);
         r = gs_fail(err, ec == SQLITE_AUTH || ec == SQLITE_READONLY ? GS_READONLY : gs_status_of_rc(ec) == GS_BUSY ? GS_BUSY : GS_INVALID,
-                    "sql: %s", sqlite3_errmsg(s->db));
+                    "%s", sqlite3_errmsg(s->db));
     }
     if (r != GS_OK) {
         json_decref(cols);
@@ -217,7 +217,7 @@ static gs_status gs_sql_run(graph_store *s, sqlite3_stmt *st, json_t **out, gs_e
 /* sql: the whole method, leaving the connection as it found it. */
 gs_status graph_sql(graph_store *s, const char *sql, json_t *params, json_t **out, gs_error *err) {
     *out = NULL;
-    if (!sql) return gs_fail(err, GS_INVALID, "sql: missing statement");
+    if (!sql) return gs_fail(err, GS_INVALID, "missing statement");
     gs_auth auth = {{0}};
     gs_status r = s->readonly ? GS_OK : gs_exec(s, "PRAGMA query_only = ON", err);
     if (r != GS_OK) return r;
