@@ -38,5 +38,11 @@ run: build
 test: build-test
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
+# The benchmark suite (bench/run.py; docs/performance.md): a Release build in build-bench/, 1M models.
+#   make bench BENCH_ARGS=--small     10,000 models (the CI smoke size)
+BENCH_ARGS ?=
+bench: deps
+	@python3 bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-test

@@ -25,7 +25,23 @@ void config_defaults(dsg_config *cfg)
     cfg->read_threads = 4;
     cfg->busy_timeout_ms = 5000;
     cfg->sql_max_rows = 100000;
+    cfg->query_timeout_ms = 30000;
+    cfg->query_max_rows = 1000000;
     cfg->shutdown_timeout_ms = 10000;
+    cfg->plugin_memory_limit = 64 << 20;
+    cfg->plugin_instruction_limit = 1000000000;
+    cfg->import_max_bytes = 4LL << 30;
+    cfg->import_max_uploads = 16;
+}
+
+/* Frees a list of strings read by config_strs. */
+static void config_strs_free(char ***v, int *n)
+{
+    for (int i = 0; *v && i < *n; i++)
+        free((*v)[i]);
+    free(*v);
+    *v = NULL;
+    *n = 0;
 }
 
 void config_free(dsg_config *cfg)
@@ -34,13 +50,50 @@ void config_free(dsg_config *cfg)
     free(cfg->db);
     free(cfg->seed);
     cfg->socket = cfg->db = cfg->seed = NULL;
+    config_strs_free(&cfg->plugin_dirs, &cfg->n_plugin_dirs);
+    config_strs_free(&cfg->import_dirs, &cfg->n_import_dirs);
 }
 
 /* The settings a config file may set; anything else it defines is a typo. */
 static const char *const config_keys[] = {
     "socket", "db", "seed", "socket_mode", "log_level", "max_clients", "max_line_bytes",
     "max_output_bytes", "max_pending_requests", "read_threads", "busy_timeout_ms",
-    "sql_max_rows", "shutdown_timeout_ms", "write_uids", "write_gids", NULL};
+    "sql_max_rows", "query_timeout_ms", "query_max_rows", "shutdown_timeout_ms", "write_uids", "write_gids",
+    "plugin_dirs", "import_dirs", "plugin_memory_limit", "plugin_instruction_limit", "import_max_bytes",
+    "import_max_uploads", NULL};
+
+/* Reads global `key` as a list of strings (directories); replaces *out if set. */
+static int config_strs(lua_State *L, const char *key, char ***out, int *n, char *err, size_t errlen)
+{
+    int t = lua_getglobal(L, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (t != LUA_TTABLE) {
+        snprintf(err, errlen, "setting %s: expected a list of strings, got a %s", key, lua_typename(L, t));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_Integer len = (lua_Integer)luaL_len(L, -1);
+    char **v = calloc((size_t)len + 1, sizeof *v);
+    int k = 0;
+    for (lua_Integer i = 1; v && i <= len; i++) {
+        if (lua_geti(L, -1, i) != LUA_TSTRING || !*lua_tostring(L, -1)) {
+            snprintf(err, errlen, "setting %s[%lld]: expected a non-empty string", key, (long long)i);
+            lua_pop(L, 2);
+            config_strs_free(&v, &k);
+            return -1;
+        }
+        v[k++] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    config_strs_free(out, n);
+    *out = v;
+    *n = k;
+    return 0;
+}
 
 /* Reads global `key` as an integer in [lo, hi]; leaves *out alone if unset. */
 static int config_int(lua_State *L, const char *key, long long lo, long long hi, long long *out,
@@ -230,7 +283,16 @@ int config_load(dsg_config *cfg, const char *path, char *err, size_t errlen)
     INT_SETTING("read_threads", 1, 128, read_threads)
     INT_SETTING("busy_timeout_ms", 0, 3600000, busy_timeout_ms)
     INT_SETTING("sql_max_rows", 1, 1LL << 40, sql_max_rows)
+    INT_SETTING("query_timeout_ms", 1, 86400000, query_timeout_ms)
+    INT_SETTING("query_max_rows", 1, 1LL << 40, query_max_rows)
     INT_SETTING("shutdown_timeout_ms", 0, 3600000, shutdown_timeout_ms)
+    INT_SETTING("plugin_memory_limit", 1LL << 20, 1LL << 40, plugin_memory_limit)
+    INT_SETTING("plugin_instruction_limit", 1000, 1LL << 50, plugin_instruction_limit)
+    INT_SETTING("import_max_bytes", 1, 1LL << 50, import_max_bytes)
+    INT_SETTING("import_max_uploads", 1, 100000, import_max_uploads)
+    if (config_strs(L, "plugin_dirs", &cfg->plugin_dirs, &cfg->n_plugin_dirs, sub, sizeof sub) ||
+        config_strs(L, "import_dirs", &cfg->import_dirs, &cfg->n_import_dirs, sub, sizeof sub))
+        goto bad;
 #undef INT_SETTING
     cfg->n_write_uids = cfg->n_write_gids = 0;
     if (config_ids(L, "write_uids", 0, (unsigned *)cfg->write_uids, &cfg->n_write_uids, sub, sizeof sub) ||

@@ -23,11 +23,22 @@ typedef struct dsg_config {
     int read_threads;          /* size of the reader pool (UV_THREADPOOL_SIZE) */
     int busy_timeout_ms;
     int64_t sql_max_rows;
+    int64_t query_timeout_ms;  /* a Cypher query's wall-clock limit */
+    int64_t query_max_rows;    /* rows of any intermediate or final Cypher result */
     int shutdown_timeout_ms;   /* how long SIGTERM waits for in-flight work */
     uid_t write_uids[CONFIG_MAX_IDS];
     int n_write_uids;
     gid_t write_gids[CONFIG_MAX_IDS];
     int n_write_gids;
+    /* plugins and imports (core/plugin_host.c, core/import_*.c) */
+    char **plugin_dirs;        /* NULL: the compiled-in DSGRAPH_PLUGIN_DIR */
+    int n_plugin_dirs;
+    char **import_dirs;        /* directories import.path may read; none by default */
+    int n_import_dirs;
+    int64_t plugin_memory_limit;      /* bytes per plugin Lua state, default 64 MiB */
+    int64_t plugin_instruction_limit; /* Lua instructions per run, default 1e9 */
+    int64_t import_max_bytes;         /* largest import input, default 4 GiB */
+    int import_max_uploads;           /* uploads in progress at once, default 16 */
 } dsg_config;
 
 /* Fills cfg with the built-in defaults. */

@@ -46,5 +46,9 @@ int dsctl_cmd_lineage(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_search(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_sql(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_raw(struct dsctl *d, int argc, char **argv);
+int dsctl_cmd_query(struct dsctl *d, int argc, char **argv);
+int dsctl_cmd_import(struct dsctl *d, int argc, char **argv);
+int dsctl_cmd_imports(struct dsctl *d, int argc, char **argv);
+int dsctl_cmd_plugins(struct dsctl *d, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* core/methods.c - the JSON-RPC methods: check params, call the store, shape
  * the result. docs/protocol.md is the contract each function implements. */
 #include "rpc.h"
+#include "provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,10 +181,10 @@ static int m_node_put(method_ctx *ctx, json_t *params, json_t **result, rpc_erro
 static int m_node_get(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
 {
     const char *M = "node.get";
-    bool want_rels, want_aliases;
+    bool want_rels, want_aliases, want_claims;
     int64_t id;
     if (params_object(M, &params, err) || param_bool(M, params, "relationships", &want_rels, err) ||
-        param_bool(M, params, "aliases", &want_aliases, err) ||
+        param_bool(M, params, "aliases", &want_aliases, err) || param_bool(M, params, "claims", &want_claims, err) ||
         resolve_node(ctx, M, "params", params, &id, err))
         return -1;
     gs_error gerr;
@@ -193,6 +194,8 @@ static int m_node_get(method_ctx *ctx, json_t *params, json_t **result, rpc_erro
         json_object_set_new(*result, "aliases", extra);
     if (st == GS_OK && want_rels && (st = graph_node_relationships(ctx->store, id, &extra, &gerr)) == GS_OK)
         json_object_set_new(*result, "relationships", extra);
+    if (st == GS_OK && want_claims && (st = prov_claims_of(ctx->store, "node", id, &extra, &gerr)) == GS_OK)
+        json_object_set_new(*result, "claims", extra);   /* provenance: graph/provenance.h */
     return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
 }
 
@@ -332,6 +335,22 @@ static int m_sql(method_ctx *ctx, json_t *params, json_t **result, rpc_error *er
     return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
 }
 
+/* Plugins and imports: core/methods_plugins.c, core/methods_import.c. */
+int m_plugins_list(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_plugins_reload(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_import_begin(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_import_chunk(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_import_abort(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_import_end(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_import_path(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_imports_list(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_imports_show(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_imports_retract(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+
+/* core/methods_query.c */
+int method_query(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+unsigned method_query_classify(json_t *params);
+
 static const method_def method_table[] = {
     {.name = "ping", .fn = m_ping, .flags = 0},
     {.name = "stats", .fn = m_stats, .flags = METHOD_STORE},
@@ -343,6 +362,18 @@ static const method_def method_table[] = {
     {.name = "lineage", .fn = m_lineage, .flags = METHOD_STORE},
     {.name = "search", .fn = m_search, .flags = METHOD_STORE},
     {.name = "sql", .fn = m_sql, .flags = METHOD_STORE},
+    {.name = "query", .fn = method_query, .flags = METHOD_STORE, .classify = method_query_classify},
+    {.name = "plugins.list", .fn = m_plugins_list, .flags = 0},
+    {.name = "plugins.reload", .fn = m_plugins_reload, .flags = METHOD_WRITE},
+    /* begin/chunk run on the reader pool and check write permission themselves */
+    {.name = "import.begin", .fn = m_import_begin, .flags = METHOD_STORE},
+    {.name = "import.chunk", .fn = m_import_chunk, .flags = METHOD_STORE},
+    {.name = "import.abort", .fn = m_import_abort, .flags = METHOD_WRITE},       /* on the loop */
+    {.name = "import.end", .fn = m_import_end, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "import.path", .fn = m_import_path, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "imports.list", .fn = m_imports_list, .flags = METHOD_STORE},
+    {.name = "imports.show", .fn = m_imports_show, .flags = METHOD_STORE},
+    {.name = "imports.retract", .fn = m_imports_retract, .flags = METHOD_STORE | METHOD_WRITE},
     {.name = NULL},
 };
 

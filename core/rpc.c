@@ -225,7 +225,7 @@ int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
  * all or nothing; a read sees one snapshot. */
 static void rpc_run_call(rpc_call *c, method_ctx *ctx)
 {
-    rpc_error err = {0, ""};
+    rpc_error err = {0, "", NULL};
     json_t *result = NULL;
     const method_def *m = c->method;
     unsigned flags = c->flags;
@@ -289,13 +289,19 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
         json_decref(result);
         if (rc != 0)
             c->reply = rpc_error_reply(NULL, err.code, err.message);
+        json_decref(err.data);
         return;
     }
     if (rc == 0 && !result)
         result = json_object();
     c->reply = rc == 0 ? rpc_result_reply(c->id, result) : rpc_error_reply(c->id, err.code, err.message);
-    if (rc != 0)
+    if (rc != 0) {
         json_decref(result);
+        /* a method's extra error members join data, next to "kind" */
+        if (err.data && c->reply)
+            json_object_update(json_object_get(json_object_get(c->reply, "error"), "data"), err.data);
+    }
+    json_decref(err.data);
 }
 
 void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)

@@ -35,6 +35,7 @@ enum rpc_code {
 typedef struct rpc_error {
     int code;
     char message[640];
+    json_t *data;   /* optional extra members of error.data (owned; set by a method, e.g. query) */
 } rpc_error;
 
 /* Sets err and returns -1, so handlers can `return rpc_fail(err, ...)`. */

@@ -2,6 +2,8 @@
 #include "server.h"
 #include "access.h"
 #include "framing.h"
+#include "import_upload.h"
+#include "plugin_host.h"
 #include "log.h"
 #include "rpc.h"
 #include "workers.h"
@@ -55,7 +57,13 @@ typedef struct job {
     method_ctx ctx;
     char *reply;
     size_t reply_len;
+    pending_line *line;       /* a large line still to be parsed, off the loop */
+    bool to_writer;           /* parsed off the loop and found to need the writer */
 } job;
+
+/* Lines longer than this are parsed on a pool thread, not on the loop, so a
+ * client uploading megabytes never delays another client's ping. */
+#define PARSE_OFF_LOOP_BYTES (64 * 1024)
 
 static struct {
     uv_loop_t *loop;
@@ -156,6 +164,40 @@ static void job_run(work_item *w, graph_store *store)
     rpc_plan_free(&j->plan);
 }
 
+/* Pool thread: parses a large line; runs it here unless it needs the writer. */
+static void job_parse_run(work_item *w, graph_store *store)
+{
+    job *j = (job *)w;
+    int rc = rpc_plan_line(&j->plan, j->line->data, j->line->len);
+    free(j->line);
+    j->line = NULL;
+    if (rc != 0) {
+        j->reply = rpc_error_line(RPC_INTERNAL_ERROR, "out of memory while parsing the request", &j->reply_len);
+        return;
+    }
+    if (j->plan.needs & METHOD_WRITE) {
+        j->to_writer = true;
+        return;
+    }
+    job_run(w, store);
+}
+
+static void job_done(work_item *w);
+
+/* Loop: a parsed large line that writes moves on to the writer thread. */
+static void job_parse_done(work_item *w)
+{
+    job *j = (job *)w;
+    if (j->to_writer) {
+        j->to_writer = false;
+        j->w.run = job_run;
+        j->w.done = job_done;
+        workers_submit_write(&j->w);
+        return;
+    }
+    job_done(w);
+}
+
 static void job_done(work_item *w)
 {
     job *j = (job *)w;
@@ -199,19 +241,29 @@ static void client_pump(client *c)
             continue;
         }
         job *j = calloc(1, sizeof *j);
-        if (!j || rpc_plan_line(&j->plan, pl->data, pl->len) != 0) {
+        bool off_loop = pl->len > PARSE_OFF_LOOP_BYTES;
+        if (!j || (!off_loop && rpc_plan_line(&j->plan, pl->data, pl->len) != 0)) {
             free(j);
             free(pl);
             log_error("%s: out of memory; closing", c->name);
             client_close(c);
             return;
         }
-        free(pl);
         j->c = c;
         j->ctx.may_write = c->may_write;
         j->ctx.peer_uid = c->peer.uid;
         j->ctx.peer = c->name;
         j->ctx.cfg = S.cfg;
+        if (off_loop) {
+            j->line = pl;
+            c->running = true;
+            c->refs++;
+            j->w.run = job_parse_run;
+            j->w.done = job_parse_done;
+            workers_submit_read(&j->w);
+            break;
+        }
+        free(pl);
         if (j->plan.needs & METHOD_STORE) {
             c->running = true;
             c->refs++;
@@ -343,6 +395,7 @@ static void client_close(client *c)
     if (c->next)
         c->next->prev = c->prev;
     S.nclients--;
+    import_upload_drop_owner(c->name);   /* its unfinished uploads and their spool files go */
     log_debug("%s: closed", c->name);
     uv_close((uv_handle_t *)&c->pipe, client_on_close);
 }
@@ -512,12 +565,35 @@ static void server_on_stop_signal(uv_signal_t *h, int signum)
     server_check_drained();
 }
 
+/* Moves the plugin and import settings of a freshly read config into the
+ * live one (the lists change owner; the old ones are freed). */
+static void server_take_plugin_settings(dsg_config *fresh)
+{
+    for (int i = 0; i < S.cfg->n_plugin_dirs; i++)
+        free(S.cfg->plugin_dirs[i]);
+    free(S.cfg->plugin_dirs);
+    for (int i = 0; i < S.cfg->n_import_dirs; i++)
+        free(S.cfg->import_dirs[i]);
+    free(S.cfg->import_dirs);
+    S.cfg->plugin_dirs = fresh->plugin_dirs;
+    S.cfg->n_plugin_dirs = fresh->n_plugin_dirs;
+    S.cfg->import_dirs = fresh->import_dirs;
+    S.cfg->n_import_dirs = fresh->n_import_dirs;
+    fresh->plugin_dirs = fresh->import_dirs = NULL;
+    fresh->n_plugin_dirs = fresh->n_import_dirs = 0;
+    S.cfg->plugin_memory_limit = fresh->plugin_memory_limit;
+    S.cfg->plugin_instruction_limit = fresh->plugin_instruction_limit;
+    S.cfg->import_max_bytes = fresh->import_max_bytes;
+    S.cfg->import_max_uploads = fresh->import_max_uploads;
+}
+
 /* SIGHUP re-reads the config; limits and write permissions apply at once,
  * socket and database paths only at the next start. */
 static void server_on_hup(uv_signal_t *h, int signum)
 {
     if (!S.config_path) {
-        log_info("SIGHUP: no config file to reload");
+        log_info("SIGHUP: no config file to reload; reloading plugins");
+        plugin_host_load(S.cfg, NULL, NULL);
         return;
     }
     dsg_config fresh;
@@ -534,14 +610,18 @@ static void server_on_hup(uv_signal_t *h, int signum)
     S.cfg->max_output_bytes = fresh.max_output_bytes;
     S.cfg->max_pending_requests = fresh.max_pending_requests;
     S.cfg->sql_max_rows = fresh.sql_max_rows;
+    S.cfg->query_timeout_ms = fresh.query_timeout_ms;
+    S.cfg->query_max_rows = fresh.query_max_rows;
     memcpy(S.cfg->write_uids, fresh.write_uids, sizeof fresh.write_uids);
     S.cfg->n_write_uids = fresh.n_write_uids;
     memcpy(S.cfg->write_gids, fresh.write_gids, sizeof fresh.write_gids);
     S.cfg->n_write_gids = fresh.n_write_gids;
     for (client *c = S.clients; c; c = c->next)
         c->may_write = access_may_write(S.cfg, &c->peer);
+    server_take_plugin_settings(&fresh);
     config_free(&fresh);
     log_info("SIGHUP: reloaded %s", S.config_path);
+    plugin_host_load(S.cfg, NULL, NULL);   /* a new plugin set; running imports keep the old one */
 }
 
 static void server_close_walk(uv_handle_t *h, void *arg)
@@ -559,7 +639,9 @@ int server_run(dsg_config *cfg, const char *config_path, const char *socket_path
     S.config_path = config_path;
     snprintf(S.path, sizeof S.path, "%s", socket_path);
     S.lock_fd = lock_fd;
+    plugin_host_load(cfg, NULL, NULL);   /* before the socket: the first client sees the plugins */
     if (server_listen(S.path) != 0) {
+        plugin_host_shutdown();
         workers_stop();
         uv_walk(S.loop, server_close_walk, NULL);
         uv_run(S.loop, UV_RUN_DEFAULT);
@@ -581,6 +663,7 @@ int server_run(dsg_config *cfg, const char *config_path, const char *socket_path
     uv_run(S.loop, UV_RUN_DEFAULT);
     /* Stopped: every client is answered. Stop the writer, close what is left. */
     workers_stop();
+    plugin_host_shutdown();
     uv_walk(S.loop, server_close_walk, NULL);
     uv_run(S.loop, UV_RUN_DEFAULT);
     close(S.lock_fd);

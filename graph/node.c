@@ -257,6 +257,7 @@ static gs_status gs_node_merge(graph_store *s, int64_t id, const char *const *la
     gs_status r = gs_node_props(s, id, &cur, err);
     if (r != GS_OK) return r;
     bool changed = false;
+    s->prov_changed = false;
     if (props && json_object_size(props) > 0) {
         char *before = gs_props_dump(cur);
         gs_props_merge(cur, props, "name");
@@ -280,6 +281,7 @@ static gs_status gs_node_merge(graph_store *s, int64_t id, const char *const *la
     if (r == GS_OK) r = gs_add_labels(s, id, nexisting, labels, nlabels, NULL, err);
     if (r == GS_OK) r = gs_add_aliases(s, id, aliases, &changed, err);
     if (r == GS_OK && changed) r = gs_fts_refresh(s, id, cur, err);
+    s->prov_changed = changed;   /* for provenance's "updated" count */
     json_decref(cur);
     return r;
 }
@@ -317,6 +319,7 @@ gs_status graph_node_put(graph_store *s, const char *const *labels, size_t nlabe
         if (is_new) r = gs_node_insert(s, labels, nlabels, name, key, props, aliases, &id, err);
         else r = gs_node_merge(s, id, labels, nlabels, props, aliases, err);
     }
+    if (r == GS_OK) r = gs_prov_node(s, id, is_new, props, aliases, err);   /* provenance claim */
     free(key);
     r = gs_write_end(s, r, err);
     if (r == GS_OK) {
@@ -383,6 +386,7 @@ gs_status graph_node_add_alias(graph_store *s, int64_t id, const char *alias, gs
     bool changed = false;
     if (r == GS_OK) r = gs_add_alias(s, id, alias, &changed, err);
     if (r == GS_OK && changed) r = gs_fts_refresh(s, id, NULL, err);
+    if (r == GS_OK) r = gs_prov_alias(s, id, alias, err);   /* provenance claim */
     return gs_write_end(s, r, err);
 }
 

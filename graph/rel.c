@@ -69,6 +69,7 @@ static gs_status gs_rel_insert(graph_store *s, int64_t start, const char *type, 
 /* Merges props into relationship id whose current props text is cur_text. */
 static gs_status gs_rel_merge(graph_store *s, int64_t id, const char *cur_text, size_t cur_len, json_t *props,
                               gs_error *err) {
+    s->prov_changed = false;
     if (!props || json_object_size(props) == 0) return GS_OK;
     json_t *cur = gs_props_load(cur_text, cur_len, err);
     if (!cur) return GS_IO;
@@ -77,7 +78,8 @@ static gs_status gs_rel_merge(graph_store *s, int64_t id, const char *cur_text, 
     json_decref(cur);
     if (!text) return gs_fail(err, GS_IO, "out of memory");
     gs_status r = GS_OK;
-    if (strlen(text) != cur_len || memcmp(text, cur_text, cur_len) != 0) {
+    s->prov_changed = strlen(text) != cur_len || memcmp(text, cur_text, cur_len) != 0;   /* provenance */
+    if (s->prov_changed) {
         sqlite3_stmt *st = gs_stmt(s, GS_ST_REL_SET_PROPS, err);
         if (!st) r = GS_IO;
         else {
@@ -131,6 +133,7 @@ gs_status graph_rel_put(graph_store *s, int64_t start, const char *type, int64_t
         }
     }
     if (r == GS_OK && is_new) r = gs_rel_insert(s, start, type, end, props, &id, err);
+    if (r == GS_OK) r = gs_prov_rel(s, id, is_new, props, err);   /* provenance claim */
     r = gs_write_end(s, r, err);
     if (r == GS_OK) {
         if (id_out) *id_out = id;

@@ -44,6 +44,62 @@ static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
     "CREATE INDEX rels_start ON rels(start, type, end);\n"
     "CREATE INDEX rels_end ON rels(end, type, start);\n"
     "CREATE VIRTUAL TABLE node_fts USING fts5(name, aliases, body, tokenize = 'trigram');\n",
+    /* 1 -> 2: provenance: imports and the claims each one made (graph/provenance.c).
+     * import_id 0 in the claim tables is the implicit "direct" source (node.put/rel.put). */
+    "CREATE TABLE imports(\n"
+    "  id           INTEGER PRIMARY KEY,\n"
+    "  plugin       TEXT NOT NULL,\n"
+    "  input_name   TEXT NOT NULL,\n"
+    "  sha256       TEXT NOT NULL,\n"
+    "  started_at   TEXT NOT NULL,\n"
+    "  finished_at  TEXT,\n"
+    "  retracted_at TEXT,\n"
+    "  nodes        INTEGER NOT NULL DEFAULT 0,\n"
+    "  relationships INTEGER NOT NULL DEFAULT 0,\n"
+    "  properties   INTEGER NOT NULL DEFAULT 0,\n"
+    "  warnings     INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX imports_input ON imports(sha256, plugin);\n"
+    "CREATE TABLE node_claims(\n"
+    "  node_id   INTEGER NOT NULL,\n"
+    "  import_id INTEGER NOT NULL,\n"
+    "  created   INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (node_id, import_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX node_claims_import ON node_claims(import_id, node_id);\n"
+    "CREATE TABLE rel_claims(\n"
+    "  rel_id    INTEGER NOT NULL,\n"
+    "  import_id INTEGER NOT NULL,\n"
+    "  created   INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (rel_id, import_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX rel_claims_import ON rel_claims(import_id, rel_id);\n"
+    "CREATE TABLE alias_claims(\n"
+    "  node_id   INTEGER NOT NULL,\n"
+    "  alias_key TEXT NOT NULL,\n"
+    "  import_id INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (node_id, alias_key, import_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX alias_claims_import ON alias_claims(import_id);\n"
+    "CREATE TABLE prop_claims(\n"
+    "  seq       INTEGER PRIMARY KEY,\n"
+    "  kind      TEXT NOT NULL CHECK (kind IN ('node', 'rel')),\n"
+    "  entity_id INTEGER NOT NULL,\n"
+    "  key       TEXT NOT NULL,\n"
+    "  value     TEXT NOT NULL,\n"
+    "  import_id INTEGER NOT NULL,\n"
+    "  UNIQUE (kind, entity_id, key, import_id)\n"
+    ");\n"
+    "CREATE INDEX prop_claims_import ON prop_claims(import_id);\n"
+    "CREATE TRIGGER nodes_claims_gc AFTER DELETE ON nodes BEGIN\n"
+    "  DELETE FROM node_claims WHERE node_id = old.id;\n"
+    "  DELETE FROM alias_claims WHERE node_id = old.id;\n"
+    "  DELETE FROM prop_claims WHERE kind = 'node' AND entity_id = old.id;\n"
+    "END;\n"
+    "CREATE TRIGGER rels_claims_gc AFTER DELETE ON rels BEGIN\n"
+    "  DELETE FROM rel_claims WHERE rel_id = old.id;\n"
+    "  DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = old.id;\n"
+    "END;\n",
 };
 
 /* SQL of every cached statement, indexed by gs_stmt_id. */
@@ -109,6 +165,14 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
         " + CASE WHEN instr(body, ?2) > 0 THEN 1.0 ELSE 0.0 END AS score"
         " FROM node_fts WHERE instr(name, ?2) > 0 OR instr(aliases, ?2) > 0 OR instr(body, ?2) > 0"
         " ORDER BY score DESC, rowid LIMIT ?3",
+    /* provenance (provenance.c): claims made by imports and by direct writes (import 0) */
+    [GS_ST_PROV_NODE_CLAIM] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
+    [GS_ST_PROV_REL_CLAIM] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, ?3)",
+    [GS_ST_PROV_ALIAS_CLAIM] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
+    [GS_ST_PROV_PROP_GET] =
+        "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 AND import_id = ?4",
+    [GS_ST_PROV_PROP_PUT] =
+        "INSERT OR REPLACE INTO prop_claims(kind, entity_id, key, value, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* Records an error message; err may be NULL when the caller does not care. */

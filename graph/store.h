@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 1
+#define GRAPH_SCHEMA_VERSION 2   /* 2: provenance (imports and claims, graph/provenance.h) */
 
 typedef struct graph_store graph_store;
 

@@ -9,6 +9,7 @@
 #define DSGRAPH_GRAPH_STORE_INTERNAL_H
 
 #include "store.h"
+#include "provenance.h"
 
 #include <sqlite3.h>
 
@@ -51,6 +52,11 @@ typedef enum gs_stmt_id {
     GS_ST_REL_STEP_DOWN,
     GS_ST_SEARCH_FTS,
     GS_ST_SEARCH_SCAN,
+    GS_ST_PROV_NODE_CLAIM,
+    GS_ST_PROV_REL_CLAIM,
+    GS_ST_PROV_ALIAS_CLAIM,
+    GS_ST_PROV_PROP_GET,
+    GS_ST_PROV_PROP_PUT,
     GS_ST__COUNT
 } gs_stmt_id;
 
@@ -62,6 +68,9 @@ struct graph_store {
     bool in_tx;            /* graph_store_begin() is in effect */
     int64_t sql_max_rows;
     sqlite3_stmt *stmts[GS_ST__COUNT];
+    int64_t prov_import;   /* the import writes are attributed to; 0 = direct writes */
+    prov_counts prov;      /* what the current import changed (provenance.c) */
+    bool prov_changed;     /* the last node/rel merge changed something (node.c, rel.c) */
 };
 
 /* ---- store.c ---- */
@@ -118,6 +127,19 @@ void gs_node_first_label(graph_store *s, int64_t id, char *buf, size_t n);
 gs_status gs_rel_json(graph_store *s, int64_t id, json_t **out, gs_error *err);
 /* {"$rel":...} from the current row of st, columns id, type, start, end, props. */
 gs_status gs_rel_json_row(sqlite3_stmt *st, json_t **out, gs_error *err);
+
+/* ---- provenance.c ---- */
+
+/* Called by node.put / rel.put / add_alias after a successful write, inside
+ * their savepoint: records the claim of the current import (or the direct
+ * source, import 0) and counts what changed. */
+gs_status gs_prov_node(graph_store *s, int64_t id, bool created, json_t *props, json_t *aliases, gs_error *err);
+gs_status gs_prov_rel(graph_store *s, int64_t id, bool created, json_t *props, gs_error *err);
+gs_status gs_prov_alias(graph_store *s, int64_t id, const char *alias, gs_error *err);
+/* Canonical JSON text of a claimed value (malloc'd). */
+char *gs_prov_value_text(const json_t *v);
+/* Prepares an uncached statement (caller finalizes); NULL + err on failure. */
+sqlite3_stmt *gs_prov_prepare(graph_store *s, const char *sql, gs_error *err);
 
 /* ---- search.c ---- */
 

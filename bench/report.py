@@ -1,0 +1,176 @@
+"""bench/report.py - the table of bench/run.py's results (Markdown, so docs/performance.md can
+quote it as printed). `python3 bench/report.py [bench/results/latest.json]` re-prints a saved run."""
+import json
+import sys
+
+
+def _num(v, unit=""):
+    """A number with a precision that suits its size."""
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        s = "{:,.0f}".format(v)
+    elif abs(v) >= 10:
+        s = "%.1f" % v
+    elif abs(v) >= 0.1:
+        s = "%.2f" % v
+    else:
+        s = "%.3f" % v
+    return s + unit
+
+
+def _agg(a, unit=""):
+    """median (min-max) of an aggregate, or its status text."""
+    if a is None:
+        return "-"
+    if "status" in a:
+        return a["status"]
+    if a.get("runs", 1) > 1 and a["min"] != a["max"]:
+        return "%s (%s–%s)" % (_num(a["median"], unit), _num(a["min"]), _num(a["max"]))
+    return _num(a["median"], unit)
+
+
+def _bagg(s):
+    """A baseline figure {median_ms,min_ms,max_ms,runs} in the shape _agg takes."""
+    return {"median": s["median_ms"], "min": s["min_ms"], "max": s["max_ms"], "runs": s["runs"]}
+
+
+def _ratio(x, y):
+    """x/y as "1.23x"."""
+    if x is None or y is None or y == 0:
+        return "-"
+    return "%.2fx" % (x / y)
+
+
+def _target(ok, miss):
+    """"met", or how the target was missed."""
+    return "met" if ok else "MISSED " + miss
+
+
+def table(r):
+    """The Markdown table of one run's results."""
+    b, rows = r["baseline"], []
+    gen = r["generator"]
+    add = rows.append
+    add(("**Load** (%s models + %s relationships)" % ("{:,}".format(gen["models"]), "{:,}".format(gen["edges"])),
+         "", "", "", ""))
+    base_load = b["load"]["total_s"]
+    ls = r.get("load_socket")
+    if ls:
+        add(("load through the socket: pipelined node.put/rel.put batches (s)",
+             "%s (%s calls/s; daemon %.2f cores)" % (_num(ls["s"]), _num(ls["calls_per_s"]), ls["server_cores"]),
+             _num(base_load), _ratio(ls["s"], base_load),
+             _target(ls["s"] <= 3, "by %.1fx (target ≤ 3 s is for the CSV importer)" % (ls["s"] / 3))))
+    sd = r.get("load_seed")
+    if sd:
+        add(("load through `--seed` (same requests, in-process, one transaction) (s)", _num(sd["s"]), _num(base_load),
+             _ratio(sd["s"], base_load), "(no target; shows the per-request cost without the socket)"))
+    ic, ih = r.get("import_csv") or {"status": "-"}, r.get("import_hf") or {"status": "-"}
+    if "s" in ic:
+        hwm = ic["rss"]["VmHWM"]
+        add(("`dsctl import nodes.csv rels.csv` (plugins/csv.lua) (s)",
+             "%s (%s items/s); peak RSS %s MiB" % (_num(ic["s"]), _num((gen["models"] + gen["edges"]) / ic["s"]),
+                                                   _num(hwm)),
+             _num(base_load), _ratio(ic["s"], base_load),
+             _target(ic["s"] <= 3 and hwm <= 512, "by %.1fx (target ≤ 3 s, RSS ≤ 512 MiB)" % (ic["s"] / 3))))
+    else:
+        add(("CSV importer (`dsctl import`)", ic["status"], "", "", "target ≤ 3 s, RSS ≤ 512 MiB"))
+    if "s" in ih:
+        add(("`dsctl import models.jsonl` (plugins/hf_models.lua) (s)",
+             "%s; peak RSS %s MiB; made %s nodes, %s relationships" % (
+                 _num(ih["s"]), _num(ih["rss"]["VmHWM"]), "{:,}".format(ih["nodes"] or 0),
+                 "{:,}".format(ih["relationships"] or 0)),
+             _num(base_load), _ratio(ih["s"], base_load), "(same target as CSV)"))
+    else:
+        add(("HF JSON Lines importer", ih["status"], "", "", ""))
+    rss = r.get("rss_after_load") or {}
+    add(("daemon peak RSS during the socket load (MiB)", _num(rss.get("VmHWM")),
+         _num(b["peak_rss_kib"] / 1024.0) + " (whole baseline)", "",
+         _target((rss.get("VmHWM") or 0) <= 512, "by %.0f MiB" % ((rss.get("VmHWM") or 0) - 512))))
+
+    add(("**Lineage** (ms, round trip through the socket; baseline = recursive CTE in-process)", "", "", "", ""))
+    lin, q = r.get("lineage", {}), r.get("query", {})
+    spec = [("desc_largest", "desc_count_largest", "descendants of the largest root, count", 20),
+            ("desc_largest", "desc_list_largest", "descendants of the largest root, full list", 60),
+            ("desc_mid", "desc_count_mid", "descendants of the ~1,000 root, count", 1),
+            ("anc_leaf", "anc_count_leaf", "ancestors of the deepest leaf", 0.1)]
+    for key, bkey, label, tgt in spec:
+        a = lin.get(key)
+        if not a:
+            continue
+        n = a["result"]
+        add(("%s (%s) via `lineage`" % (label, "{:,}".format(n)), _agg(a), _agg(_bagg(b[bkey])),
+             _ratio(a["median"], b[bkey]["median_ms"]),
+             _target(a["median"] <= tgt, "by %.1fx (target ≤ %g ms)" % (a["median"] / tgt, tgt))))
+    for key, bkey, label, tgt in (("desc_largest", "desc_count_largest", "largest root", 20),
+                                  ("desc_mid", "desc_count_mid", "~1,000 root", 1),
+                                  ("anc_leaf", "anc_count_leaf", "deepest leaf", 0.1)):
+        a = q.get(key)
+        if not a:
+            continue
+        if "status" in a:
+            add(("count, %s, via Cypher `query`" % label, a["status"], "", "", ""))
+            continue
+        add(("count, %s (%s), via Cypher `query` (`count(DISTINCT d)` over `[:BASED_ON*]`)"
+             % (label, "{:,}".format(a["result"])), _agg(a), _agg(_bagg(b[bkey])),
+             _ratio(a["median"], b[bkey]["median_ms"]),
+             _target(a["median"] <= tgt, "by %.1fx (target ≤ %g ms)" % (a["median"] / tgt, tgt))))
+
+    add(("**Socket** (requests/s; p50/p99 ms; cores used daemon/loadgen)", "", "", "", ""))
+    echo = r.get("echo", {})
+    look = b["lookup"]["ops_per_s_median"]
+    for mode, title in (("get", "node.get by name"), ("ping", "ping")):
+        for cfg, m in sorted((r.get(mode) or {}).items(), key=lambda kv: (int(kv[0].split("_")[0][1:]), kv[0])):
+            conns, window = cfg.split("_")
+            e = echo.get(cfg, {}).get("rps")
+            cell = "%s; %s/%s ms; %.2f/%.2f cores" % (_agg(m["rps"]), _num(m["p50_ms"]["median"]),
+                                                     _num(m["p99_ms"]["median"]), m["server_cores"]["median"],
+                                                     m["client_cores"]["median"])
+            base = "echo %s" % _agg(e)
+            ratio = "%s of echo" % _ratio(m["rps"]["median"], e["median"] if e else None)
+            if mode == "get":
+                base += "; SQLite %s/s" % _num(look)
+                ratio += "; %s of SQLite" % _ratio(m["rps"]["median"], look)
+            tgt = ""
+            if cfg == "c16_w1":
+                ok = m["rps"]["median"] >= 0.8 * e["median"] if e else False
+                rel_echo = m["rps"]["median"] / e["median"] if e else 0
+                if mode == "get":
+                    ok = ok and m["rps"]["median"] >= 40000 and m["p99_ms"]["median"] <= 2
+                    tgt = _target(ok, "(target ≥ 40,000/s: %.2fx of it; ≥ 0.8x echo: %.2fx; p99 ≤ 2 ms: %s)"
+                                  % (m["rps"]["median"] / 40000, rel_echo, _num(m["p99_ms"]["median"], " ms")))
+                else:
+                    tgt = _target(ok, "(target ≥ 0.8x echo: %.2fx)" % rel_echo)
+            add(("%s, %s clients, %s" % (title, conns[1:], "pipelined W=%s" % window[1:] if window != "w1"
+                                          else "not pipelined"), cell, base, ratio, tgt))
+
+    add(("**Start-up and memory**", "", "", "", ""))
+    su = r.get("startup_s")
+    if su:
+        add(("start-up with the graph loaded, to first answered ping (s)", _agg(su), "", "",
+             _target(su["median"] <= 1, "by %.1fx" % su["median"])))
+    add(("RSS at idle right after the load (MiB)", _num(rss.get("VmRSS")), "", "",
+         _target((rss.get("VmRSS") or 0) <= 256, "by %.0f MiB" % ((rss.get("VmRSS") or 0) - 256))))
+    ir = r.get("idle_rss_after_restart_mib")
+    if ir:
+        add(("RSS at idle after a restart on the loaded database (MiB)", _agg(ir), "", "",
+             _target(ir["median"] <= 256, "")))
+    pk = (r.get("rss_after_lookups") or {}).get("VmHWM")
+    add(("daemon peak RSS over load + lineage + lookups (MiB)", _num(pk), "", "", ""))
+    add(("export (JSON, DOT)", r["export"]["status"], "", "", ""))
+
+    head = ("benchmark", "dsgraphd median (min–max)", "baseline, same run", "ratio", "target")
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        out.append("| " + " | ".join(row) + " |")
+    m = r["machine"]
+    out.append("")
+    out.append("`%s` — %s models, seed %d, %d runs per figure; %s cores (%s), %s; load average at start %s."
+               % (r["command"], "{:,}".format(r["models"]), r["seed"], r["runs"], m["nproc"], m["cpu"],
+                  m["mem_total"], ", ".join("%.2f" % x for x in m["loadavg_at_start"])))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json") as f:
+        print(table(json.load(f)))

@@ -1,0 +1,502 @@
+/* core/plugin_import.c - the importer context (ctx), the input object, and
+ * one run of an importer (see plugin_import.h). */
+#include "plugin_import.h"
+#include "log.h"
+#include "lua_dsgraph.h"
+#include "plugin_sandbox.h"
+#include "provenance.h"
+
+#include <lauxlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPORT_MAX_WARNINGS 1000   /* kept in the result; the rest are counted */
+#define IMPORT_MAX_LABELS 32
+#define IMPORT_READ_CHUNK 65536
+
+typedef struct import_run {
+    plugin_sandbox sb;
+    graph_store *s;
+    const plugin_info *p;
+    const import_input *in;
+    int64_t line;            /* the input line being worked on, 0 before the first */
+    json_t *warnings;
+    int64_t nwarnings;
+    char *user_error;        /* ctx:error(msg), sticky */
+    int64_t progress_done, progress_total;
+} import_run;
+
+static import_run *run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* ---- the input object ---- */
+
+/* Reads one line into a Lua string (without "\n" / "\r\n"); the buffer grows
+ * inside Lua's allocator, so a huge line hits the memory cap. Returns false at EOF. */
+static bool input_push_line(lua_State *L, import_run *r, bool keep_nl)
+{
+    luaL_Buffer b;
+    char chunk[4096];
+    bool any = false;
+    luaL_buffinit(L, &b);
+    while (fgets(chunk, sizeof chunk, r->in->f)) {
+        size_t n = strlen(chunk);
+        any = true;
+        if (n > 0 && chunk[n - 1] == '\n') {
+            if (!keep_nl) {
+                n--;
+                if (n > 0 && chunk[n - 1] == '\r')
+                    n--;
+            }
+            luaL_addlstring(&b, chunk, n);
+            break;
+        }
+        luaL_addlstring(&b, chunk, n);
+    }
+    luaL_pushresult(&b);
+    if (!any) {
+        lua_pop(L, 1);
+        return false;
+    }
+    r->line++;
+    return true;
+}
+
+/* for line in input:lines() do ... end  (each line advances ctx's line number) */
+static int input_lines_next(lua_State *L)
+{
+    import_run *r = run_of(L);
+    if (!input_push_line(L, r, false))
+        lua_pushnil(L);
+    return 1;
+}
+
+static int input_lines(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, input_lines_next, 1);
+    return 1;
+}
+
+/* input:read(n) bytes, or "l"/"L" (a line), or "a" (the rest); nil at EOF. */
+static int input_read(lua_State *L)
+{
+    import_run *r = run_of(L);
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        const char *fmt = lua_tostring(L, 2);
+        if (*fmt == '*')
+            fmt++;
+        if (*fmt == 'l' || *fmt == 'L') {
+            if (!input_push_line(L, r, *fmt == 'L'))
+                lua_pushnil(L);
+            return 1;
+        }
+        if (*fmt != 'a')
+            return luaL_argerror(L, 2, "expected a byte count, \"l\", \"L\" or \"a\"");
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        size_t n;
+        do {
+            char *p = luaL_prepbuffsize(&b, IMPORT_READ_CHUNK);
+            n = fread(p, 1, IMPORT_READ_CHUNK, r->in->f);
+            luaL_addsize(&b, n);
+        } while (n == IMPORT_READ_CHUNK);
+        luaL_pushresult(&b);
+        return 1;
+    }
+    lua_Integer want = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, want >= 0, 2, "must not be negative");
+    if (want == 0) {
+        int c = getc(r->in->f);
+        if (c == EOF) {
+            lua_pushnil(L);
+            return 1;
+        }
+        ungetc(c, r->in->f);
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, (size_t)want);
+    size_t n = fread(p, 1, (size_t)want, r->in->f);
+    luaL_pushresultsize(&b, n);
+    if (n == 0)
+        lua_pushnil(L);
+    return 1;
+}
+
+/* input.name, input.size and the methods. */
+static int input_index(lua_State *L)
+{
+    import_run *r = run_of(L);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "name") == 0)
+        lua_pushstring(L, r->in->name);
+    else if (strcmp(k, "size") == 0)
+        lua_pushinteger(L, r->in->size);
+    else if (strcmp(k, "lines") == 0 || strcmp(k, "read") == 0) {
+        lua_pushlightuserdata(L, r);
+        lua_pushcclosure(L, k[0] == 'l' ? input_lines : input_read, 1);
+    } else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* The input is a table whose metatable answers name/size/lines/read. */
+static void input_push(lua_State *L, import_run *r)
+{
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, input_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "input");
+    lua_setfield(L, -2, "__name");
+    lua_setmetatable(L, -2);
+}
+
+/* ---- ctx ---- */
+
+/* A node reference from Lua: a handle {id=N} or an integer id. */
+static int64_t ctx_node_id(lua_State *L, int idx, const char *fn, const char *what)
+{
+    if (lua_isinteger(L, idx))
+        return lua_tointeger(L, idx);
+    if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "id");
+        if (lua_isinteger(L, -1)) {
+            int64_t id = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            return id;
+        }
+        lua_pop(L, 1);
+    }
+    return luaL_error(L, "%s: %s must be a node handle (from ctx:node) or an id, not a %s", fn, what,
+                      luaL_typename(L, idx));
+}
+
+/* Pushes the handle {id=N}. */
+static void ctx_push_handle(lua_State *L, int64_t id)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+}
+
+/* Converts the field key of table idx to JSON (NULL if absent); errors name the field. */
+static int ctx_field_json(lua_State *L, int idx, const char *key, json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int t = lua_getfield(L, idx, key);
+    int rc = 0;
+    if (t != LUA_TNIL) {
+        *out = lua_dsgraph_tojson(L, -1, key, err, errlen);
+        rc = *out ? 0 : -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* ctx:node{labels=..., name=..., props=..., aliases=...}: graph_node_put's merge. */
+static int ctx_node(lua_State *L)
+{
+    import_run *r = run_of(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    char err[600] = "";
+    const char *labels[IMPORT_MAX_LABELS];
+    size_t nlabels = 0;
+    int t = lua_getfield(L, 2, "labels");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        t = lua_getfield(L, 2, "label");
+    }
+    if (t == LUA_TSTRING) {
+        labels[nlabels++] = lua_tostring(L, -1);
+    } else if (t == LUA_TTABLE) {
+        for (lua_Integer i = 1; nlabels < IMPORT_MAX_LABELS; i++) {
+            if (lua_geti(L, -1, i) == LUA_TNIL) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (!lua_isstring(L, -1) || lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "ctx:node: labels[%d] must be a string", (int)i);
+            labels[nlabels++] = lua_tostring(L, -1);
+            lua_pop(L, 1);   /* the string stays alive in the labels table */
+        }
+    } else if (t != LUA_TNIL) {
+        return luaL_error(L, "ctx:node: labels must be a string or a list of strings");
+    }
+    /* keep the labels value on the stack (slot 3) while its strings are used */
+    t = lua_getfield(L, 2, "name");
+    if (t != LUA_TNIL && t != LUA_TSTRING)
+        return luaL_error(L, "ctx:node: name must be a string");
+    const char *name = lua_tostring(L, -1);
+    json_t *props = NULL, *aliases = NULL;
+    if (ctx_field_json(L, 2, "props", &props, err, sizeof err) != 0 ||
+        ctx_field_json(L, 2, "aliases", &aliases, err, sizeof err) != 0) {
+        json_decref(props);
+        return luaL_error(L, "ctx:node: %s", err);
+    }
+    if (aliases && json_is_string(aliases)) {
+        json_t *one = json_pack("[O]", aliases);
+        json_decref(aliases);
+        aliases = one;
+    }
+    if ((props && !json_is_object(props)) || (aliases && !json_is_array(aliases))) {
+        json_decref(props);
+        json_decref(aliases);
+        return luaL_error(L, "ctx:node: props must be a table with string keys, aliases a list of strings");
+    }
+    int64_t id = 0;
+    bool created = false;
+    gs_error gerr;
+    gs_status st = graph_node_put(r->s, labels, nlabels, name, props, aliases, &id, &created, &gerr);
+    json_decref(props);
+    json_decref(aliases);
+    if (st != GS_OK)
+        return luaL_error(L, "ctx:node: %s", gerr.msg);
+    ctx_push_handle(L, id);
+    return 1;
+}
+
+/* ctx:rel(a, "TYPE", b [, props]): rel.put's merge on (start, type, end). */
+static int ctx_rel(lua_State *L)
+{
+    import_run *r = run_of(L);
+    int64_t a = ctx_node_id(L, 2, "ctx:rel", "the start");
+    const char *type = luaL_checkstring(L, 3);
+    int64_t b = ctx_node_id(L, 4, "ctx:rel", "the end");
+    json_t *props = NULL;
+    char err[600];
+    if (!lua_isnoneornil(L, 5)) {
+        props = lua_dsgraph_tojson(L, 5, "props", err, sizeof err);
+        if (!props)
+            return luaL_error(L, "ctx:rel: %s", err);
+        if (!json_is_object(props)) {
+            json_decref(props);
+            return luaL_error(L, "ctx:rel: props must be a table with string keys");
+        }
+    }
+    int64_t id = 0;
+    gs_error gerr;
+    gs_status st = graph_rel_put(r->s, a, type, b, props, false, &id, NULL, &gerr);
+    json_decref(props);
+    if (st != GS_OK)
+        return luaL_error(L, "ctx:rel: %s", gerr.msg);
+    ctx_push_handle(L, id);
+    return 1;
+}
+
+/* ctx:alias(node, text): one more name for a node. */
+static int ctx_alias(lua_State *L)
+{
+    import_run *r = run_of(L);
+    int64_t id = ctx_node_id(L, 2, "ctx:alias", "the node");
+    const char *alias = luaL_checkstring(L, 3);
+    gs_error gerr;
+    gs_status st = graph_node_add_alias(r->s, id, alias, &gerr);
+    if (st != GS_OK)
+        return luaL_error(L, "ctx:alias: %s", gerr.msg);
+    return 0;
+}
+
+/* ctx:warn(msg [, line]): kept in the result with the input line. */
+static int ctx_warn(lua_State *L)
+{
+    import_run *r = run_of(L);
+    const char *msg = luaL_checkstring(L, 2);
+    lua_Integer line = luaL_optinteger(L, 3, r->line);
+    r->nwarnings++;
+    if (json_array_size(r->warnings) < IMPORT_MAX_WARNINGS) {
+        json_t *m = json_string(msg);
+        if (!m)
+            m = json_string("(warning text is not valid UTF-8)");
+        json_array_append_new(r->warnings, json_pack("{s:I,s:o}", "line", (json_int_t)line, "message", m));
+    }
+    return 0;
+}
+
+/* ctx:error(msg): aborts the run; the import fails with plugin:input:line: msg. */
+static int ctx_error(lua_State *L)
+{
+    import_run *r = run_of(L);
+    const char *msg = luaL_checkstring(L, 2);
+    if (!r->user_error)
+        r->user_error = strdup(msg);
+    return luaL_error(L, "%s", msg);
+}
+
+/* ctx:progress(done, total): remembered for the log (and future progress reports). */
+static int ctx_progress(lua_State *L)
+{
+    import_run *r = run_of(L);
+    r->progress_done = (int64_t)luaL_checknumber(L, 2);
+    r->progress_total = (int64_t)luaL_optnumber(L, 3, 0);
+    return 0;
+}
+
+/* ctx:line([n]): the current input line; n sets it (for readers that track their own). */
+static int ctx_line(lua_State *L)
+{
+    import_run *r = run_of(L);
+    if (!lua_isnoneornil(L, 2))
+        r->line = luaL_checkinteger(L, 2);
+    lua_pushinteger(L, r->line);
+    return 1;
+}
+
+/* Builds ctx: a table of closures over the run. */
+static void ctx_push(lua_State *L, import_run *r, bool dry_run)
+{
+    static const luaL_Reg fns[] = {{"node", ctx_node},   {"rel", ctx_rel},           {"alias", ctx_alias},
+                                   {"warn", ctx_warn},   {"error", ctx_error},       {"progress", ctx_progress},
+                                   {"line", ctx_line},   {NULL, NULL}};
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    luaL_setfuncs(L, fns, 1);
+    lua_pushstring(L, r->in->name);
+    lua_setfield(L, -2, "input");
+    lua_pushstring(L, r->p->name);
+    lua_setfield(L, -2, "plugin");
+    lua_pushboolean(L, dry_run);
+    lua_setfield(L, -2, "dry_run");
+}
+
+/* ---- a run ---- */
+
+/* Runs importer.run(ctx, input) in a fresh sandbox; 0 or a PLUGIN_IMPORT_* code. */
+static int import_exec(import_run *r, const plugin_set *set, bool dry_run, char *msg, size_t msglen)
+{
+    char chunk[300];
+    if (plugin_sandbox_open(&r->sb, set->mem_limit, set->instr_limit, r->p->name) != 0) {
+        snprintf(msg, msglen, "cannot create a Lua state within plugin_memory_limit=%zu", set->mem_limit);
+        return PLUGIN_IMPORT_LIMIT;
+    }
+    snprintf(chunk, sizeof chunk, "@%s", r->p->base);
+    lua_State *L = r->sb.L;
+    int rc = PLUGIN_IMPORT_OK;
+    if (plugin_sandbox_dochunk(&r->sb, r->p->source, r->p->source_len, chunk, msg, msglen) != 0)
+        rc = PLUGIN_IMPORT_FAILED;
+    else if (!lua_istable(L, -1) || lua_getfield(L, -1, "importer") != LUA_TTABLE ||
+             lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
+        snprintf(msg, msglen, "the plugin has no importer.run function");
+        rc = PLUGIN_IMPORT_FAILED;
+    } else {
+        ctx_push(L, r, dry_run);
+        input_push(L, r);
+        if (plugin_sandbox_call(&r->sb, 2, 0, msg, msglen) != 0)
+            rc = (r->sb.budget_exceeded || r->sb.mem_exceeded || strstr(msg, "memory limit of"))
+                     ? PLUGIN_IMPORT_LIMIT : PLUGIN_IMPORT_FAILED;
+    }
+    if (r->user_error && !r->sb.budget_exceeded && !r->sb.mem_exceeded) {
+        snprintf(msg, msglen, "%s", r->user_error);
+        rc = PLUGIN_IMPORT_FAILED;
+    }
+    plugin_sandbox_close(&r->sb);
+    return rc;
+}
+
+/* The result object of import.end / import.path. */
+static json_t *import_result(const import_run *r, int64_t import_id, const prov_counts *c, bool dry_run,
+                             bool unchanged)
+{
+    json_t *res = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:b,s:b}", "plugin", r->p->name,
+                            "input", r->in->name, "sha256", r->in->sha256, "size", (json_int_t)r->in->size,
+                            "nodes_created", (json_int_t)c->nodes_created, "nodes_updated",
+                            (json_int_t)c->nodes_updated, "relationships_created", (json_int_t)c->rels_created,
+                            "relationships_updated", (json_int_t)c->rels_updated, "properties_set",
+                            (json_int_t)c->props_set, "aliases_added", (json_int_t)c->aliases_added,
+                            "warnings", r->warnings, "warnings_total", (json_int_t)r->nwarnings, "dry_run",
+                            dry_run, "unchanged", unchanged);
+    if (res)
+        json_object_set_new(res, "import_id", import_id > 0 ? json_integer(import_id) : json_null());
+    return res;
+}
+
+/* Runs one uncached statement (savepoints of dry runs). */
+static int import_sql(graph_store *s, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(graph_store_db(s), sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s", sql, msg ? msg : "failed");
+    sqlite3_free(msg);
+    return -1;
+}
+
+/* Long imports must not starve the event loop of CPU (pings are answered
+ * there): the writer thread runs them at a lower priority (nice +IMPORT_NICE).
+ * Linux nice values are per thread; the priority is not raised again
+ * afterwards (that needs CAP_SYS_NICE), so later writes run at it too. */
+static void import_lower_priority(void)
+{
+    enum { IMPORT_NICE = 5 };
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0 && cur < IMPORT_NICE && setpriority(PRIO_PROCESS, tid, IMPORT_NICE) != 0)
+        log_debug("import: cannot lower the writer thread's priority: %s", strerror(errno));
+}
+
+int plugin_import_run(graph_store *s, const plugin_set *set, const plugin_info *p, const import_input *in,
+                      bool dry_run, json_t **result, char *err, size_t errlen)
+{
+    import_lower_priority();
+    *result = NULL;
+    import_run r = {.s = s, .p = p, .in = in, .warnings = json_array()};
+    prov_counts zero = {0}, counts = {0};
+    gs_error gerr;
+    int64_t existing = 0, imp = 0;
+    if (prov_import_find(s, p->name, in->sha256, &existing, &gerr) != GS_OK) {
+        snprintf(err, errlen, "%s: %s: %s", p->name, in->name, gerr.msg);
+        json_decref(r.warnings);
+        return PLUGIN_IMPORT_INTERNAL;
+    }
+    if (existing) {   /* the same input through the same plugin: nothing to do */
+        *result = import_result(&r, existing, &zero, dry_run, true);
+        json_decref(r.warnings);
+        return PLUGIN_IMPORT_OK;
+    }
+    if (dry_run && import_sql(s, "SAVEPOINT import_dry", err, errlen) != 0) {
+        json_decref(r.warnings);
+        return PLUGIN_IMPORT_INTERNAL;
+    }
+    int rc = PLUGIN_IMPORT_OK;
+    char msg[700] = "";
+    if (prov_import_begin(s, p->name, in->name, in->sha256, &imp, &gerr) != GS_OK) {
+        snprintf(msg, sizeof msg, "%s", gerr.msg);
+        rc = PLUGIN_IMPORT_INTERNAL;
+    } else {
+        rc = import_exec(&r, set, dry_run, msg, sizeof msg);
+        if (rc == PLUGIN_IMPORT_OK && prov_import_finish(s, r.nwarnings, &counts, &gerr) != GS_OK) {
+            snprintf(msg, sizeof msg, "%s", gerr.msg);
+            rc = PLUGIN_IMPORT_INTERNAL;
+        }
+    }
+    prov_import_stop(s);
+    if (rc != PLUGIN_IMPORT_OK) {
+        if (r.line > 0)
+            snprintf(err, errlen, "%s: %s:%lld: %s", p->name, in->name, (long long)r.line, msg);
+        else
+            snprintf(err, errlen, "%s: %s: %s", p->name, in->name, msg);
+        log_info("import failed: %s", err);
+    } else {
+        *result = import_result(&r, dry_run ? 0 : imp, &counts, dry_run, false);
+        log_info("import %s of %s by %s: %lld nodes created, %lld updated, %lld relationships, %lld warnings",
+                 dry_run ? "(dry run)" : "done", in->name, p->name, (long long)counts.nodes_created,
+                 (long long)counts.nodes_updated, (long long)counts.rels_created, (long long)r.nwarnings);
+    }
+    if (dry_run && import_sql(s, "ROLLBACK TO import_dry; RELEASE import_dry", err, errlen) != 0)
+        rc = PLUGIN_IMPORT_INTERNAL;
+    free(r.user_error);
+    json_decref(r.warnings);
+    if (rc != PLUGIN_IMPORT_OK) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,239 @@
+/* graph/cypher_exec.c - runs a checked query: each clause maps a table of rows
+ * (one value per variable in scope) to the next; UNION joins single queries.
+ * Rows are materialised clause by clause (Cypher's write clauses need it). */
+#include "cypher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Appends a row; the row limit applies to every intermediate table. */
+int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row)
+{
+    if (q->max_rows > 0 && (int64_t)r->n >= q->max_rows)
+        return cy_rt(q, -1, "LimitExceeded", "RowLimit", "the query produced more than %lld rows (query_max_rows)",
+                     (long long)q->max_rows);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        cy_value **nv = cy_alloc(&q->arena, cap * sizeof *nv);
+        if (r->n)
+            cy_memcpy(nv, r->rows, r->n * sizeof *nv);
+        r->rows = nv;
+        r->cap = cap;
+    }
+    r->rows[r->n++] = row;
+    return 0;
+}
+
+typedef struct match_ctx {
+    const cy_clause *c;
+    cy_rows *out;
+    cy_proj *sink;            /* when set, rows go to an aggregating projection */
+    cy_value *scratch;
+    const cy_value *in_row;
+    size_t nin;
+    bool any;
+} match_ctx;
+
+/* One match: apply WHERE, then emit input row + new variables. */
+static int match_cb(cy_q *q, void *arg, const cy_env *env)
+{
+    match_ctx *m = arg;
+    if (m->c->where) {
+        int t = cy_eval_pred(q, m->c->where, env);
+        if (t == -2)
+            return -1;
+        if (t != 1)
+            return 0;
+    }
+    cy_value *row = m->sink ? m->scratch : cy_alloc(&q->arena, (m->out->ncols ? m->out->ncols : 1) * sizeof *row);
+    cy_memcpy(row, m->in_row, m->nin * sizeof *row);
+    for (size_t i = m->nin; i < m->out->ncols; i++) {
+        const cy_value *v = cy_env_get(env, m->out->names[i]);
+        row[i] = v ? *v : cy_null();
+    }
+    m->any = true;
+    if (m->sink)
+        return cy_proj_row(q, m->sink, row) ? -1 : 0;
+    return cy_rows_add(q, m->out, row) ? -1 : 0;
+}
+
+/* The output columns of a clause that adds variables to the input's. */
+static void extend_names(cy_q *q, const cy_rows *in, const char *const *extra, size_t nextra, cy_rows *out)
+{
+    out->ncols = in->ncols + nextra;
+    out->names = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *out->names);
+    cy_memcpy(out->names, in->names, in->ncols * sizeof *in->names);
+    cy_memcpy(out->names + in->ncols, extra, nextra * sizeof *extra);
+}
+
+/* MATCH; with next (an aggregating WITH/RETURN) its rows stream into the
+ * projection and *out receives the projection's result instead. */
+static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, const cy_clause *next)
+{
+    cy_value *dummy = cy_alloc(&q->arena, (in->ncols ? in->ncols : 1) * sizeof *dummy);
+    cy_env names_env = {.names = in->names, .vals = dummy, .n = in->ncols};
+    const char **extra;
+    size_t nextra = cy_pattern_vars(&q->arena, &c->pat, &names_env, &extra);
+    extend_names(q, in, extra, nextra, out);
+    cy_proj *sink = next ? cy_proj_begin(q, next, out->names, out->ncols) : NULL;
+    bool reach = sink && cy_proj_duplicate_free(sink) && cy_match_reach_ok(&c->pat);
+    cy_value *scratch = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *scratch);
+    for (size_t r = 0; r < in->n; r++) {
+        cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
+        match_ctx m = {.c = c, .out = out, .sink = sink, .scratch = scratch, .in_row = in->rows[r], .nin = in->ncols};
+        int rc = cy_match_ex(q, &c->pat, &env, reach, match_cb, &m) < 0 ? -1 : 0;
+        if (rc == 0 && !m.any && c->optional) {
+            cy_value *row = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *row);
+            cy_memcpy(row, in->rows[r], in->ncols * sizeof *row);
+            rc = sink ? cy_proj_row(q, sink, row) : cy_rows_add(q, out, row);
+        }
+        if (rc) {
+            if (sink)
+                cy_proj_abort(sink);
+            return -1;
+        }
+    }
+    if (sink) {
+        *out = (cy_rows){0};
+        return cy_proj_end(q, sink, out);
+    }
+    return 0;
+}
+
+/* Is c a WITH/RETURN that aggregates (so its input need not be materialised)? */
+static bool aggregating(const cy_clause *c)
+{
+    if (c->k != C_WITH && c->k != C_RETURN)
+        return false;
+    for (size_t i = 0; i < c->nitems; i++)
+        if (cy_expr_has_agg(c->items[i].e))
+            return true;
+    return false;
+}
+
+/* UNWIND: one row per list element (null gives none, a scalar one). */
+static int run_unwind(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
+{
+    extend_names(q, in, &c->var, 1, out);
+    for (size_t r = 0; r < in->n; r++) {
+        cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
+        cy_value v;
+        if (cy_eval(q, c->expr, &env, &v))
+            return -1;
+        size_t n = v.t == CV_LIST ? v.u.l->n : v.t == CV_NULL ? 0 : 1;
+        for (size_t i = 0; i < n; i++) {
+            cy_value *row = cy_alloc(&q->arena, out->ncols * sizeof *row);
+            cy_memcpy(row, in->rows[r], in->ncols * sizeof *row);
+            row[in->ncols] = v.t == CV_LIST ? v.u.l->v[i] : v;
+            if (cy_rows_add(q, out, row))
+                return -1;
+        }
+        if (cy_check_time(q))
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs the clauses of one single query in order. */
+static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *returned)
+{
+    cy_rows cur = {0};
+    cy_value *empty = cy_alloc(&q->arena, sizeof *empty);
+    if (cy_rows_add(q, &cur, empty))
+        return -1;
+    *returned = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const cy_clause *c = &s->cl[i];
+        cy_rows next = {0};
+        int rc;
+        struct timespec t0, t1;
+        const cy_clause *first = c; /* c moves on when a MATCH feeds its projection */
+        if (q->prof)
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+        switch (c->k) {
+        case C_MATCH: {
+            const cy_clause *proj = i + 1 < s->n && aggregating(&s->cl[i + 1]) ? &s->cl[i + 1] : NULL;
+            rc = run_match(q, c, &cur, &next, proj);
+            if (proj) {
+                c = proj; /* the projection ran too */
+                i++;
+            }
+            break;
+        }
+        case C_UNWIND: rc = run_unwind(q, c, &cur, &next); break;
+        case C_WITH:
+        case C_RETURN: rc = cy_project(q, c, &cur, &next); break;
+        default: rc = cy_write_clause(q, c, &cur, &next); break;
+        }
+        if (rc)
+            return -1;
+        if (q->prof) {
+            static const char *names[] = {"Match", "Unwind", "With", "Return", "Create", "Merge", "Set", "Remove", "Delete"};
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+            cy_buf_printf(q->prof, "%s[\"%s%s%s\",%zu,", q->prof->len ? "," : "", first->optional ? "Optional" : "",
+                          names[first->k], c != first ? "+Aggregate" : "", next.n);
+            cy_out_float(q->prof, ms);
+            cy_buf_puts(q->prof, "]");
+        }
+        cur = next;
+        if (c->k == C_RETURN)
+            *returned = true;
+        if (cy_check_time(q))
+            return -1;
+    }
+    *result = cur;
+    return 0;
+}
+
+/* Runs every part; UNION removes duplicate rows, UNION ALL keeps them. */
+int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < qu->n; i++) {
+        cy_rows part;
+        bool returned;
+        if (run_single(q, &qu->parts[i], &part, &returned))
+            return -1;
+        if (!returned) {
+            part.n = 0;
+            part.ncols = 0;
+        }
+        if (i == 0) {
+            out->names = part.names;
+            out->ncols = part.ncols;
+        }
+        for (size_t r = 0; r < part.n; r++)
+            if (cy_rows_add(q, out, part.rows[r]))
+                return -1;
+    }
+    if (qu->n > 1 && !qu->union_all) {
+        /* DISTINCT over the union */
+        size_t w = 0;
+        cy_buf *keys = calloc(out->n ? out->n : 1, sizeof *keys);
+        if (!keys)
+            abort();
+        for (size_t r = 0; r < out->n; r++) {
+            for (size_t i = 0; i < out->ncols; i++) {
+                cy_key(&keys[r], &out->rows[r][i]);
+                cy_buf_add(&keys[r], "|", 1);
+            }
+            if (!keys[r].p)
+                cy_buf_add(&keys[r], "", 0);
+            bool dup = false;
+            for (size_t k = 0; k < w && !dup; k++)
+                dup = keys[k].len == keys[r].len && memcmp(keys[k].p, keys[r].p, keys[r].len) == 0;
+            if (!dup) {
+                cy_buf t = keys[w];
+                keys[w] = keys[r];
+                keys[r] = t;
+                out->rows[w++] = out->rows[r];
+            }
+        }
+        for (size_t r = 0; r < out->n; r++)
+            free(keys[r].p);
+        free(keys);
+        out->n = w;
+    }
+    return 0;
+}

@@ -1,0 +1,368 @@
+/*
+ * graph/cypher_int.h - what the cypher_*.c files share: the arena, values,
+ * tokens, the AST, and the per-query context.
+ *
+ * Memory: everything a query allocates (tokens, AST, values, rows) comes from
+ * one arena freed when the query ends, so values are immutable and copied by
+ * pointer. Errors: functions return 0 / -1; on -1 q->err is filled (the first
+ * error wins).
+ */
+#ifndef DSGRAPH_GRAPH_CYPHER_INT_H
+#define DSGRAPH_GRAPH_CYPHER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cypher.h"
+#include "store_internal.h"
+
+#include <string.h>
+
+#define CY_MAX_DEPTH 500   /* nesting of expressions/patterns (parser, checks, evaluator) */
+#define CY_MAX_PATH 10000  /* relationships in one variable-length path (DFS recursion) */
+
+/* memcpy that accepts (NULL, 0): empty rows and name lists have NULL arrays. */
+static inline void cy_memcpy(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}        /* nesting of expressions/patterns (parser and evaluator) */
+
+/* ---- arena (cypher_value.c) ---- */
+typedef struct cy_chunk cy_chunk;
+typedef struct cy_arena {
+    cy_chunk *head;
+    size_t used, cap;
+    size_t total;             /* bytes of every chunk: the query's memory (see CY_MAX_MEMORY) */
+} cy_arena;
+#define CY_MAX_MEMORY ((size_t)1 << 30)   /* a query using more fails with LimitExceeded */
+void *cy_alloc(cy_arena *a, size_t n);  /* zeroed; aborts on OOM like xmalloc */
+char *cy_strndup(cy_arena *a, const char *s, size_t n);
+void cy_arena_free(cy_arena *a);
+
+/* ---- values ---- */
+typedef enum { CV_NULL, CV_BOOL, CV_INT, CV_FLOAT, CV_STR, CV_LIST, CV_MAP, CV_NODE, CV_REL, CV_PATH } cv_type;
+
+typedef struct cy_value cy_value;
+typedef struct cy_list { size_t n; cy_value *v; } cy_list;
+typedef struct cy_map { size_t n; const char **k; cy_value *v; } cy_map;
+typedef struct cy_rel { int64_t id, start, end; const char *type; } cy_rel;
+/* A path: nodes[0], rels[0], nodes[1], ..., nodes[nrels]. */
+typedef struct cy_path { size_t nrels; int64_t *nodes; cy_rel *rels; } cy_path;
+
+struct cy_value {
+    cv_type t;
+    union {
+        bool b;
+        int64_t i;
+        double f;
+        struct { const char *p; size_t len; } s;   /* NUL-terminated too */
+        cy_list *l;
+        cy_map *m;
+        int64_t node;
+        cy_rel *rel;
+        cy_path *path;
+    } u;
+};
+
+/* ---- errors and the query context ---- */
+typedef struct cy_stmts cy_stmts;
+typedef struct cy_stats cy_stats;
+
+typedef struct cy_query_ctx {
+    cy_arena arena;
+    graph_store *store;
+    const char *text;
+    json_t *params;
+    graph_query_error *err;
+    bool failed;
+    int depth;                 /* evaluator recursion */
+    struct timespec started;
+    int64_t timeout_ms, max_rows;
+    unsigned tick;
+    sqlite3_stmt *st[32];      /* prepared lazily: cypher_store.c, cypher_write.c, cypher_stats.c */
+    cy_stats *stats;           /* NULL for read-only queries */
+    const cy_value *agg_results; /* aggregate values while projecting a group */
+    /* Parsed props of recently read entities (direct-mapped by id). Invariant:
+     * an entry is valid only while its gen equals q->gen; every write bumps q->gen. */
+    struct { int64_t id; unsigned gen; bool rel; cy_value props; } pcache[64];
+    unsigned gen;
+    bool profile;
+    struct cy_buf *prof;       /* PROFILE: JSON rows ["step", rows, ms] appended per clause */
+} cy_q;
+
+/* Fills q->err (first error wins) and returns -1. pos is a byte offset in the text or -1. */
+int cy_fail(cy_q *q, int pos, const char *type, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Runtime-phase error shorthand. */
+int cy_rt(cy_q *q, int pos, const char *type, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Checks time limit every so often; -1 when exceeded. */
+int cy_check_time(cy_q *q);
+
+/* ---- value helpers (cypher_value.c) ---- */
+cy_value cy_null(void);
+cy_value cy_bool(bool b);
+cy_value cy_int(int64_t i);
+cy_value cy_float(double f);
+cy_value cy_str(cy_arena *a, const char *s, size_t n);
+cy_value cy_str0(cy_arena *a, const char *s);
+cy_value cy_list_new(cy_arena *a, size_t n);   /* n null items */
+cy_value cy_map_new(cy_arena *a, size_t n);
+cy_value cy_node(int64_t id);
+const char *cy_type_name(const cy_value *v);
+/* Value from JSON (properties, parameters); nested {"$node":..} are plain maps. */
+cy_value cy_from_json(cy_arena *a, const json_t *j);
+/* JSON for a storable property value; NULL + error for entities, NaN, nested maps. */
+json_t *cy_to_json_prop(cy_q *q, const cy_value *v, int pos);
+/* Cypher equality: 1 = true, 0 = false, -1 = null (unknown). */
+int cy_equals(const cy_value *a, const cy_value *b);
+/* Comparison for <, >: sets *cmp; returns false if incomparable (result null). */
+bool cy_compare(const cy_value *a, const cy_value *b, int *cmp);
+/* Total order of ORDER BY (nulls last ascending). */
+int cy_order(const cy_value *a, const cy_value *b);
+/* Equivalence key (DISTINCT, grouping): 1 and 1.0 equal, null = null. Appends to buf. */
+typedef struct cy_buf { char *p; size_t len, cap; } cy_buf;
+void cy_buf_add(cy_buf *b, const char *s, size_t n);
+void cy_buf_puts(cy_buf *b, const char *s);
+void cy_buf_printf(cy_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cy_key(cy_buf *b, const cy_value *v);
+/* Map lookup; NULL if absent. */
+const cy_value *cy_map_get(const cy_map *m, const char *k);
+
+/* ---- output (cypher_out.c) ---- */
+/* Appends the JSON text of v; entities are read from the store. */
+int cy_out_value(cy_q *q, cy_buf *b, const cy_value *v);
+void cy_out_string(cy_buf *b, const char *s, size_t n);
+void cy_out_float(cy_buf *b, double f);
+
+/* ---- tokens (cypher_lex.c) ---- */
+typedef enum {
+    T_EOF, T_IDENT, T_QIDENT /* `quoted` */, T_INT, T_FLOAT, T_STRING, T_PARAM,
+    T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_LBRACE, T_RBRACE, T_COMMA, T_DOT, T_DOTDOT,
+    T_COLON, T_PIPE, T_SEMI, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT, T_CARET,
+    T_EQ, T_NE, T_LT, T_GT, T_LE, T_GE, T_REGEX, T_PLUSEQ, T_DOLLAR
+} cy_tok_kind;
+
+typedef struct cy_tok {
+    cy_tok_kind k;
+    int pos, end;           /* byte offsets in the text */
+    const char *s;          /* identifier/string/param text (unescaped), arena */
+    size_t slen;
+    int64_t i;
+    double f;
+    bool int_overflow;
+} cy_tok;
+
+/* Lexes the whole text; -1 with a SyntaxError. */
+int cy_lex(cy_q *q, cy_tok **toks, size_t *ntoks);
+/* Line/column (1-based, columns in characters) of a byte offset. */
+void cy_position(const char *text, int pos, int *line, int *col);
+
+/* ---- AST (cypher_parse*.c) ---- */
+typedef enum {
+    E_LIT, E_PARAM, E_VAR, E_PROP, E_HASLABELS, E_INDEX, E_SLICE, E_LIST, E_MAP,
+    E_NOT, E_NEG, E_POS, E_BIN, E_ISNULL, E_ISNOTNULL, E_FUNC, E_COUNTSTAR, E_CASE,
+    E_LISTCOMP, E_QUANT, E_PATTERN, E_PATCOMP, E_MAPPROJ,
+    E_REDUCE                  /* reduce(name = a, keys[0] IN b | c) */
+} cy_expr_kind;
+
+typedef enum {
+    B_OR, B_XOR, B_AND, B_EQ, B_NE, B_LT, B_GT, B_LE, B_GE, B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_POW,
+    B_IN, B_STARTS, B_ENDS, B_CONTAINS, B_REGEX
+} cy_binop;
+
+typedef enum { Q_ALL, Q_ANY, Q_NONE, Q_SINGLE } cy_quant;
+
+typedef struct cy_expr cy_expr;
+typedef struct cy_pattern_part cy_pattern_part;
+
+struct cy_expr {
+    cy_expr_kind k;
+    int pos, end;             /* source span (column names are the text) */
+    int op;                   /* cy_binop / cy_quant */
+    const char *name;         /* variable, property key, function name, param name */
+    cy_value lit;
+    cy_expr *a, *b, *c;       /* operands; CASE: a = subject (may be NULL), c = ELSE */
+    cy_expr **args;           /* function args, list items, map values, CASE when/then pairs */
+    const char **keys;        /* map keys, labels */
+    size_t nargs, nkeys;
+    bool distinct;            /* aggregate DISTINCT */
+    bool is_agg;              /* E_FUNC that is an aggregate */
+    int agg_slot;             /* index into q->agg_results while projecting */
+    cy_pattern_part *pat;     /* E_PATTERN / E_PATCOMP */
+};
+
+typedef struct cy_node_pat {
+    const char *var;
+    const char **labels;
+    size_t nlabels;
+    cy_expr *props;           /* map literal or parameter, may be NULL */
+    int pos;
+} cy_node_pat;
+
+typedef enum { DIR_BOTH = 0, DIR_OUT = 1, DIR_IN = 2 } cy_dir;
+
+typedef struct cy_rel_pat {
+    const char *var;
+    const char **types;
+    size_t ntypes;
+    cy_dir dir;
+    bool varlen;
+    int64_t min, max;         /* varlen: max < 0 means unbounded */
+    cy_expr *props;
+    int pos;
+} cy_rel_pat;
+
+struct cy_pattern_part {
+    const char *pathvar;
+    int shortest;             /* 0, 1 shortestPath, 2 allShortestPaths */
+    size_t nrels;
+    cy_node_pat *nodes;       /* nrels + 1 */
+    cy_rel_pat *rels;
+    int pos;
+};
+
+typedef struct cy_pattern { size_t n; cy_pattern_part *parts; } cy_pattern;
+
+typedef enum { C_MATCH, C_UNWIND, C_WITH, C_RETURN, C_CREATE, C_MERGE, C_SET, C_REMOVE, C_DELETE } cy_clause_kind;
+
+typedef struct cy_item { cy_expr *e; const char *alias; bool aliased; } cy_item;
+typedef struct cy_sort { cy_expr *e; bool desc; } cy_sort;
+
+typedef enum { SI_PROP, SI_REPLACE, SI_MERGE, SI_LABELS, RI_PROP, RI_LABELS } cy_set_kind;
+typedef struct cy_set_item {
+    cy_set_kind k;
+    cy_expr *target;          /* SI_PROP/RI_PROP: the E_PROP; others: expression of the entity */
+    cy_expr *value;
+    const char **labels;
+    size_t nlabels;
+    int pos;
+} cy_set_item;
+
+typedef struct cy_clause {
+    cy_clause_kind k;
+    int pos;
+    bool optional, distinct, star, detach;
+    cy_pattern pat;
+    cy_expr *where, *expr, *skip, *limit;
+    const char *var;
+    cy_item *items;
+    size_t nitems;
+    cy_sort *sorts;
+    size_t nsorts;
+    cy_set_item *sets, *on_create, *on_match;
+    size_t nsets, non_create, non_match;
+    cy_expr **exprs;          /* DELETE */
+    size_t nexprs;
+} cy_clause;
+
+typedef struct cy_single { cy_clause *cl; size_t n; } cy_single;
+typedef struct cy_query {
+    cy_single *parts;
+    size_t n;
+    bool union_all;           /* all UNIONs must agree (checked by the parser) */
+    int explain;              /* 1 EXPLAIN, 2 PROFILE */
+} cy_query;
+
+int cy_parse(cy_q *q, const cy_tok *toks, size_t ntoks, cy_query **out);
+/* Expression parser entry used by the clause parser (cypher_parse_expr.c). */
+typedef struct cy_parser {
+    cy_q *q;
+    const cy_tok *t;
+    size_t n, i;
+    int depth;
+} cy_parser;
+cy_expr *cy_parse_expr(cy_parser *p);
+cy_expr *cy_parse_map_literal(cy_parser *p);
+int cy_parse_pattern_part(cy_parser *p, cy_pattern_part *out, bool allow_pathvar);
+bool cy_tok_is_kw(const cy_tok *t, const char *kw);
+int cy_syntax(cy_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+cy_expr *cy_expr_new(cy_parser *p, cy_expr_kind k, int pos);
+/* Identifier (plain or quoted, keywords allowed) at the cursor, or NULL. */
+const char *cy_parse_name(cy_parser *p);
+
+/* ---- semantic checks (cypher_sema.c) ---- */
+int cy_sema(cy_q *q, cy_query *qu);
+bool cy_is_aggregate_name(const char *name);
+bool cy_expr_has_agg(const cy_expr *e);
+
+/* ---- evaluation (cypher_eval.c, cypher_func.c) ---- */
+typedef struct cy_env {
+    const char **names;
+    cy_value *vals;
+    size_t n;
+    const struct cy_env *up;
+} cy_env;
+int cy_eval(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out);
+/* Three-valued truth of a predicate: 1, 0, -1 null; -2 on error. */
+int cy_eval_pred(cy_q *q, const cy_expr *e, const cy_env *env);
+const cy_value *cy_env_get(const cy_env *env, const char *name);
+int cy_call_function(cy_q *q, const cy_expr *e, cy_value *args, size_t nargs, cy_value *out);
+bool cy_function_known(const char *name, size_t nargs, bool *arity_ok);
+int cy_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_value *out);
+
+/* ---- store access (cypher_store.c) ---- */
+int cy_node_props(cy_q *q, int64_t id, cy_value *out);          /* CV_MAP; {} if gone */
+int cy_rel_props(cy_q *q, int64_t id, cy_value *out);
+int cy_node_labels(cy_q *q, int64_t id, cy_value *out);         /* CV_LIST of strings */
+int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes);
+bool cy_node_exists(cy_q *q, int64_t id);
+bool cy_rel_exists(cy_q *q, int64_t id);
+/* Node ids: all (label NULL) or by label; by exact name via the name_key index. */
+int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n);
+int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n);
+/* Relationships touching node (dir from its point of view), optional type. */
+int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n);
+int cy_scan_rels(cy_q *q, cy_rel **rels, size_t *n);
+int cy_rel_load(cy_q *q, int64_t id, cy_rel *out);
+void cy_store_finish(cy_q *q);
+#define CY_ST_FIRST_FREE 14   /* slots below are cypher_store.c's */
+int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b);
+int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b);
+sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql);
+
+/* ---- pattern matching (cypher_match.c) ---- */
+typedef int (*cy_match_cb)(cy_q *q, void *arg, const cy_env *env);
+/* Calls cb for every match of pat over env's bindings; new variables are bound in
+ * the env passed to cb (names listed by cy_pattern_vars). */
+int cy_match(cy_q *q, const cy_pattern *pat, const cy_env *env, cy_match_cb cb, void *arg);
+int cy_match_ex(cy_q *q, const cy_pattern *pat, const cy_env *env, bool reach, cy_match_cb cb, void *arg);
+bool cy_match_reach_ok(const cy_pattern *pat);
+/* Variables the pattern binds that env does not hold yet, in order. */
+size_t cy_pattern_vars(cy_arena *a, const cy_pattern *pat, const cy_env *env, const char ***out);
+
+/* ---- execution (cypher_exec.c, cypher_project.c, cypher_write.c) ---- */
+typedef struct cy_rows {
+    const char **names;
+    size_t ncols;
+    cy_value **rows;
+    size_t n, cap;
+} cy_rows;
+int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row);
+int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out);
+int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
+/* Incremental projection: an aggregating WITH/RETURN consumes the rows of the
+ * clause before it as they are produced, without materialising them. */
+typedef struct cy_proj cy_proj;
+cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t ncols);
+bool cy_proj_aggregates(const cy_proj *st);
+/* True when duplicate input rows cannot change the result (every aggregate is
+ * DISTINCT, min or max), so a MATCH may drop them. */
+bool cy_proj_duplicate_free(const cy_proj *st);
+int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row);
+int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out);   /* frees st */
+void cy_proj_abort(cy_proj *st);
+int cy_write_clause(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
+
+/* ---- stats (cypher_stats.c) ---- */
+int cy_stats_begin(cy_q *q);
+int cy_touch_node(cy_q *q, int64_t id, bool created);
+int cy_touch_rel(cy_q *q, int64_t id, bool created);
+int cy_touch_label(cy_q *q, const char *label);
+int cy_stats_finish(cy_q *q, cy_buf *b);
+void cy_stats_free(cy_q *q);
+
+#endif

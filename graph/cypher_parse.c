@@ -1,0 +1,332 @@
+/* graph/cypher_parse.c - the clause-level parser: a query is [EXPLAIN|PROFILE]
+ * single queries joined by UNION [ALL]; a single query is a list of clauses. */
+#include "cypher_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define CUR(p) (&(p)->t[(p)->i])
+#define PEEK(p, k) (&(p)->t[(p)->i + (k) < (p)->n ? (p)->i + (k) : (p)->n - 1])
+
+/* Consumes keyword k (case-insensitive) if it is next. */
+static bool kw(cy_parser *p, const char *k)
+{
+    if (cy_tok_is_kw(CUR(p), k)) {
+        p->i++;
+        return true;
+    }
+    return false;
+}
+
+/* Consumes a token of kind k if it is next. */
+static bool tok(cy_parser *p, cy_tok_kind k)
+{
+    if (CUR(p)->k == k) {
+        p->i++;
+        return true;
+    }
+    return false;
+}
+
+/* Arena array growth for clause-level lists. */
+static void *grow(cy_q *q, void *old, size_t n, size_t size)
+{
+    void *v = cy_alloc(&q->arena, (n + 1) * size);
+    if (n)
+        cy_memcpy(v, old, n * size);
+    return v;
+}
+
+/* Comma-separated pattern parts. */
+static int parse_pattern(cy_parser *p, cy_pattern *pat)
+{
+    memset(pat, 0, sizeof *pat);
+    do {
+        pat->parts = grow(p->q, pat->parts, pat->n, sizeof *pat->parts);
+        if (cy_parse_pattern_part(p, &pat->parts[pat->n], true))
+            return -1;
+        pat->n++;
+    } while (tok(p, T_COMMA));
+    return 0;
+}
+
+/* The text of an expression as written: the default column name. */
+static const char *expr_text(cy_parser *p, const cy_expr *e)
+{
+    return cy_strndup(&p->q->arena, p->q->text + e->pos, (size_t)(e->end - e->pos));
+}
+
+/* [DISTINCT] items [ORDER BY ...] [SKIP e] [LIMIT e] */
+static int parse_projection(cy_parser *p, cy_clause *c)
+{
+    c->distinct = kw(p, "DISTINCT");
+    if (tok(p, T_STAR)) {
+        c->star = true;
+        if (!tok(p, T_COMMA))
+            goto tail;
+    }
+    do {
+        cy_expr *e = cy_parse_expr(p);
+        if (!e)
+            return -1;
+        c->items = grow(p->q, c->items, c->nitems, sizeof *c->items);
+        cy_item *it = &c->items[c->nitems++];
+        it->e = e;
+        if (kw(p, "AS")) {
+            if (!(it->alias = cy_parse_name(p)))
+                return cy_syntax(p, "expected a name after AS");
+            it->aliased = true;
+        } else {
+            it->alias = e->k == E_VAR ? e->name : expr_text(p, e);
+        }
+    } while (tok(p, T_COMMA));
+tail:
+    if (cy_tok_is_kw(CUR(p), "ORDER")) {
+        p->i++;
+        if (!kw(p, "BY"))
+            return cy_syntax(p, "expected BY");
+        do {
+            cy_expr *e = cy_parse_expr(p);
+            if (!e)
+                return -1;
+            c->sorts = grow(p->q, c->sorts, c->nsorts, sizeof *c->sorts);
+            c->sorts[c->nsorts].e = e;
+            if (kw(p, "DESC") || kw(p, "DESCENDING"))
+                c->sorts[c->nsorts].desc = true;
+            else if (!kw(p, "ASC"))
+                kw(p, "ASCENDING");
+            c->nsorts++;
+        } while (tok(p, T_COMMA));
+    }
+    if (kw(p, "SKIP") && !(c->skip = cy_parse_expr(p)))
+        return -1;
+    if (kw(p, "LIMIT") && !(c->limit = cy_parse_expr(p)))
+        return -1;
+    return 0;
+}
+
+/* A SET/REMOVE target: name(.key)* */
+static cy_expr *parse_target(cy_parser *p)
+{
+    int pos = CUR(p)->pos;
+    cy_expr *e;
+    if (tok(p, T_LPAREN)) {
+        e = cy_parse_expr(p);
+        if (!e || !tok(p, T_RPAREN)) {
+            if (e)
+                cy_syntax(p, "expected ')'");
+            return NULL;
+        }
+    } else {
+        const char *n = cy_parse_name(p);
+        if (!n) {
+            cy_syntax(p, "expected a variable");
+            return NULL;
+        }
+        e = cy_expr_new(p, E_VAR, pos);
+        e->name = n;
+        e->end = p->t[p->i - 1].end;
+    }
+    while (CUR(p)->k == T_DOT) {
+        p->i++;
+        cy_expr *x = cy_expr_new(p, E_PROP, pos);
+        x->a = e;
+        if (!(x->name = cy_parse_name(p))) {
+            cy_syntax(p, "expected a property key");
+            return NULL;
+        }
+        x->end = p->t[p->i - 1].end;
+        e = x;
+    }
+    return e;
+}
+
+/* :A:B of a SET/REMOVE item. */
+static int parse_labels(cy_parser *p, cy_set_item *it)
+{
+    const char *labels[64];
+    while (it->nlabels < 64 && tok(p, T_COLON))
+        if (!(labels[it->nlabels++] = cy_parse_name(p)))
+            return cy_syntax(p, "expected a label name");
+    it->labels = cy_alloc(&p->q->arena, it->nlabels * sizeof *it->labels);
+    cy_memcpy(it->labels, labels, it->nlabels * sizeof *labels);
+    return 0;
+}
+
+/* Items of SET, REMOVE, ON CREATE SET, ON MATCH SET. */
+static int parse_set_items(cy_parser *p, bool remove, cy_set_item **items, size_t *n)
+{
+    do {
+        *items = grow(p->q, *items, *n, sizeof **items);
+        cy_set_item *it = &(*items)[*n];
+        it->pos = CUR(p)->pos;
+        if (!(it->target = parse_target(p)))
+            return -1;
+        if (CUR(p)->k == T_COLON) {
+            it->k = remove ? RI_LABELS : SI_LABELS;
+            if (parse_labels(p, it))
+                return -1;
+        } else if (remove) {
+            if (it->target->k != E_PROP)
+                return cy_syntax(p, "expected a property or labels to remove");
+            it->k = RI_PROP;
+        } else {
+            if (tok(p, T_EQ))
+                it->k = it->target->k == E_PROP ? SI_PROP : SI_REPLACE;
+            else if (tok(p, T_PLUSEQ)) {
+                it->k = SI_MERGE;
+                if (it->target->k == E_PROP)
+                    return cy_syntax(p, "'+=' needs a variable on the left");
+            } else
+                return cy_syntax(p, "expected '=', '+=' or a label");
+            if (!(it->value = cy_parse_expr(p)))
+                return -1;
+        }
+        (*n)++;
+    } while (tok(p, T_COMMA));
+    return 0;
+}
+
+/* One clause, by its leading keyword. */
+static int parse_clause(cy_parser *p, cy_clause *c)
+{
+    memset(c, 0, sizeof *c);
+    c->pos = CUR(p)->pos;
+    if (kw(p, "OPTIONAL")) {
+        if (!cy_tok_is_kw(CUR(p), "MATCH"))
+            return cy_syntax(p, "expected MATCH after OPTIONAL");
+        c->optional = true;
+    }
+    if (kw(p, "MATCH")) {
+        c->k = C_MATCH;
+        if (parse_pattern(p, &c->pat))
+            return -1;
+        if (kw(p, "WHERE") && !(c->where = cy_parse_expr(p)))
+            return -1;
+        return 0;
+    }
+    if (kw(p, "UNWIND")) {
+        c->k = C_UNWIND;
+        if (!(c->expr = cy_parse_expr(p)))
+            return -1;
+        if (!kw(p, "AS"))
+            return cy_syntax(p, "expected AS");
+        if (!(c->var = cy_parse_name(p)))
+            return cy_syntax(p, "expected a variable name");
+        return 0;
+    }
+    if (kw(p, "WITH")) {
+        c->k = C_WITH;
+        if (parse_projection(p, c))
+            return -1;
+        if (kw(p, "WHERE") && !(c->where = cy_parse_expr(p)))
+            return -1;
+        return 0;
+    }
+    if (kw(p, "RETURN")) {
+        c->k = C_RETURN;
+        return parse_projection(p, c);
+    }
+    if (kw(p, "CREATE")) {
+        c->k = C_CREATE;
+        return parse_pattern(p, &c->pat);
+    }
+    if (kw(p, "MERGE")) {
+        c->k = C_MERGE;
+        c->pat.n = 1;
+        c->pat.parts = cy_alloc(&p->q->arena, sizeof *c->pat.parts);
+        if (cy_parse_pattern_part(p, c->pat.parts, true))
+            return -1;
+        while (cy_tok_is_kw(CUR(p), "ON")) {
+            p->i++;
+            bool create = kw(p, "CREATE");
+            if (!create && !kw(p, "MATCH"))
+                return cy_syntax(p, "expected CREATE or MATCH after ON");
+            if (!kw(p, "SET"))
+                return cy_syntax(p, "expected SET");
+            if (parse_set_items(p, false, create ? &c->on_create : &c->on_match,
+                                create ? &c->non_create : &c->non_match))
+                return -1;
+        }
+        return 0;
+    }
+    if (kw(p, "SET")) {
+        c->k = C_SET;
+        return parse_set_items(p, false, &c->sets, &c->nsets);
+    }
+    if (kw(p, "REMOVE")) {
+        c->k = C_REMOVE;
+        return parse_set_items(p, true, &c->sets, &c->nsets);
+    }
+    if (cy_tok_is_kw(CUR(p), "DETACH") || cy_tok_is_kw(CUR(p), "DELETE")) {
+        c->detach = kw(p, "DETACH");
+        if (!kw(p, "DELETE"))
+            return cy_syntax(p, "expected DELETE");
+        c->k = C_DELETE;
+        do {
+            cy_expr *e = cy_parse_expr(p);
+            if (!e)
+                return -1;
+            c->exprs = grow(p->q, c->exprs, c->nexprs, sizeof *c->exprs);
+            c->exprs[c->nexprs++] = e;
+        } while (tok(p, T_COMMA));
+        return 0;
+    }
+    if (cy_tok_is_kw(CUR(p), "CALL"))
+        return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "UnsupportedClause", "CALL is not supported (see docs/query.md)");
+    return cy_syntax(p, "expected a clause (MATCH, RETURN, CREATE, ...)");
+}
+
+/* Does a single query end here? */
+static bool at_clause_end(cy_parser *p)
+{
+    return CUR(p)->k == T_EOF || CUR(p)->k == T_SEMI || cy_tok_is_kw(CUR(p), "UNION");
+}
+
+/* The clauses of one single query. */
+static int parse_single(cy_parser *p, cy_single *s)
+{
+    memset(s, 0, sizeof *s);
+    do {
+        s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
+        if (parse_clause(p, &s->cl[s->n]))
+            return -1;
+        s->n++;
+    } while (!at_clause_end(p));
+    return 0;
+}
+
+/* Whole query; trailing ';' allowed. */
+int cy_parse(cy_q *q, const cy_tok *toks, size_t ntoks, cy_query **out)
+{
+    cy_parser p = {.q = q, .t = toks, .n = ntoks};
+    cy_query *qu = cy_alloc(&q->arena, sizeof *qu);
+    if (kw(&p, "EXPLAIN"))
+        qu->explain = 1;
+    else if (kw(&p, "PROFILE"))
+        qu->explain = 2;
+    if (CUR(&p)->k == T_EOF)
+        return cy_syntax(&p, "empty query");
+    bool seen_union = false;
+    for (;;) {
+        qu->parts = grow(q, qu->parts, qu->n, sizeof *qu->parts);
+        if (parse_single(&p, &qu->parts[qu->n]))
+            return -1;
+        qu->n++;
+        if (!cy_tok_is_kw(CUR(&p), "UNION"))
+            break;
+        int upos = CUR(&p)->pos;
+        p.i++;
+        bool all = kw(&p, "ALL");
+        if (seen_union && all != qu->union_all)
+            return cy_fail(q, upos, "SyntaxError", "InvalidClauseComposition", "cannot mix UNION and UNION ALL");
+        seen_union = true;
+        qu->union_all = all;
+    }
+    while (tok(&p, T_SEMI))
+        ;
+    if (CUR(&p)->k != T_EOF)
+        return cy_syntax(&p, "unexpected text after the query");
+    *out = qu;
+    return 0;
+}

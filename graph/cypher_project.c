@@ -1,0 +1,366 @@
+/* graph/cypher_project.c - WITH and RETURN: projection, grouping and
+ * aggregation, DISTINCT, ORDER BY, SKIP, LIMIT and WITH ... WHERE. */
+#include "cypher_agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Collects the aggregate calls of e (not descending into them), assigning slots. */
+static void collect_aggs(const cy_expr *e, cy_expr ***list, size_t *n, size_t *cap)
+{
+    if (!e)
+        return;
+    if (e->is_agg) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            cy_expr **nv = realloc(*list, *cap * sizeof *nv);
+            if (!nv)
+                abort();
+            *list = nv;
+        }
+        ((cy_expr *)e)->agg_slot = (int)*n;
+        (*list)[(*n)++] = (cy_expr *)e;
+        return;
+    }
+    collect_aggs(e->a, list, n, cap);
+    collect_aggs(e->b, list, n, cap);
+    collect_aggs(e->c, list, n, cap);
+    for (size_t i = 0; i < e->nargs; i++)
+        collect_aggs(e->args[i], list, n, cap);
+}
+
+/* One output row with what ORDER BY and WHERE need to see. */
+typedef struct prow {
+    cy_value *vals;          /* projected columns */
+    cy_value *src;           /* input row (or the group's first row) */
+    cy_value *aggs;          /* the group's aggregate results, or NULL */
+    cy_value *keys;          /* sort keys */
+    size_t idx;              /* input order: ties keep it (a stable sort) */
+} prow;
+
+/* qsort_r comparator; ctx is the clause (no globals: queries run on several threads). */
+static int prow_cmp(const void *x, const void *y, void *ctx)
+{
+    const cy_clause *sc = ctx;
+    const prow *a = x, *b = y;
+    for (size_t i = 0; i < sc->nsorts; i++) {
+        int c = cy_order(&a->keys[i], &b->keys[i]);
+        if (c)
+            return sc->sorts[i].desc ? -c : c;
+    }
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* SKIP/LIMIT: a constant non-negative integer. */
+static int count_arg(cy_q *q, const cy_expr *e, const char *what, int64_t *out)
+{
+    cy_value v;
+    if (cy_eval(q, e, NULL, &v))
+        return -1;
+    if (v.t == CV_FLOAT && v.u.f == (double)(int64_t)v.u.f)
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentType", "%s must be an Integer, got a Float", what);
+    if (v.t != CV_INT)
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentType", "%s must be an Integer, got %s", what, cy_type_name(&v));
+    if (v.u.i < 0)
+        return cy_rt(q, e->pos, "ArgumentError", "NegativeIntegerArgument", "%s must not be negative", what);
+    *out = v.u.i;
+    return 0;
+}
+
+/* Item list of the clause, with `*` expanded to the input's variables (sorted). */
+static size_t expand_items(cy_q *q, const cy_clause *c, const cy_rows *in, cy_item **out)
+{
+    size_t n = c->nitems + (c->star ? in->ncols : 0), k = 0;
+    cy_item *items = cy_alloc(&q->arena, (n ? n : 1) * sizeof *items);
+    if (c->star) {
+        for (size_t i = 0; i < in->ncols; i++) {
+            if (in->names[i][0] == ' ')
+                continue; /* hidden internal column */
+            cy_expr *e = cy_alloc(&q->arena, sizeof *e);
+            e->k = E_VAR;
+            e->name = in->names[i];
+            size_t j = k;
+            while (j > 0 && strcmp(items[j - 1].alias, e->name) > 0) {
+                items[j] = items[j - 1];
+                j--;
+            }
+            items[j] = (cy_item){.e = e, .alias = e->name};
+            k++;
+        }
+    }
+    for (size_t i = 0; i < c->nitems; i++)
+        items[k++] = c->items[i];
+    *out = items;
+    return k;
+}
+
+/* The state of one WITH/RETURN while rows stream in (cy_proj_begin/row/end). */
+struct cy_proj {
+    const cy_clause *c;
+    cy_rows in;               /* names only (rows are not kept unless needed) */
+    cy_item *items;
+    size_t ni;
+    cy_expr **aggs;
+    size_t nagg, capagg;
+    bool grouping;
+    prow *rows;
+    size_t nrows, caprows;
+    cy_hset groups;
+    cy_agg *states;
+    size_t capstates;
+    cy_value *keyvals;
+};
+
+/* Appends an output row (grouped or not) to the projection state. */
+static prow *new_prow(cy_q *q, cy_proj *st)
+{
+    if (st->nrows == st->caprows) {
+        st->caprows = st->caprows ? st->caprows * 2 : 64;
+        prow *nv = realloc(st->rows, st->caprows * sizeof *nv);
+        if (!nv)
+            abort();
+        st->rows = nv;
+    }
+    prow *p = &st->rows[st->nrows++];
+    memset(p, 0, sizeof *p);
+    p->vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *p->vals);
+    return p;
+}
+
+/* Starts a projection over rows with the given columns. */
+cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t ncols)
+{
+    cy_proj *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    st->c = c;
+    st->in.names = names;
+    st->in.ncols = ncols;
+    st->ni = expand_items(q, c, &st->in, &st->items);
+    for (size_t i = 0; i < st->ni; i++)
+        collect_aggs(st->items[i].e, &st->aggs, &st->nagg, &st->capagg);
+    st->grouping = st->nagg > 0;
+    if (st->grouping)
+        for (size_t i = 0; i < c->nsorts; i++)
+            collect_aggs(c->sorts[i].e, &st->aggs, &st->nagg, &st->capagg);
+    st->keyvals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *st->keyvals);
+    return st;
+}
+
+bool cy_proj_aggregates(const cy_proj *st) { return st->grouping; }
+
+/* See cypher_int.h: lets MATCH drop duplicate rows. */
+bool cy_proj_duplicate_free(const cy_proj *st)
+{
+    for (size_t a = 0; a < st->nagg; a++) {
+        const cy_expr *e = st->aggs[a];
+        if (e->k == E_COUNTSTAR)
+            return false;
+        if (!e->distinct && strcasecmp(e->name, "min") != 0 && strcasecmp(e->name, "max") != 0)
+            return false;
+    }
+    return st->grouping;
+}
+
+/* Adds one input row. When aggregating, row may be scratch memory: only the
+ * first row of each group is copied (it is the group's representative). */
+int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
+{
+    if (cy_check_time(q))
+        return -1;
+    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
+    if (!st->grouping) {
+        prow *p = new_prow(q, st);
+        p->src = row;
+        for (size_t i = 0; i < st->ni; i++)
+            if (cy_eval(q, st->items[i].e, &env, &p->vals[i]))
+                return -1;
+        return 0;
+    }
+    cy_buf key = {0};
+    for (size_t i = 0; i < st->ni; i++) {
+        if (cy_expr_has_agg(st->items[i].e))
+            continue;
+        if (cy_eval(q, st->items[i].e, &env, &st->keyvals[i])) {
+            free(key.p);
+            return -1;
+        }
+        cy_key(&key, &st->keyvals[i]);
+        cy_buf_add(&key, "|", 1);
+    }
+    bool fresh;
+    size_t g = cy_hset_put(q, &st->groups, key.p ? key.p : "", key.len, &fresh);
+    free(key.p);
+    size_t nagg = st->nagg;
+    if (fresh) {
+        prow *p = new_prow(q, st);
+        p->src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p->src);
+        cy_memcpy(p->src, row, st->in.ncols * sizeof *row);
+        cy_memcpy(p->vals, st->keyvals, st->ni * sizeof *st->keyvals);
+        if ((g + 1) * nagg > st->capstates) {
+            size_t nc = st->capstates ? st->capstates * 2 : 64;
+            while (nc < (g + 1) * nagg)
+                nc *= 2;
+            cy_agg *ns = realloc(st->states, nc * sizeof *ns);
+            if (!ns)
+                abort();
+            memset(ns + st->capstates, 0, (nc - st->capstates) * sizeof *ns);
+            st->states = ns;
+            st->capstates = nc;
+        }
+    }
+    for (size_t a = 0; a < nagg; a++) {
+        cy_value args[2] = {cy_null(), cy_null()};
+        for (size_t k = 0; k < st->aggs[a]->nargs && k < 2; k++)
+            if (cy_eval(q, st->aggs[a]->args[k], &env, &args[k]))
+                return -1;
+        if (cy_agg_step(q, st->aggs[a], &st->states[g * nagg + a], args))
+            return -1;
+    }
+    return 0;
+}
+
+/* Frees a projection state (its values live in the arena). */
+static void proj_free(cy_proj *st)
+{
+    if (st->states)
+        for (size_t i = 0; i < st->capstates; i++)
+            cy_agg_free(&st->states[i]);
+    free(st->states);
+    free(st->rows);
+    free(st->aggs);
+    cy_hset_free(&st->groups);
+    free(st);
+}
+
+/* Projection of a materialised table (WITH/RETURN not fed by a stream). */
+int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
+{
+    cy_proj *st = cy_proj_begin(q, c, in->names, in->ncols);
+    for (size_t r = 0; r < in->n; r++)
+        if (cy_proj_row(q, st, in->rows[r])) {
+            cy_proj_abort(st);
+            return -1;
+        }
+    return cy_proj_end(q, st, out);
+}
+
+void cy_proj_abort(cy_proj *st) { proj_free(st); }
+
+/* Finishes: aggregate values, DISTINCT, ORDER BY, SKIP/LIMIT, WHERE. Frees st. */
+int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
+{
+    const cy_clause *c = st->c;
+    cy_rows *in = &st->in;
+    cy_item *items = st->items;
+    size_t ni = st->ni, nagg = st->nagg;
+    cy_expr **aggs = st->aggs;
+    int rc = -1;
+    out->ncols = ni;
+    out->names = cy_alloc(&q->arena, (ni ? ni : 1) * sizeof *out->names);
+    for (size_t i = 0; i < ni; i++)
+        out->names[i] = items[i].alias;
+    if (st->grouping) {
+        bool has_keys = false;
+        for (size_t i = 0; i < ni; i++)
+            has_keys |= !cy_expr_has_agg(items[i].e);
+        if (st->nrows == 0 && !has_keys) {
+            /* aggregation over no rows gives one row (count 0, collect []) */
+            new_prow(q, st);
+            st->states = calloc(nagg ? nagg : 1, sizeof *st->states);
+            st->capstates = nagg;
+        }
+        for (size_t g = 0; g < st->nrows; g++) {
+            prow *p = &st->rows[g];
+            p->aggs = cy_alloc(&q->arena, (nagg ? nagg : 1) * sizeof *p->aggs);
+            for (size_t a = 0; a < nagg; a++)
+                p->aggs[a] = cy_agg_result(q, aggs[a], &st->states[g * nagg + a]);
+            q->agg_results = p->aggs;
+            cy_env env = {.names = in->names, .vals = p->src, .n = p->src ? in->ncols : 0};
+            for (size_t i = 0; i < ni; i++)
+                if (cy_expr_has_agg(items[i].e) && cy_eval(q, items[i].e, &env, &p->vals[i])) {
+                    q->agg_results = NULL;
+                    goto done;
+                }
+            q->agg_results = NULL;
+        }
+    }
+    prow *rows = st->rows;
+    size_t nrows = st->nrows;
+    /* DISTINCT */
+    if (c->distinct) {
+        cy_hset seen = {0};
+        size_t w = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            cy_buf key = {0};
+            for (size_t i = 0; i < ni; i++) {
+                cy_key(&key, &rows[r].vals[i]);
+                cy_buf_add(&key, "|", 1);
+            }
+            bool fresh;
+            cy_hset_put(q, &seen, key.p ? key.p : "", key.len, &fresh);
+            free(key.p);
+            if (fresh)
+                rows[w++] = rows[r];
+        }
+        cy_hset_free(&seen);
+        nrows = w;
+    }
+    /* ORDER BY: keys see the projected columns first, then the input row */
+    if (c->nsorts) {
+        for (size_t r = 0; r < nrows; r++) {
+            prow *p = &rows[r];
+            cy_env src = {.names = in->names, .vals = p->src, .n = p->src && !c->distinct ? in->ncols : 0};
+            cy_env env = {.names = out->names, .vals = p->vals, .n = ni, .up = &src};
+            p->keys = cy_alloc(&q->arena, c->nsorts * sizeof *p->keys);
+            q->agg_results = p->aggs;
+            for (size_t s = 0; s < c->nsorts; s++) {
+                const cy_expr *se = c->sorts[s].e;
+                size_t i;
+                /* an ORDER BY expression written like a projected one uses its column */
+                for (i = 0; i < ni; i++)
+                    if (items[i].e->end - items[i].e->pos == se->end - se->pos && se->end > se->pos &&
+                        memcmp(q->text + items[i].e->pos, q->text + se->pos, (size_t)(se->end - se->pos)) == 0)
+                        break;
+                if (i < ni)
+                    p->keys[s] = p->vals[i];
+                else if (cy_eval(q, se, &env, &p->keys[s])) {
+                    q->agg_results = NULL;
+                    goto done;
+                }
+            }
+            q->agg_results = NULL;
+        }
+        for (size_t r = 0; r < nrows; r++)
+            rows[r].idx = r;
+        qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
+    }
+    int64_t skip = 0, limit = -1;
+    if (c->skip && count_arg(q, c->skip, "SKIP", &skip))
+        goto done;
+    if (c->limit && count_arg(q, c->limit, "LIMIT", &limit))
+        goto done;
+    int64_t taken = 0;
+    for (size_t r = (size_t)(skip < (int64_t)nrows ? skip : (int64_t)nrows); r < nrows; r++) {
+        if (limit >= 0 && taken >= limit)
+            break;
+        taken++;
+        if (c->where) {
+            cy_env src = {.names = in->names, .vals = rows[r].src, .n = rows[r].src ? in->ncols : 0};
+            cy_env env = {.names = out->names, .vals = rows[r].vals, .n = ni, .up = &src};
+            int t = cy_eval_pred(q, c->where, &env);
+            if (t == -2)
+                goto done;
+            if (t != 1)
+                continue;
+        }
+        if (cy_rows_add(q, out, rows[r].vals))
+            goto done;
+    }
+    rc = 0;
+done:
+    q->agg_results = NULL;
+    proj_free(st);
+    return rc;
+}

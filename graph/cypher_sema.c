@@ -1,0 +1,447 @@
+/* graph/cypher_sema.c - compile-time checks: variable scoping (undefined,
+ * already bound, type conflicts), aliases, aggregation placement, CREATE/MERGE
+ * pattern rules, functions and UNION columns. Errors are SyntaxErrors with the
+ * TCK's detail codes, as the TCK reports them at compile time. */
+#include "cypher_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+enum { K_ANY, K_NODE, K_REL, K_PATH };
+
+typedef struct scope {
+    const char **names;
+    int *kinds;
+    size_t n, cap;
+} scope;
+
+typedef struct sema {
+    cy_q *q;
+    scope sc;
+} sema;
+
+/* A compile-time SyntaxError naming a variable. */
+static int err(sema *s, int pos, const char *code, const char *msg, const char *name)
+{
+    return cy_fail(s->q, pos, "SyntaxError", code, "%s%s%s%s", msg, name ? " `" : "", name ? name : "", name ? "`" : "");
+}
+
+/* Position of name in the scope, or -1. */
+static int find(const scope *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        if (strcmp(sc->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Declares a variable in a scope (once). */
+static void add(sema *s, scope *sc, const char *name, int kind)
+{
+    if (find(sc, name) >= 0)
+        return;
+    if (sc->n == sc->cap) {
+        sc->cap = sc->cap ? sc->cap * 2 : 16;
+        const char **nn = cy_alloc(&s->q->arena, sc->cap * sizeof *nn);
+        int *nk = cy_alloc(&s->q->arena, sc->cap * sizeof *nk);
+        if (sc->n) {
+            cy_memcpy(nn, sc->names, sc->n * sizeof *nn);
+            cy_memcpy(nk, sc->kinds, sc->n * sizeof *nk);
+        }
+        sc->names = nn;
+        sc->kinds = nk;
+    }
+    sc->names[sc->n] = name;
+    sc->kinds[sc->n++] = kind;
+}
+
+/* Does an expression contain an aggregate call? */
+bool cy_expr_has_agg(const cy_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->is_agg)
+        return true;
+    if (cy_expr_has_agg(e->a) || cy_expr_has_agg(e->b) || cy_expr_has_agg(e->c))
+        return true;
+    for (size_t i = 0; i < e->nargs; i++)
+        if (cy_expr_has_agg(e->args[i]))
+            return true;
+    return false;
+}
+
+/* Local variables of comprehensions: a small stack of names. */
+typedef struct locals { const char *name; const struct locals *up; } locals;
+
+/* Is name a comprehension/reduce variable in scope? */
+static bool local_has(const locals *l, const char *name)
+{
+    for (; l; l = l->up)
+        if (strcmp(l->name, name) == 0)
+            return true;
+    return false;
+}
+
+static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth);
+
+/* Checks an expression: variables defined, functions known, aggregates allowed.
+ * Marks aggregate calls (is_agg). */
+static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int depth)
+{
+    if (!e)
+        return 0;
+    if (depth > CY_MAX_DEPTH)
+        return cy_fail(s->q, e->pos, "SyntaxError", "NestingTooDeep", "expression nested too deeply");
+    switch (e->k) {
+    case E_VAR:
+        if (!local_has(l, e->name) && find(&s->sc, e->name) < 0)
+            return err(s, e->pos, "UndefinedVariable", "variable not defined:", e->name);
+        return 0;
+    case E_COUNTSTAR:
+        e->is_agg = true;
+        if (!allow_agg)
+            return err(s, e->pos, "InvalidAggregation", "aggregation is not allowed here", NULL);
+        return 0;
+    case E_FUNC: {
+        if (cy_is_aggregate_name(e->name)) {
+            e->is_agg = true;
+            if (!allow_agg)
+                return err(s, e->pos, "InvalidAggregation", "aggregation is not allowed here", NULL);
+            bool pct = strncasecmp(e->name, "percentile", 10) == 0;
+            if (e->nargs != (pct ? 2u : 1u))
+                return err(s, e->pos, "InvalidNumberOfArguments", "wrong number of arguments to", e->name);
+            for (size_t i = 0; i < e->nargs; i++) {
+                if (cy_expr_has_agg(e->args[i]))
+                    return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
+                if (check_expr(s, e->args[i], l, false, depth + 1)) {
+                    if (strcmp(s->q->err->code, "InvalidAggregation") == 0) {
+                        s->q->failed = false;
+                        return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
+                    }
+                    return -1;
+                }
+            }
+            return 0;
+        }
+        bool arity;
+        if (!cy_function_known(e->name, e->nargs, &arity))
+            return err(s, e->pos, "UnknownFunction", "unknown function", e->name);
+        if (!arity)
+            return err(s, e->pos, "InvalidNumberOfArguments", "wrong number of arguments to", e->name);
+        if (e->distinct)
+            return err(s, e->pos, "InvalidArgumentType", "DISTINCT is only allowed in aggregations:", e->name);
+        break;
+    }
+    case E_LISTCOMP:
+    case E_QUANT: {
+        if (check_expr(s, e->a, l, allow_agg, depth + 1))
+            return -1;
+        locals in = {e->name, l};
+        if (check_expr(s, e->b, &in, false, depth + 1) || check_expr(s, e->c, &in, false, depth + 1))
+            return -1;
+        return 0;
+    }
+    case E_REDUCE: {
+        if (check_expr(s, e->a, l, allow_agg, depth + 1) || check_expr(s, e->b, l, allow_agg, depth + 1))
+            return -1;
+        locals acc = {e->name, l}, x = {e->keys[0], &acc};
+        return check_expr(s, e->c, &x, false, depth + 1);
+    }
+    case E_PATTERN:
+    case E_PATCOMP: {
+        if (check_pattern_exprs(s, e->pat, l, false, depth + 1))
+            return -1;
+        if (e->k == E_PATCOMP) {
+            /* the pattern's new variables are visible in WHERE and the projection */
+            locals *chain = (locals *)l;
+            const cy_pattern_part *pp = e->pat;
+            for (size_t i = 0; i <= 2 * pp->nrels + 1; i++) {
+                const char *name = i == 2 * pp->nrels + 1 ? pp->pathvar : (i % 2 == 0 ? pp->nodes[i / 2].var : pp->rels[i / 2].var);
+                if (!name)
+                    continue;
+                locals *nl = cy_alloc(&s->q->arena, sizeof *nl);
+                nl->name = name;
+                nl->up = chain;
+                chain = nl;
+            }
+            if (check_expr(s, e->b, chain, false, depth + 1) || check_expr(s, e->c, chain, false, depth + 1))
+                return -1;
+        }
+        return 0;
+    }
+    default:
+        break;
+    }
+    if (check_expr(s, e->a, l, allow_agg, depth + 1) || check_expr(s, e->b, l, allow_agg, depth + 1) ||
+        check_expr(s, e->c, l, allow_agg, depth + 1))
+        return -1;
+    for (size_t i = 0; i < e->nargs; i++)
+        if (check_expr(s, e->args[i], l, allow_agg, depth + 1))
+            return -1;
+    return 0;
+}
+
+/* Property expressions inside a pattern used as an expression. */
+static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth)
+{
+    locals *chain = (locals *)l;
+    for (size_t i = 0; i <= pp->nrels; i++) {
+        if (pp->nodes[i].var) {
+            locals *nl = cy_alloc(&s->q->arena, sizeof *nl);
+            nl->name = pp->nodes[i].var;
+            nl->up = chain;
+            chain = nl;
+        }
+        if (i < pp->nrels && pp->rels[i].var) {
+            locals *nl = cy_alloc(&s->q->arena, sizeof *nl);
+            nl->name = pp->rels[i].var;
+            nl->up = chain;
+            chain = nl;
+        }
+    }
+    for (size_t i = 0; i <= pp->nrels; i++) {
+        if (check_expr(s, pp->nodes[i].props, chain, allow_agg, depth))
+            return -1;
+        if (i < pp->nrels && check_expr(s, pp->rels[i].props, chain, allow_agg, depth))
+            return -1;
+    }
+    return 0;
+}
+
+/* Declares the variables of a MATCH/CREATE/MERGE pattern, checking conflicts. */
+static int declare_pattern(sema *s, cy_pattern *pat, cy_clause_kind k)
+{
+    bool create = k == C_CREATE || k == C_MERGE;
+    scope before = s->sc;
+    for (size_t p = 0; p < pat->n; p++) {
+        cy_pattern_part *pp = &pat->parts[p];
+        if (pp->pathvar) {
+            if (find(&s->sc, pp->pathvar) >= 0)
+                return err(s, pp->pos, "VariableAlreadyBound", "variable already bound:", pp->pathvar);
+        }
+        for (size_t i = 0; i <= pp->nrels; i++) {
+            cy_node_pat *np = &pp->nodes[i];
+            if (np->var) {
+                int at = find(&s->sc, np->var);
+                if (at >= 0 && s->sc.kinds[at] != K_NODE && s->sc.kinds[at] != K_ANY)
+                    return err(s, np->pos, "VariableTypeConflict", "variable is not a node:", np->var);
+                if (create && at >= 0 && (np->nlabels || np->props || (pp->nrels == 0 && find(&before, np->var) >= 0)))
+                    return err(s, np->pos, "VariableAlreadyBound", "variable already bound:", np->var);
+                add(s, &s->sc, np->var, K_NODE);
+            }
+            if (i == pp->nrels)
+                break;
+            cy_rel_pat *rp = &pp->rels[i];
+            if (create) {
+                if (rp->ntypes != 1)
+                    return err(s, rp->pos, "NoSingleRelationshipType", "a relationship to create needs exactly one type", NULL);
+                if (rp->dir == DIR_BOTH && k == C_CREATE)
+                    return err(s, rp->pos, "RequiresDirectedRelationship", "a relationship to create needs a direction", NULL);
+                if (rp->varlen)
+                    return err(s, rp->pos, "CreatingVarLength", "variable-length relationships cannot be created", NULL);
+            }
+            if (rp->var) {
+                int at = find(&s->sc, rp->var);
+                if (at >= 0 && (create || s->sc.kinds[at] == K_NODE || s->sc.kinds[at] == K_PATH))
+                    return err(s, rp->pos, at >= 0 && !create ? "VariableTypeConflict" : "VariableAlreadyBound",
+                               "variable already bound:", rp->var);
+                if (at >= 0 && find(&before, rp->var) < 0)
+                    return err(s, rp->pos, "VariableAlreadyBound", "relationship variable used twice in a pattern:", rp->var);
+                add(s, &s->sc, rp->var, rp->varlen ? K_ANY : K_REL);
+            }
+        }
+        if (pp->pathvar)
+            add(s, &s->sc, pp->pathvar, K_PATH);
+    }
+    for (size_t p = 0; p < pat->n; p++)
+        if (check_pattern_exprs(s, &pat->parts[p], NULL, false, 0))
+            return -1;
+    return 0;
+}
+
+/* SET/REMOVE items: their expressions must be defined. */
+static int check_sets(sema *s, cy_set_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (check_expr(s, items[i].target, NULL, false, 0) || check_expr(s, items[i].value, NULL, false, 0))
+            return -1;
+    return 0;
+}
+
+/* Does the expression read any variable (SKIP/LIMIT must not)? */
+static bool mentions_variable(const cy_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->k == E_VAR || e->k == E_PATTERN || e->k == E_PATCOMP)
+        return true;
+    if (mentions_variable(e->a) || mentions_variable(e->b) || mentions_variable(e->c))
+        return true;
+    for (size_t i = 0; i < e->nargs; i++)
+        if (mentions_variable(e->args[i]))
+            return true;
+    return false;
+}
+
+/* SKIP/LIMIT: constant; a literal must be a non-negative integer (checked here,
+ * parameters at run time). */
+static int check_count(sema *s, cy_expr *e, const char *what)
+{
+    if (!e)
+        return 0;
+    if (mentions_variable(e))
+        return cy_fail(s->q, e->pos, "SyntaxError", "NonConstantExpression", "%s must be a constant expression", what);
+    if (check_expr(s, e, NULL, false, 0))
+        return -1;
+    if (e->k == E_LIT && e->lit.t != CV_INT)
+        return cy_fail(s->q, e->pos, "SyntaxError", "InvalidArgumentType", "%s must be an Integer", what);
+    if (e->k == E_LIT && e->lit.u.i < 0)
+        return cy_fail(s->q, e->pos, "SyntaxError", "NegativeIntegerArgument", "%s must not be negative", what);
+    return 0;
+}
+
+/* WITH / RETURN: aliases, duplicates, then the new scope. */
+static int check_projection(sema *s, cy_clause *c)
+{
+    for (size_t i = 0; i < c->nitems; i++) {
+        if (check_expr(s, c->items[i].e, NULL, true, 0))
+            return -1;
+        if (c->k == C_WITH && !c->items[i].aliased && c->items[i].e->k != E_VAR)
+            return err(s, c->items[i].e->pos, "NoExpressionAlias", "expressions in WITH must be aliased (use AS)", NULL);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->items[i].alias, c->items[j].alias) == 0)
+                return err(s, c->items[i].e->pos, "ColumnNameConflict", "duplicate column name", c->items[i].alias);
+    }
+    if (c->star && s->sc.n == 0)
+        return err(s, c->pos, "NoVariablesInScope", "RETURN * / WITH * with no variables in scope", NULL);
+    scope next = {0};
+    if (c->star)
+        for (size_t i = 0; i < s->sc.n; i++)
+            add(s, &next, s->sc.names[i], s->sc.kinds[i]);
+    for (size_t i = 0; i < c->nitems; i++) {
+        int kind = K_ANY;
+        if (c->items[i].e->k == E_VAR) {
+            int at = find(&s->sc, c->items[i].e->name);
+            kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+        }
+        add(s, &next, c->items[i].alias, kind);
+    }
+    /* ORDER BY and WHERE see the new names and (unless aggregating) the old ones */
+    bool agg = false;
+    for (size_t i = 0; i < c->nitems; i++)
+        agg |= cy_expr_has_agg(c->items[i].e);
+    scope both = next;
+    if (!c->distinct && !agg) {
+        both = (scope){0};
+        for (size_t i = 0; i < next.n; i++)
+            add(s, &both, next.names[i], next.kinds[i]);
+        for (size_t i = 0; i < s->sc.n; i++)
+            add(s, &both, s->sc.names[i], s->sc.kinds[i]);
+    }
+    scope old = s->sc;
+    s->sc = both;
+    for (size_t i = 0; i < c->nsorts; i++)
+        if (check_expr(s, c->sorts[i].e, NULL, agg, 0)) {
+            /* an aggregating ORDER BY may still name the old variables inside aggregates */
+            s->sc = old;
+            return -1;
+        }
+    if (check_count(s, c->skip, "SKIP") || check_count(s, c->limit, "LIMIT"))
+        return -1;
+    s->sc = next;
+    if (c->where && check_expr(s, c->where, NULL, false, 0))
+        return -1;
+    if (c->skip && cy_expr_has_agg(c->skip))
+        return -1;
+    return 0;
+}
+
+/* Checks one single query clause by clause, tracking the scope. */
+static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncols)
+{
+    s->sc = (scope){0};
+    *cols = NULL;
+    *ncols = 0;
+    for (size_t i = 0; i < sq->n; i++) {
+        cy_clause *c = &sq->cl[i];
+        if (c->k == C_RETURN && i + 1 < sq->n)
+            return cy_fail(s->q, sq->cl[i + 1].pos, "SyntaxError", "InvalidClauseComposition", "RETURN must be the last clause");
+        switch (c->k) {
+        case C_MATCH:
+            if (declare_pattern(s, &c->pat, C_MATCH) || check_expr(s, c->where, NULL, false, 0))
+                return -1;
+            break;
+        case C_UNWIND:
+            if (check_expr(s, c->expr, NULL, false, 0))
+                return -1;
+            if (find(&s->sc, c->var) >= 0)
+                return err(s, c->pos, "VariableAlreadyBound", "variable already bound:", c->var);
+            add(s, &s->sc, c->var, K_ANY);
+            break;
+        case C_WITH:
+        case C_RETURN:
+            if (check_projection(s, c))
+                return -1;
+            if (c->k == C_RETURN) {
+                *ncols = c->nitems;
+                *cols = cy_alloc(&s->q->arena, (c->nitems + 1) * sizeof **cols);
+                for (size_t j = 0; j < c->nitems; j++)
+                    (*cols)[j] = c->items[j].alias;
+                if (c->star)
+                    *ncols = (size_t)-1; /* unknown until run time */
+            }
+            break;
+        case C_CREATE:
+        case C_MERGE:
+            if (declare_pattern(s, &c->pat, c->k) || check_sets(s, c->on_create, c->non_create) ||
+                check_sets(s, c->on_match, c->non_match))
+                return -1;
+            break;
+        case C_SET:
+        case C_REMOVE:
+            if (check_sets(s, c->sets, c->nsets))
+                return -1;
+            break;
+        case C_DELETE:
+            for (size_t j = 0; j < c->nexprs; j++) {
+                if (c->exprs[j]->k == E_HASLABELS)
+                    return cy_fail(s->q, c->exprs[j]->pos, "SyntaxError", "InvalidDelete",
+                                   "DELETE removes entities; use REMOVE n:Label to remove a label");
+                if (check_expr(s, c->exprs[j], NULL, false, 0))
+                    return -1;
+            }
+            break;
+        }
+    }
+    cy_clause_kind last = sq->cl[sq->n - 1].k;
+    if (last == C_MATCH || last == C_WITH || last == C_UNWIND)
+        return cy_fail(s->q, sq->cl[sq->n - 1].pos, "SyntaxError", "InvalidClauseComposition",
+                       "a query cannot end with %s (add RETURN)", last == C_MATCH ? "MATCH" : last == C_WITH ? "WITH" : "UNWIND");
+    return 0;
+}
+
+/* Checks every part of a UNION and that their columns agree. */
+int cy_sema(cy_q *q, cy_query *qu)
+{
+    sema s = {.q = q};
+    const char **first = NULL;
+    size_t nfirst = 0;
+    for (size_t i = 0; i < qu->n; i++) {
+        const char **cols;
+        size_t ncols;
+        if (check_single(&s, &qu->parts[i], &cols, &ncols))
+            return -1;
+        if (i == 0) {
+            first = cols;
+            nfirst = ncols;
+            continue;
+        }
+        bool same = ncols == nfirst && ncols != (size_t)-1;
+        for (size_t j = 0; same && j < ncols; j++)
+            same = strcmp(cols[j], first[j]) == 0;
+        if (!same)
+            return cy_fail(q, qu->parts[i].cl[0].pos, "SyntaxError", "DifferentColumnsInUnion",
+                           "all sub queries in a UNION must have the same column names");
+    }
+    return 0;
+}

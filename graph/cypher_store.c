@@ -1,0 +1,399 @@
+/* graph/cypher_store.c - the query engine's reads of the store's tables
+ * (graph/README.md): scans by label and name key, expansion over the rels
+ * indexes, and entity properties/labels. Statements are prepared once per query.
+ * Results are copied out (arrays in the arena) before the statement is reused,
+ * so nested expansions never share a running statement. */
+#include "cypher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    Q_ALL_NODES, Q_LABEL_NODES, Q_NAME_NODES, Q_NODE_PROPS, Q_NODE_LABELS, Q_HAS_LABEL,
+    Q_OUT, Q_OUT_T, Q_IN, Q_IN_T, Q_REL_PROPS, Q_REL_GET, Q_ALL_RELS, Q_NODE_OUT, Q__COUNT
+};
+
+static const char *const cy_sql[Q__COUNT] = {
+    [Q_ALL_NODES] = "SELECT id FROM nodes ORDER BY id",
+    [Q_LABEL_NODES] = "SELECT node_id FROM node_labels WHERE label = ?1 ORDER BY node_id",
+    [Q_NAME_NODES] = "SELECT id FROM nodes WHERE name_key = ?1 ORDER BY id",
+    [Q_NODE_PROPS] = "SELECT props FROM nodes WHERE id = ?1",
+    [Q_NODE_LABELS] = "SELECT label FROM node_labels WHERE node_id = ?1 ORDER BY pos",
+    [Q_HAS_LABEL] = "SELECT 1 FROM node_labels WHERE node_id = ?1 AND label = ?2",
+    [Q_OUT] = "SELECT id, type, start, end FROM rels WHERE start = ?1 ORDER BY id",
+    [Q_OUT_T] = "SELECT id, type, start, end FROM rels WHERE start = ?1 AND type = ?2 ORDER BY id",
+    [Q_IN] = "SELECT id, type, start, end FROM rels WHERE end = ?1 ORDER BY id",
+    [Q_IN_T] = "SELECT id, type, start, end FROM rels WHERE end = ?1 AND type = ?2 ORDER BY id",
+    [Q_REL_PROPS] = "SELECT props FROM rels WHERE id = ?1",
+    [Q_REL_GET] = "SELECT id, type, start, end FROM rels WHERE id = ?1",
+    [Q_ALL_RELS] = "SELECT id, type, start, end FROM rels ORDER BY id",
+    [Q_NODE_OUT] = "SELECT (SELECT json_group_array(label) FROM (SELECT label FROM node_labels WHERE node_id = ?1 "
+                   "ORDER BY pos)), props FROM nodes WHERE id = ?1",
+};
+
+static int sqlfail(cy_q *q, const char *what);
+static int load_props_db(cy_q *q, int sid, int64_t id, cy_value *out);
+
+/* The statement for id, prepared on first use, reset and unbound. */
+static sqlite3_stmt *stmt(cy_q *q, int id)
+{
+    if (!q->st[id]) {
+        if (sqlite3_prepare_v2(graph_store_db(q->store), cy_sql[id], -1, &q->st[id], NULL) != SQLITE_OK) {
+            cy_rt(q, -1, "InternalError", "", "preparing a query: %s", sqlite3_errmsg(graph_store_db(q->store)));
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(q->st[id]);
+        sqlite3_clear_bindings(q->st[id]);
+    }
+    return q->st[id];
+}
+
+/* Appends ,"labels":[...],"properties":{...} of a node straight from the stored
+ * text: props are canonical JSON whose reals already have the output encoding
+ * (17 digits, always '.' or exponent), so nothing is parsed. A deleted node has none. */
+int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b)
+{
+    sqlite3_stmt *st = stmt(q, Q_NODE_OUT);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cy_buf_puts(b, ",\"labels\":");
+        cy_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        cy_buf_puts(b, ",\"properties\":");
+        cy_buf_add(b, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    } else {
+        cy_buf_puts(b, ",\"labels\":[],\"properties\":{}");
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(q, "reading a node");
+}
+
+/* Appends the stored props text of a relationship ({} when it is gone). */
+int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b)
+{
+    sqlite3_stmt *st = stmt(q, Q_REL_PROPS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        cy_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    else
+        cy_buf_puts(b, "{}");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(q, "reading a relationship");
+}
+
+/* A statement of another cypher file in slot (>= CY_ST_FIRST_FREE), prepared once per query. */
+sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql)
+{
+    if (!q->st[slot]) {
+        if (sqlite3_prepare_v2(graph_store_db(q->store), sql, -1, &q->st[slot], NULL) != SQLITE_OK) {
+            cy_rt(q, -1, "InternalError", "", "preparing a query: %s", sqlite3_errmsg(graph_store_db(q->store)));
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(q->st[slot]);
+        sqlite3_clear_bindings(q->st[slot]);
+    }
+    return q->st[slot];
+}
+
+/* Finalizes the statements the query prepared. */
+void cy_store_finish(cy_q *q)
+{
+    for (size_t i = 0; i < sizeof q->st / sizeof q->st[0]; i++) {
+        sqlite3_finalize(q->st[i]);
+        q->st[i] = NULL;
+    }
+}
+
+/* An SQLite failure as an InternalError. */
+static int sqlfail(cy_q *q, const char *what)
+{
+    return cy_rt(q, -1, "InternalError", "", "%s: %s", what, sqlite3_errmsg(graph_store_db(q->store)));
+}
+
+/* Collects column 0 of every row as ids. */
+static int collect_ids(cy_q *q, sqlite3_stmt *st, int64_t **ids, size_t *n)
+{
+    size_t cap = 16;
+    int64_t *v = malloc(cap * sizeof *v);
+    if (!v)
+        abort();
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap *= 2;
+            int64_t *nv = realloc(v, cap * sizeof *nv);
+            if (!nv)
+                abort();
+            v = nv;
+        }
+        v[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sqlfail(q, "scanning nodes");
+    }
+    *ids = cy_alloc(&q->arena, (*n ? *n : 1) * sizeof **ids);
+    cy_memcpy(*ids, v, *n * sizeof *v);
+    free(v);
+    return 0;
+}
+
+/* All node ids, or those with a label (node_labels index). */
+int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n)
+{
+    sqlite3_stmt *st = stmt(q, label ? Q_LABEL_NODES : Q_ALL_NODES);
+    if (!st)
+        return -1;
+    if (label)
+        sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+    return collect_ids(q, st, ids, n);
+}
+
+/* Candidates whose name_key equals the key of name; the caller still checks the
+ * exact property value (the key is normalised). */
+int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n)
+{
+    gs_error gerr;
+    char *key = graph_name_key(name, &gerr);
+    if (!key) {
+        *n = 0;
+        *ids = NULL;
+        return 0;
+    }
+    sqlite3_stmt *st = stmt(q, Q_NAME_NODES);
+    if (!st) {
+        free(key);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    free(key);
+    return collect_ids(q, st, ids, n);
+}
+
+/* Relationship from a row (id, type, start, end). Types repeat, so the previous
+ * row's copy is reused when the text is the same (prev may be NULL). */
+static void rel_from_row(cy_q *q, sqlite3_stmt *st, cy_rel *r, const cy_rel *prev)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    const char *t = (const char *)sqlite3_column_text(st, 1);
+    size_t tl = (size_t)sqlite3_column_bytes(st, 1);
+    if (prev && strlen(prev->type) == tl && memcmp(prev->type, t, tl) == 0)
+        r->type = prev->type;
+    else
+        r->type = cy_strndup(&q->arena, t, tl);
+    r->start = sqlite3_column_int64(st, 2);
+    r->end = sqlite3_column_int64(st, 3);
+}
+
+/* Appends the (id, type, start, end) rows of st. */
+static int collect_rels(cy_q *q, sqlite3_stmt *st, cy_rel **out, size_t *n, size_t *cap)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            cy_rel *nv = realloc(*out, *cap * sizeof *nv);
+            if (!nv)
+                abort();
+            *out = nv;
+        }
+        rel_from_row(q, st, &(*out)[*n], *n ? &(*out)[*n - 1] : NULL);
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sqlfail(q, "expanding relationships");
+}
+
+/* Relationships of node in direction dir (DIR_BOTH: outgoing, then incoming
+ * ones that are not self-loops, so a loop is found once). */
+int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
+{
+    cy_rel *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    if (dir == DIR_OUT || dir == DIR_BOTH) {
+        sqlite3_stmt *st = stmt(q, type ? Q_OUT_T : Q_OUT);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, node);
+        if (type)
+            sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        if (collect_rels(q, st, &v, n, &cap)) {
+            free(v);
+            return -1;
+        }
+    }
+    if (dir == DIR_IN || dir == DIR_BOTH) {
+        size_t before = *n;
+        sqlite3_stmt *st = stmt(q, type ? Q_IN_T : Q_IN);
+        if (!st) {
+            free(v);
+            return -1;
+        }
+        sqlite3_bind_int64(st, 1, node);
+        if (type)
+            sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        if (collect_rels(q, st, &v, n, &cap)) {
+            free(v);
+            return -1;
+        }
+        if (dir == DIR_BOTH) {
+            size_t w = before;
+            for (size_t i = before; i < *n; i++)
+                if (v[i].start != v[i].end)
+                    v[w++] = v[i];
+            *n = w;
+        }
+    }
+    *rels = cy_alloc(&q->arena, (*n ? *n : 1) * sizeof **rels);
+    if (*n)
+        cy_memcpy(*rels, v, *n * sizeof *v);
+    free(v);
+    return 0;
+}
+
+/* Every relationship (for patterns that start from nothing). */
+int cy_scan_rels(cy_q *q, cy_rel **rels, size_t *n)
+{
+    cy_rel *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    sqlite3_stmt *st = stmt(q, Q_ALL_RELS);
+    if (!st || collect_rels(q, st, &v, n, &cap)) {
+        free(v);
+        return -1;
+    }
+    *rels = cy_alloc(&q->arena, (*n ? *n : 1) * sizeof **rels);
+    if (*n)
+        cy_memcpy(*rels, v, *n * sizeof *v);
+    free(v);
+    return 0;
+}
+
+/* One relationship by id; 1 when it does not exist. */
+int cy_rel_load(cy_q *q, int64_t id, cy_rel *out)
+{
+    sqlite3_stmt *st = stmt(q, Q_REL_GET);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rel_from_row(q, st, out, NULL);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? 1 : sqlfail(q, "reading a relationship");
+}
+
+/* props text of one row → map value; a missing row (deleted entity) gives {}.
+ * Repeated reads of one entity (n.a, n.b, ...) hit q->pcache. */
+static int load_props(cy_q *q, int sid, int64_t id, cy_value *out)
+{
+    bool rel = sid == Q_REL_PROPS;
+    size_t slot = (size_t)((uint64_t)id * 2 + rel) & 63;
+    if (q->pcache[slot].gen == q->gen + 1 && q->pcache[slot].id == id && q->pcache[slot].rel == rel) {
+        *out = q->pcache[slot].props;
+        return 0;
+    }
+    int rc = load_props_db(q, sid, id, out);
+    if (rc == 0) {
+        q->pcache[slot].id = id;
+        q->pcache[slot].rel = rel;
+        q->pcache[slot].props = *out;
+        q->pcache[slot].gen = q->gen + 1; /* +1: a zeroed entry is never valid */
+    }
+    return rc;
+}
+
+/* The uncached read behind load_props. */
+static int load_props_db(cy_q *q, int sid, int64_t id, cy_value *out)
+{
+    sqlite3_stmt *st = stmt(q, sid);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        json_error_t jerr;
+        json_t *j = json_loadb((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), 0, &jerr);
+        sqlite3_reset(st);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return cy_rt(q, -1, "InternalError", "", "corrupt properties of entity %lld", (long long)id);
+        }
+        *out = cy_from_json(&q->arena, j);
+        json_decref(j);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sqlfail(q, "reading properties");
+    *out = cy_map_new(&q->arena, 0);
+    return 0;
+}
+
+int cy_node_props(cy_q *q, int64_t id, cy_value *out) { return load_props(q, Q_NODE_PROPS, id, out); }
+int cy_rel_props(cy_q *q, int64_t id, cy_value *out) { return load_props(q, Q_REL_PROPS, id, out); }
+
+/* Does the row with id exist in the statement's table? */
+static bool exists(cy_q *q, int sid, int64_t id)
+{
+    sqlite3_stmt *st = stmt(q, sid);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, id);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return yes;
+}
+
+bool cy_node_exists(cy_q *q, int64_t id) { return exists(q, Q_NODE_PROPS, id); }
+bool cy_rel_exists(cy_q *q, int64_t id) { return exists(q, Q_REL_PROPS, id); }
+
+/* A node's labels, in their stored order. */
+int cy_node_labels(cy_q *q, int64_t id, cy_value *out)
+{
+    sqlite3_stmt *st = stmt(q, Q_NODE_LABELS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    const char *labels[256];
+    size_t lens[256], n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 256) {
+        lens[n] = (size_t)sqlite3_column_bytes(st, 0);
+        labels[n] = cy_strndup(&q->arena, (const char *)sqlite3_column_text(st, 0), lens[n]);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return sqlfail(q, "reading labels");
+    *out = cy_list_new(&q->arena, n);
+    for (size_t i = 0; i < n; i++)
+        out->u.l->v[i] = (cy_value){.t = CV_STR, .u.s = {labels[i], lens[i]}};
+    return 0;
+}
+
+/* Label test without reading all labels. */
+int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes)
+{
+    sqlite3_stmt *st = stmt(q, Q_HAS_LABEL);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(q, "reading labels");
+}

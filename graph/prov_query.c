@@ -1,0 +1,162 @@
+/*
+ * graph/prov_query.c - reading provenance: the list of imports, what one
+ * import asserted, and every claim on one entity.
+ */
+#include "store_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROV_IMPORT_COLS \
+    "id, plugin, input_name, sha256, started_at, finished_at, retracted_at, nodes, relationships, properties, warnings"
+
+/* One imports row (columns PROV_IMPORT_COLS) as an object. */
+static json_t *prov_import_row(sqlite3_stmt *st) {
+    json_t *o = json_object();
+    static const char *const names[] = {"id", "plugin", "input", "sha256", "started_at", "finished_at",
+                                        "retracted_at", "nodes", "relationships", "properties", "warnings"};
+    for (int i = 0; i < 11; i++) {
+        int t = sqlite3_column_type(st, i);
+        json_t *v = t == SQLITE_NULL      ? json_null()
+                    : t == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, i))
+                                          : json_string((const char *)sqlite3_column_text(st, i));
+        json_object_set_new(o, names[i], v ? v : json_null());
+    }
+    return o;
+}
+
+/* imports.list. */
+gs_status prov_imports_list(graph_store *s, json_t **out, gs_error *err) {
+    *out = NULL;
+    sqlite3_stmt *st = gs_prov_prepare(s, "SELECT " PROV_IMPORT_COLS " FROM imports ORDER BY id", err);
+    if (!st) return GS_IO;
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(arr, prov_import_row(st));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return gs_sqlfail(s, err, "listing imports");
+    }
+    *out = arr;
+    return GS_OK;
+}
+
+/* Runs a query bound to (id, limit + 1) and turns each row into an object via
+ * the column names; sets *truncated when more than limit rows exist. */
+static gs_status prov_rows(graph_store *s, const char *sql, int64_t id, int64_t limit, json_t **out,
+                           bool *truncated, gs_error *err) {
+    sqlite3_stmt *st = gs_prov_prepare(s, sql, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, limit + 1);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((int64_t)json_array_size(arr) >= limit) {
+            *truncated = true;
+            continue;
+        }
+        json_t *o = json_object();
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *name = sqlite3_column_name(st, i);
+            json_t *v;
+            if (strcmp(name, "value") == 0) {   /* claimed values are JSON text */
+                v = json_loads((const char *)sqlite3_column_text(st, i), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+            } else if (strcmp(name, "created") == 0 || strcmp(name, "current") == 0) {
+                v = json_boolean(sqlite3_column_int(st, i) == 1);
+            } else if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+                v = json_integer(sqlite3_column_int64(st, i));
+            } else if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+                v = json_null();
+            } else {
+                v = json_string((const char *)sqlite3_column_text(st, i));
+            }
+            json_object_set_new(o, name, v ? v : json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return gs_sqlfail(s, err, "reading claims");
+    }
+    *out = arr;
+    return GS_OK;
+}
+
+/* The property claim is what reads show: the newest claim on that key. */
+#define PROV_CURRENT \
+    "(p.seq = (SELECT max(q.seq) FROM prop_claims q WHERE q.kind = p.kind AND q.entity_id = p.entity_id AND q.key = p.key))"
+
+/* imports.show: the import row and what it claimed (at most limit of each kind). */
+gs_status prov_import_show(graph_store *s, int64_t id, int64_t limit, json_t **out, gs_error *err) {
+    *out = NULL;
+    sqlite3_stmt *st = gs_prov_prepare(s, "SELECT " PROV_IMPORT_COLS " FROM imports WHERE id = ?1", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    json_t *row = rc == SQLITE_ROW ? prov_import_row(st) : NULL;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return gs_fail(err, GS_NOT_FOUND, "import %" PRId64 " not found", id);
+    if (rc != SQLITE_ROW) return gs_sqlfail(s, err, "reading an import");
+    bool trunc = false;
+    json_t *nodes = NULL, *rels = NULL, *aliases = NULL, *props = NULL;
+    gs_status r = prov_rows(s,
+        "SELECT node_id AS id, created = 1 AS created FROM node_claims WHERE import_id = ?1 ORDER BY node_id LIMIT ?2",
+        id, limit, &nodes, &trunc, err);
+    if (r == GS_OK)
+        r = prov_rows(s,
+            "SELECT c.rel_id AS id, r.type AS type, r.start AS start, r.\"end\" AS \"end\", c.created = 1 AS created "
+            "FROM rel_claims c JOIN rels r ON r.id = c.rel_id WHERE c.import_id = ?1 ORDER BY c.rel_id LIMIT ?2",
+            id, limit, &rels, &trunc, err);
+    if (r == GS_OK)
+        r = prov_rows(s,
+            "SELECT c.node_id AS node, a.alias AS alias FROM alias_claims c JOIN aliases a "
+            "ON a.node_id = c.node_id AND a.alias_key = c.alias_key WHERE c.import_id = ?1 "
+            "ORDER BY c.node_id, a.rowid LIMIT ?2", id, limit, &aliases, &trunc, err);
+    if (r == GS_OK)
+        r = prov_rows(s,
+            "SELECT p.kind AS kind, p.entity_id AS id, p.key AS key, p.value AS value, " PROV_CURRENT " AS current "
+            "FROM prop_claims p WHERE p.import_id = ?1 ORDER BY p.kind, p.entity_id, p.key LIMIT ?2",
+            id, limit, &props, &trunc, err);
+    if (r != GS_OK) {
+        json_decref(row);
+        json_decref(nodes);
+        json_decref(rels);
+        json_decref(aliases);
+        json_decref(props);
+        return r;
+    }
+    *out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "import", row, "nodes", nodes, "relationships", rels, "aliases",
+                     aliases, "properties", props, "truncated", trunc);
+    return GS_OK;
+}
+
+/* node.get {"claims":true}: who asserted the entity and each property value. */
+gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **out, gs_error *err) {
+    *out = NULL;
+    bool node = strcmp(kind, "node") == 0, trunc = false;
+    if (!node && strcmp(kind, "rel") != 0) return gs_fail(err, GS_INVALID, "kind must be \"node\" or \"rel\"");
+    json_t *imports = NULL, *props = NULL;
+    gs_status r = prov_rows(s, node
+        ? "SELECT import_id AS import, created = 1 AS created FROM node_claims WHERE node_id = ?1 ORDER BY import_id LIMIT ?2"
+        : "SELECT import_id AS import, created = 1 AS created FROM rel_claims WHERE rel_id = ?1 ORDER BY import_id LIMIT ?2",
+        id, 100000, &imports, &trunc, err);
+    if (r == GS_OK)
+        r = prov_rows(s, node
+            ? "SELECT p.key AS key, p.value AS value, p.import_id AS import, " PROV_CURRENT " AS current "
+              "FROM prop_claims p WHERE p.kind = 'node' AND p.entity_id = ?1 ORDER BY p.key, p.seq DESC LIMIT ?2"
+            : "SELECT p.key AS key, p.value AS value, p.import_id AS import, " PROV_CURRENT " AS current "
+              "FROM prop_claims p WHERE p.kind = 'rel' AND p.entity_id = ?1 ORDER BY p.key, p.seq DESC LIMIT ?2",
+            id, 100000, &props, &trunc, err);
+    if (r != GS_OK) {
+        json_decref(imports);
+        json_decref(props);
+        return r;
+    }
+    *out = json_pack("{s:o,s:o}", "imports", imports, "properties", props);
+    return GS_OK;
+}

@@ -1,0 +1,284 @@
+/*
+ * graph/prov_retract.c - undoing one import: exactly the facts only it
+ * asserted (rules in provenance.h), in one transaction.
+ */
+#include "store_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROV_BATCH 512
+
+typedef struct prov_undo {
+    int64_t props_restored, props_removed, aliases_removed, rels_deleted, nodes_deleted, nodes_kept;
+} prov_undo;
+
+/* Loads the props object of a node or relationship; GS_NOT_FOUND if it is gone. */
+static gs_status prov_load_props(graph_store *s, bool node, int64_t id, json_t **out, gs_error *err) {
+    sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_PROPS : GS_ST_REL_GET, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    gs_status r = GS_OK;
+    int col = node ? 0 : 4;
+    if (rc == SQLITE_ROW) {
+        *out = gs_props_load((const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col), err);
+        if (!*out) r = GS_IO;
+    } else if (rc == SQLITE_DONE) {
+        r = GS_NOT_FOUND;
+    } else {
+        r = gs_sqlfail(s, err, "reading properties");
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+/* Writes back a props object (and the search row of a node). */
+static gs_status prov_save_props(graph_store *s, bool node, int64_t id, json_t *props, gs_error *err) {
+    char *text = gs_props_dump(props);
+    if (!text) return gs_fail(err, GS_IO, "out of memory");
+    sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_SET_PROPS : GS_ST_REL_SET_PROPS, err);
+    gs_status r = st ? GS_OK : GS_IO;
+    if (r == GS_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+        r = gs_exec_stmt(s, st, "restoring properties", err);
+    }
+    free(text);
+    if (r == GS_OK && node) r = gs_fts_refresh(s, id, props, err);
+    return r;
+}
+
+/* After a claim is dropped: if the value shown is the dropped one, show the
+ * most recent remaining claim instead, or remove the property. */
+static gs_status prov_restore_prop(graph_store *s, const char *kind, int64_t id, const char *key, const char *value,
+                                   prov_undo *u, gs_error *err) {
+    bool node = strcmp(kind, "node") == 0;
+    if (node && strcmp(key, "name") == 0) return GS_OK;   /* identity is never rewritten */
+    json_t *props = NULL;
+    gs_status r = prov_load_props(s, node, id, &props, err);
+    if (r == GS_NOT_FOUND) return GS_OK;
+    if (r != GS_OK) return r;
+    json_t *cur = json_object_get(props, key);
+    char *cur_text = cur ? gs_prov_value_text(cur) : NULL;
+    bool shown = cur_text && strcmp(cur_text, value) == 0;
+    free(cur_text);
+    if (shown) {
+        sqlite3_stmt *st = gs_prov_prepare(s,
+            "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 ORDER BY seq DESC LIMIT 1",
+            err);
+        if (!st) r = GS_IO;
+        else {
+            sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, id);
+            sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                json_t *v = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                if (!v) r = gs_fail(err, GS_IO, "a stored property claim is not JSON");
+                else {
+                    json_object_set_new(props, key, v);
+                    u->props_restored++;
+                }
+            } else if (rc == SQLITE_DONE) {
+                json_object_del(props, key);
+                u->props_removed++;
+            } else {
+                r = gs_sqlfail(s, err, "reading property claims");
+            }
+            sqlite3_finalize(st);
+        }
+        if (r == GS_OK) r = prov_save_props(s, node, id, props, err);
+    }
+    json_decref(props);
+    return r;
+}
+
+/* Drops the import's property claims, batch by batch, restoring values. */
+static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
+    for (;;) {
+        sqlite3_stmt *st = gs_prov_prepare(s,
+            "SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 ORDER BY seq LIMIT ?2", err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, imp);
+        sqlite3_bind_int(st, 2, PROV_BATCH);
+        json_t *batch = json_array();
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            json_array_append_new(batch, json_pack("[I,s,I,s,s]", (json_int_t)sqlite3_column_int64(st, 0),
+                                                   (const char *)sqlite3_column_text(st, 1),
+                                                   (json_int_t)sqlite3_column_int64(st, 2),
+                                                   (const char *)sqlite3_column_text(st, 3),
+                                                   (const char *)sqlite3_column_text(st, 4)));
+        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading property claims");
+        sqlite3_finalize(st);
+        size_t n = json_array_size(batch), i;
+        json_t *row;
+        json_array_foreach(batch, i, row) {
+            if (r != GS_OK) break;
+            sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claims WHERE seq = ?1", err);
+            if (!del) { r = GS_IO; break; }
+            sqlite3_bind_int64(del, 1, json_integer_value(json_array_get(row, 0)));
+            r = sqlite3_step(del) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "dropping a property claim");
+            sqlite3_finalize(del);
+            if (r == GS_OK)
+                r = prov_restore_prop(s, json_string_value(json_array_get(row, 1)),
+                                      json_integer_value(json_array_get(row, 2)),
+                                      json_string_value(json_array_get(row, 3)),
+                                      json_string_value(json_array_get(row, 4)), u, err);
+        }
+        json_decref(batch);
+        if (r != GS_OK) return r;
+        if (n == 0) return GS_OK;
+    }
+}
+
+/* Runs a statement with up to two integer/text bindings and returns changes(). */
+static gs_status prov_exec(graph_store *s, const char *sql, int64_t a, int64_t b, const char *t, int64_t *changes,
+                           gs_error *err) {
+    sqlite3_stmt *st = gs_prov_prepare(s, sql, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    if (t) sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    gs_status r = GS_OK;
+    if (changes) *changes = 0;
+    if (rc == SQLITE_ROW && changes) *changes = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE && changes) *changes = sqlite3_changes(s->db);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "retracting");
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Removes aliases that no other import claims. */
+static gs_status prov_undo_aliases(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
+    for (;;) {
+        sqlite3_stmt *st = gs_prov_prepare(s,
+            "SELECT node_id, alias_key FROM alias_claims WHERE import_id = ?1 LIMIT ?2", err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, imp);
+        sqlite3_bind_int(st, 2, PROV_BATCH);
+        json_t *batch = json_array();
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            json_array_append_new(batch, json_pack("[I,s]", (json_int_t)sqlite3_column_int64(st, 0),
+                                                   (const char *)sqlite3_column_text(st, 1)));
+        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading alias claims");
+        sqlite3_finalize(st);
+        size_t n = json_array_size(batch), i;
+        json_t *row;
+        json_array_foreach(batch, i, row) {
+            if (r != GS_OK) break;
+            int64_t node = json_integer_value(json_array_get(row, 0)), others = 0, gone = 0;
+            const char *key = json_string_value(json_array_get(row, 1));
+            r = prov_exec(s, "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2 AND alias_key = ?3",
+                          node, imp, key, NULL, err);
+            if (r == GS_OK)
+                r = prov_exec(s, "SELECT count(*) FROM alias_claims WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
+                              node, 0, key, &others, err);
+            if (r == GS_OK && others == 0)
+                r = prov_exec(s, "DELETE FROM aliases WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3", node, 0, key,
+                              &gone, err);
+            if (r == GS_OK && gone > 0) {
+                u->aliases_removed++;
+                r = gs_fts_refresh(s, node, NULL, err);
+            }
+        }
+        json_decref(batch);
+        if (r != GS_OK) return r;
+        if (n == 0) return GS_OK;
+    }
+}
+
+/* Drops the import's claims on nodes or relationships and deletes what an
+ * import created and nobody claims any more. */
+static gs_status prov_undo_entities(graph_store *s, bool node, int64_t imp, prov_undo *u, gs_error *err) {
+    const char *tab = node ? "node_claims" : "rel_claims", *col = node ? "node_id" : "rel_id";
+    char q_sel[160], q_del[160], q_cnt[160], q_move[260];
+    snprintf(q_sel, sizeof q_sel, "SELECT %s, created FROM %s WHERE import_id = ?1 LIMIT ?2", col, tab);
+    snprintf(q_del, sizeof q_del, "DELETE FROM %s WHERE %s = ?1 AND import_id = ?2", tab, col);
+    snprintf(q_cnt, sizeof q_cnt, "SELECT count(*) FROM %s WHERE %s = ?1 AND ?2 = ?2", tab, col);
+    snprintf(q_move, sizeof q_move,
+             "UPDATE %s SET created = 1 WHERE %s = ?1 AND ?2 = ?2 AND import_id = "
+             "(SELECT min(import_id) FROM %s WHERE %s = ?1)", tab, col, tab, col);
+    for (;;) {
+        sqlite3_stmt *st = gs_prov_prepare(s, q_sel, err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, imp);
+        sqlite3_bind_int(st, 2, PROV_BATCH);
+        json_t *batch = json_array();
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            json_array_append_new(batch, json_pack("[I,i]", (json_int_t)sqlite3_column_int64(st, 0),
+                                                   sqlite3_column_int(st, 1)));
+        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading claims");
+        sqlite3_finalize(st);
+        size_t n = json_array_size(batch), i;
+        json_t *row;
+        json_array_foreach(batch, i, row) {
+            if (r != GS_OK) break;
+            int64_t id = json_integer_value(json_array_get(row, 0)), others = 0;
+            bool created = json_integer_value(json_array_get(row, 1)) == 1;
+            r = prov_exec(s, q_del, id, imp, NULL, NULL, err);
+            if (r == GS_OK) r = prov_exec(s, q_cnt, id, 0, NULL, &others, err);
+            if (r != GS_OK || !created) continue;
+            if (others > 0) {   /* someone else still claims it: they inherit "created" */
+                r = prov_exec(s, q_move, id, 0, NULL, NULL, err);
+            } else if (node) {
+                gs_error derr;
+                gs_status d = graph_node_delete(s, id, false, NULL, &derr);
+                if (d == GS_OK) u->nodes_deleted++;
+                else if (d == GS_CONFLICT) u->nodes_kept++;   /* still connected: kept */
+                else if (d != GS_NOT_FOUND) r = gs_fail(err, d, "%s", derr.msg);
+            } else {
+                gs_error derr;
+                gs_status d = graph_rel_delete(s, id, &derr);
+                if (d == GS_OK) u->rels_deleted++;
+                else if (d != GS_NOT_FOUND) r = gs_fail(err, d, "%s", derr.msg);
+            }
+        }
+        json_decref(batch);
+        if (r != GS_OK) return r;
+        if (n == 0) return GS_OK;
+    }
+}
+
+/* imports.retract: everything above, then the import is marked retracted. */
+gs_status prov_retract(graph_store *s, int64_t id, json_t **out, gs_error *err) {
+    *out = NULL;
+    sqlite3_stmt *st = gs_prov_prepare(s, "SELECT retracted_at IS NOT NULL FROM imports WHERE id = ?1", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    int retracted = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return gs_fail(err, GS_NOT_FOUND, "import %" PRId64 " not found", id);
+    if (rc != SQLITE_ROW) return gs_sqlfail(s, err, "reading an import");
+    if (retracted) return gs_fail(err, GS_CONFLICT, "import %" PRId64 " was already retracted", id);
+    /* graph_node_delete/graph_rel_delete join an explicit transaction only, so
+     * without the caller's we open one (not a bare BEGIN) for them to join. */
+    bool own = !s->in_tx;
+    gs_status r = own ? graph_store_begin(s, err) : gs_write_begin(s, err);
+    if (r != GS_OK) return r;
+    prov_undo u = {0};
+    r = prov_undo_props(s, id, &u, err);
+    if (r == GS_OK) r = prov_undo_aliases(s, id, &u, err);
+    if (r == GS_OK) r = prov_undo_entities(s, false, id, &u, err);
+    if (r == GS_OK) r = prov_undo_entities(s, true, id, &u, err);
+    if (r == GS_OK)
+        r = prov_exec(s, "UPDATE imports SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                         "WHERE id = ?1 AND ?2 = ?2", id, 0, NULL, NULL, err);
+    if (!own) r = gs_write_end(s, r, err);
+    else if (r == GS_OK && (r = graph_store_commit(s, err)) != GS_OK) graph_store_rollback(s);
+    else if (r != GS_OK) graph_store_rollback(s);
+    if (r != GS_OK) return r;
+    *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "import", (json_int_t)id, "nodes_deleted",
+                     (json_int_t)u.nodes_deleted, "nodes_kept", (json_int_t)u.nodes_kept, "relationships_deleted",
+                     (json_int_t)u.rels_deleted, "properties_restored", (json_int_t)u.props_restored,
+                     "properties_removed", (json_int_t)u.props_removed, "aliases_removed",
+                     (json_int_t)u.aliases_removed);
+    return GS_OK;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The benchmark suite's smoke test: bench/run.py --small (10,000 models) against the binaries
+under test (DSGRAPHD/DSCTL from ctest; the bench programs from the same build's bench/ directory),
+one short run per figure. It fails if a benchmark errors or a result is wrong (run.py checks the
+daemon's descendant/ancestor counts against the SQLite baseline and the generator, and the load
+against stats), never on timing. Skips (exit 0, "skip") if the bench programs were not built.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("DSGRAPH_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+DSGRAPHD = os.environ.get("DSGRAPHD") or os.path.join(SOURCE_DIR, "build-it", "dsgraphd")
+DSCTL = os.environ.get("DSCTL") or os.path.join(SOURCE_DIR, "build-it", "dsctl")
+BIN_DIR = os.environ.get("DSGRAPH_BENCH_BIN") or os.path.join(os.path.dirname(DSGRAPHD), "bench")
+
+
+def main():
+    progs = [os.path.join(BIN_DIR, p) for p in ("gen_lineage", "baseline", "loadgen", "echo_server")]
+    missing = [p for p in progs + [DSGRAPHD] if not os.access(p, os.X_OK)]
+    if missing:
+        print("skip bench_smoke: not built: %s" % ", ".join(missing))
+        print("0 passed, 0 failed")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="dsgraph-bench-smoke-") as tmp:
+        out = os.path.join(tmp, "latest.json")
+        cmd = [sys.executable, os.path.join(SOURCE_DIR, "bench", "run.py"), "--small", "--no-build",
+               "--runs", "1", "--duration", "0.2", "--dsgraphd", DSGRAPHD, "--dsctl", DSCTL,
+               "--bin-dir", BIN_DIR, "--out", out]
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400)
+        except subprocess.TimeoutExpired:
+            print("FAIL bench_smoke: run.py did not finish within 400 s")
+            return 1
+        if p.returncode != 0:
+            print(p.stdout[-6000:])
+            print("FAIL bench_smoke: run.py exited %d" % p.returncode)
+            return 1
+        with open(out) as f:
+            res = json.load(f)
+        gen, base, lin = res["generator"], res["baseline"], res["lineage"]
+        problems = []
+        if gen["models"] != 10000:
+            problems.append("models %s" % gen["models"])
+        for key, bkey in (("desc_largest", "desc_count_largest"), ("desc_mid", "desc_count_mid"),
+                          ("anc_leaf", "anc_count_leaf")):
+            if lin[key]["result"] != base[bkey]["result"]:
+                problems.append("%s: daemon %s, baseline %s" % (key, lin[key]["result"], base[bkey]["result"]))
+        for mode in ("get", "ping"):
+            if sorted(res[mode]) != ["c16_w1", "c16_w16", "c1_w1", "c1_w16", "c64_w1", "c64_w16"]:
+                problems.append("%s matrix incomplete: %s" % (mode, sorted(res[mode])))
+        if "| benchmark |" not in p.stdout:
+            problems.append("no table printed")
+        if problems:
+            print(p.stdout[-4000:])
+            print("FAIL bench_smoke: " + "; ".join(problems))
+            return 1
+    print("ok bench_smoke (10,000 models: load, lineage, query, lookups, ping, start-up, seed load, imports)")
+    print("1 passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+/* tests/unit/test_graph_cypher_api.c - graph/cypher.h beyond single cases:
+ * the write detector, error positions, transactions (own and the caller's),
+ * read-only stores and the limits. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cypher.h"
+#include "store.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/cypher-api-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char p[160];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    return 0;
+}
+
+static graph_store *open_store(int flags)
+{
+    graph_store *s = NULL;
+    gs_error e;
+    assert_int_equal(graph_store_open(path, flags, NULL, &s, &e), GS_OK);
+    return s;
+}
+
+/* Runs a query that must succeed; returns the result text (caller frees). */
+static char *ok(graph_store *s, const char *text)
+{
+    char *out = NULL;
+    graph_query_error qe;
+    gs_status st = graph_query(s, text, NULL, NULL, &out, &qe);
+    if (st != GS_OK)
+        fail_msg("%s: %s %s %s", text, qe.type, qe.code, qe.message);
+    return out;
+}
+
+static void test_writes_detector(void **state)
+{
+    (void)state;
+    assert_true(graph_query_writes("CREATE (n)"));
+    assert_true(graph_query_writes("match (n) detach delete n"));
+    assert_true(graph_query_writes("MATCH (n) SET n.x = 1"));
+    assert_true(graph_query_writes("MERGE (n:A)"));
+    assert_true(graph_query_writes("MATCH (n) REMOVE n:A"));
+    assert_false(graph_query_writes("MATCH (n) RETURN n"));
+    assert_false(graph_query_writes("RETURN 'CREATE' AS x"));
+    assert_false(graph_query_writes("MATCH (n) RETURN n.set, n.`delete` // create"));
+    assert_false(graph_query_writes("MATCH (n:Create) /* merge */ RETURN $remove"));
+    assert_false(graph_query_writes("MATCH (n) WHERE n.created_at > 1 RETURN n"));
+}
+
+static void test_error_positions(void **state)
+{
+    (void)state;
+    graph_store *s = open_store(GS_OPEN_CREATE);
+    char *out = NULL;
+    graph_query_error qe;
+    assert_int_equal(graph_query(s, "MATCH (n)\n  RETURN m", NULL, NULL, &out, &qe), GS_INVALID);
+    assert_string_equal(qe.type, "SyntaxError");
+    assert_string_equal(qe.code, "UndefinedVariable");
+    assert_string_equal(qe.phase, "compile");
+    assert_int_equal(qe.line, 2);
+    assert_int_equal(qe.column, 10);
+    assert_null(out);
+    /* columns count characters, not bytes */
+    assert_int_equal(graph_query(s, "RETURN '深度' + x", NULL, NULL, &out, &qe), GS_INVALID);
+    assert_int_equal(qe.line, 1);
+    assert_int_equal(qe.column, 15);
+    assert_int_equal(graph_query(s, "RETURN 1 / 0 AS x", NULL, NULL, &out, &qe), GS_INVALID);
+    assert_string_equal(qe.phase, "runtime");
+    assert_string_equal(qe.type, "ArithmeticError");
+    graph_store_close(s);
+}
+
+static void test_transactions(void **state)
+{
+    (void)state;
+    graph_store *s = open_store(GS_OPEN_CREATE);
+    free(ok(s, "CREATE (:A {v: 1})"));
+    /* own transaction: a failing write leaves nothing behind */
+    char *out = NULL;
+    graph_query_error qe;
+    assert_int_not_equal(graph_query(s, "MATCH (n:A) SET n.v = 2 CREATE (:B) WITH n RETURN n.v / 0 AS x", NULL, NULL,
+                                     &out, &qe), GS_OK);
+    out = ok(s, "MATCH (n) RETURN n.v AS v");
+    assert_non_null(strstr(out, "\"rows\":[[1]]"));
+    free(out);
+    /* the caller's transaction: the query joins it and the caller decides */
+    gs_error e;
+    assert_int_equal(graph_store_begin(s, &e), GS_OK);
+    free(ok(s, "CREATE (:C)"));
+    graph_store_rollback(s);
+    out = ok(s, "MATCH (n) RETURN count(n) AS c");
+    assert_non_null(strstr(out, "\"rows\":[[1]]"));
+    free(out);
+    graph_store_close(s);
+    /* a read-only store refuses writes and answers reads */
+    s = open_store(GS_OPEN_READONLY);
+    assert_int_equal(graph_query(s, "CREATE (:D)", NULL, NULL, &out, &qe), GS_READONLY);
+    out = ok(s, "MATCH (n:A) RETURN n.v AS v");
+    assert_non_null(strstr(out, "[[1]]"));
+    free(out);
+    graph_store_close(s);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    graph_store *s = open_store(GS_OPEN_CREATE);
+    graph_query_limits lim = {.max_rows = 10};
+    char *out = NULL;
+    graph_query_error qe;
+    assert_int_equal(graph_query(s, "UNWIND range(1, 11) AS x RETURN x", NULL, &lim, &out, &qe), GS_LIMIT);
+    assert_string_equal(qe.type, "LimitExceeded");
+    assert_int_equal(graph_query(s, "UNWIND range(1, 10) AS x RETURN x", NULL, &lim, &out, &qe), GS_OK);
+    free(out);
+    /* an aggregation consumes MATCH rows as they come: no intermediate table */
+    free(ok(s, "UNWIND range(1, 30) AS i CREATE (:N {i: i})"));
+    assert_int_equal(graph_query(s, "MATCH (n:N) RETURN count(n) AS c, sum(n.i) AS s", NULL, &lim, &out, &qe), GS_OK);
+    assert_non_null(strstr(out, "[[30,465]]"));
+    free(out);
+    assert_int_equal(graph_query(s, "MATCH (n:N) RETURN n.i AS i", NULL, &lim, &out, &qe), GS_LIMIT);
+    lim = (graph_query_limits){.timeout_ms = 50};
+    assert_int_equal(graph_query(s, "RETURN size([x IN range(1, 5000) | size([y IN range(1, 5000) WHERE y = x])]) AS n",
+                                 NULL, &lim, &out, &qe), GS_LIMIT);
+    assert_string_equal(qe.code, "Timeout");
+    json_t *params = json_pack("{s:i}", "x", 41);
+    assert_int_equal(graph_query(s, "RETURN $x + 1 AS y", params, NULL, &out, &qe), GS_OK);
+    assert_non_null(strstr(out, "[[42]]"));
+    free(out);
+    json_decref(params);
+    graph_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_writes_detector),
+        cmocka_unit_test_setup_teardown(test_error_positions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,275 @@
+/*
+ * tests/unit/test_store_provenance.c - graph/ provenance: imports claim what
+ * they write, conflicting claims are both kept and the latest is shown,
+ * retract undoes exactly one import, re-imports are found, and a v1 database
+ * migrates to v2.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "provenance.h"
+#include "store.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    graph_store *s;
+} fixture;
+
+static void remove_db(fixture *f) {
+    char p[160];
+    unlink(f->path);
+    snprintf(p, sizeof p, "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", f->path);
+    unlink(p);
+    rmdir(f->dir);
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/dsgraph-prov-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->path, sizeof f->path, "%s/g.db", f->dir);
+    gs_error err = {{0}};
+    if (graph_store_open(f->path, GS_OPEN_CREATE, NULL, &f->s, &err) != GS_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    graph_store_close(f->s);
+    remove_db(f);
+    free(f);
+    return 0;
+}
+
+static int64_t sql_int(graph_store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* One import in one transaction: put the nodes named in props_json (Model
+ * label), with props; plus a USES rel from the first to the second if given. */
+static int64_t import(graph_store *s, const char *sha, const char *a, const char *a_props, const char *b,
+                      const char *alias) {
+    gs_error err = {{0}};
+    int64_t imp = 0, ida = 0, idb = 0;
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    assert_int_equal(prov_import_begin(s, "test", "input.txt", sha, &imp, &err), GS_OK);
+    const char *labels[] = {"Model"};
+    json_t *props = a_props ? json_loads(a_props, 0, NULL) : NULL;
+    json_t *aliases = alias ? json_pack("[s]", alias) : NULL;
+    assert_int_equal(graph_node_put(s, labels, 1, a, props, aliases, &ida, NULL, &err), GS_OK);
+    json_decref(props);
+    json_decref(aliases);
+    if (b) {
+        assert_int_equal(graph_node_put(s, labels, 1, b, NULL, NULL, &idb, NULL, &err), GS_OK);
+        assert_int_equal(graph_rel_put(s, ida, "USES", idb, NULL, false, NULL, NULL, &err), GS_OK);
+    }
+    prov_counts c;
+    assert_int_equal(prov_import_finish(s, 0, &c, &err), GS_OK);
+    assert_int_equal(graph_store_commit(s, &err), GS_OK);
+    return imp;
+}
+
+/* The value of property key of the Model named name, as JSON text (malloc'd), or NULL. */
+static char *prop_of(graph_store *s, const char *name, const char *key) {
+    gs_error err = {{0}};
+    int64_t id;
+    if (graph_node_find(s, "Model", name, &id, &err) != GS_OK) return NULL;
+    json_t *n = NULL;
+    assert_int_equal(graph_node_get(s, id, &n, &err), GS_OK);
+    json_t *v = json_object_get(json_object_get(json_object_get(n, "$node"), "properties"), key);
+    char *text = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    json_decref(n);
+    return text;
+}
+
+static void assert_prop(graph_store *s, const char *name, const char *key, const char *expected) {
+    char *got = prop_of(s, name, key);
+    if (!expected) assert_null(got);
+    else {
+        assert_non_null(got);
+        assert_string_equal(got, expected);
+    }
+    free(got);
+}
+
+static void test_claims_recorded(void **state) {
+    fixture *f = *state;
+    int64_t imp = import(f->s, "aa", "V3", "{\"params\":671}", "MLA", "DeepSeek V3");
+    assert_true(imp > 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claims WHERE import_id = 1"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claims WHERE import_id = 1 AND created = 1"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM rel_claims WHERE import_id = 1"), 1);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM alias_claims WHERE import_id = 1"), 1);
+    /* params of V3 (a name passed as the name argument is identity, not a claimed property) */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims WHERE import_id = 1"), 1);
+    assert_int_equal(sql_int(f->s, "SELECT nodes FROM imports WHERE id = 1"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT relationships FROM imports WHERE id = 1"), 1);
+    gs_error err = {{0}};
+    json_t *show = NULL;
+    assert_int_equal(prov_import_show(f->s, imp, 100, &show, &err), GS_OK);
+    assert_int_equal(json_array_size(json_object_get(show, "nodes")), 2);
+    assert_int_equal(json_array_size(json_object_get(show, "relationships")), 1);
+    assert_int_equal(json_array_size(json_object_get(show, "aliases")), 1);
+    json_decref(show);
+    assert_int_equal(prov_import_show(f->s, 99, 100, &show, &err), GS_NOT_FOUND);
+    /* a direct write claims with import 0 */
+    const char *labels[] = {"Model"};
+    int64_t id;
+    assert_int_equal(graph_node_put(f->s, labels, 1, "Direct", NULL, NULL, &id, NULL, &err), GS_OK);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claims WHERE import_id = 0"), 1);
+}
+
+static void test_conflict_latest_shown_retract_restores(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t a = import(f->s, "aa", "V3", "{\"params\":671,\"ctx\":128}", NULL, NULL);
+    int64_t b = import(f->s, "bb", "V3", "{\"params\":685}", NULL, NULL);
+    assert_prop(f->s, "V3", "params", "685");            /* most recent wins */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims WHERE key = 'params'"), 2);  /* both kept */
+    json_t *claims = NULL;
+    int64_t id;
+    assert_int_equal(graph_node_find(f->s, "Model", "V3", &id, &err), GS_OK);
+    assert_int_equal(prov_claims_of(f->s, "node", id, &claims, &err), GS_OK);
+    assert_int_equal(json_array_size(json_object_get(claims, "imports")), 2);
+    json_decref(claims);
+    /* retract b: params back to a's value; the node stays (a claims it) */
+    json_t *res = NULL;
+    assert_int_equal(prov_retract(f->s, b, &res, &err), GS_OK);
+    assert_int_equal(json_integer_value(json_object_get(res, "properties_restored")), 1);
+    json_decref(res);
+    assert_prop(f->s, "V3", "params", "671");
+    assert_prop(f->s, "V3", "ctx", "128");
+    assert_int_equal(prov_retract(f->s, b, &res, &err), GS_CONFLICT);
+    /* retract a: the node was created by a and nobody claims it: gone */
+    if (prov_retract(f->s, a, &res, &err) != GS_OK) fail_msg("retract: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(res, "nodes_deleted")), 1);
+    json_decref(res);
+    assert_int_equal(graph_node_find(f->s, "Model", "V3", &id, &err), GS_NOT_FOUND);
+    assert_int_equal(prov_retract(f->s, 77, &res, &err), GS_NOT_FOUND);
+}
+
+static void test_retract_keeps_others_facts(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t a = import(f->s, "aa", "V3", "{\"x\":1}", "MLA", "Dee");
+    import(f->s, "bb", "R1", "{\"y\":2}", "MLA", NULL);
+    /* a direct write to V3 after the import: V3 must survive the retract */
+    const char *labels[] = {"Model"};
+    json_t *p = json_pack("{s:i}", "x", 5);
+    assert_int_equal(graph_node_put(f->s, labels, 1, "V3", p, NULL, NULL, NULL, &err), GS_OK);
+    json_decref(p);
+    json_t *res = NULL;
+    assert_int_equal(prov_retract(f->s, a, &res, &err), GS_OK);
+    json_decref(res);
+    int64_t id;
+    assert_int_equal(graph_node_find(f->s, "Model", "MLA", &id, &err), GS_OK);   /* b claims it */
+    assert_int_equal(graph_node_find(f->s, "Model", "R1", &id, &err), GS_OK);
+    assert_int_equal(graph_node_find(f->s, "Model", "V3", &id, &err), GS_OK);    /* direct claim */
+    assert_prop(f->s, "V3", "x", "5");                                            /* not a's value: kept */
+    assert_int_equal(graph_node_find(f->s, "Model", "Dee", &id, &err), GS_NOT_FOUND);   /* a's alias is gone */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM aliases"), 0);          /* alias only a claimed */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM rels"), 1);             /* R1 -> MLA */
+}
+
+static void test_reimport_found(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t a = import(f->s, "aa", "V3", "{\"x\":1}", NULL, NULL);
+    int64_t found = 0;
+    assert_int_equal(prov_import_find(f->s, "test", "aa", &found, &err), GS_OK);
+    assert_int_equal(found, a);
+    assert_int_equal(prov_import_find(f->s, "other", "aa", &found, &err), GS_OK);
+    assert_int_equal(found, 0);
+    /* the same facts again in a new import add claims for it only, no duplicates */
+    int64_t claims = sql_int(f->s, "SELECT count(*) FROM prop_claims");
+    import(f->s, "cc", "V3", "{\"x\":1}", NULL, NULL);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims"), claims * 2);
+    assert_int_equal(sql_int(f->s, "SELECT nodes FROM imports WHERE id = 2"), 0);   /* nothing changed */
+    json_t *res = NULL;
+    assert_int_equal(prov_retract(f->s, a, &res, &err), GS_OK);
+    json_decref(res);
+    assert_int_equal(prov_import_find(f->s, "test", "aa", &found, &err), GS_OK);
+    assert_int_equal(found, 0);   /* retracted imports do not count */
+    json_t *list = NULL;
+    assert_int_equal(prov_imports_list(f->s, &list, &err), GS_OK);
+    assert_int_equal(json_array_size(list), 2);
+    assert_true(json_is_string(json_object_get(json_array_get(list, 0), "retracted_at")));
+    json_decref(list);
+}
+
+static void test_rollback_leaves_nothing(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t imp;
+    assert_int_equal(graph_store_begin(f->s, &err), GS_OK);
+    assert_int_equal(prov_import_begin(f->s, "test", "x", "dd", &imp, &err), GS_OK);
+    const char *labels[] = {"Model"};
+    assert_int_equal(graph_node_put(f->s, labels, 1, "Gone", NULL, NULL, NULL, NULL, &err), GS_OK);
+    prov_import_stop(f->s);
+    graph_store_rollback(f->s);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM imports"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claims"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM nodes"), 0);
+}
+
+/* A v1 database (the v2 tables dropped, user_version 1) migrates to v2 with its data. */
+static void test_migrate_v1(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    const char *labels[] = {"Model"};
+    assert_int_equal(graph_node_put(f->s, labels, 1, "Old", NULL, NULL, NULL, NULL, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(graph_store_db(f->s),
+                                  "DROP TRIGGER nodes_claims_gc; DROP TRIGGER rels_claims_gc; DROP TABLE imports; "
+                                  "DROP TABLE node_claims; DROP TABLE rel_claims; DROP TABLE alias_claims; "
+                                  "DROP TABLE prop_claims; PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    graph_store_close(f->s);
+    f->s = NULL;
+    /* a read-only open refuses to work on an old schema */
+    graph_store *ro = NULL;
+    assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, NULL, &ro, &err), GS_INVALID);
+    assert_int_equal(graph_store_open(f->path, 0, NULL, &f->s, &err), GS_OK);
+    assert_false(graph_store_was_created(f->s));
+    assert_int_equal(sql_int(f->s, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM imports"), 0);
+    int64_t id;
+    assert_int_equal(graph_node_find(f->s, "Model", "Old", &id, &err), GS_OK);
+    /* an old node has no claims; an import that merges it does not own it */
+    int64_t imp = import(f->s, "aa", "Old", "{\"x\":1}", NULL, NULL);
+    json_t *res = NULL;
+    assert_int_equal(prov_retract(f->s, imp, &res, &err), GS_OK);
+    json_decref(res);
+    assert_int_equal(graph_node_find(f->s, "Model", "Old", &id, &err), GS_OK);
+    assert_prop(f->s, "Old", "x", NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_claims_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_latest_shown_retract_restores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retract_keeps_others_facts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reimport_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
