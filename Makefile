@@ -22,7 +22,8 @@ build-test: deps
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DDSGRAPH_SANITIZE=ON -DDSGRAPH_WERROR=ON >/dev/null
 	@cmake --build build-test -j $(JOBS)
 
-# Starts dsgraphd in the foreground on ./var; the first start loads the bundled DeepSeek graph.
+# Starts dsgraphd in the foreground on ./var. On the first start (no database yet) the bundled
+# DeepSeek graph is imported through the dsgraph_requests plugin, so it is import 1 with provenance.
 run: build
 	@mkdir -p $(VAR)
 	@echo "dsgraphd: socket $(SOCK), database $(DB)"
@@ -33,7 +34,8 @@ run: build
 	@echo "  build/dsctl lineage DeepSeek-R1-Distill-Qwen-7B --up"
 	@echo "  build/dsctl search 注意力"
 	@echo "  build/dsctl sql 'SELECT count(*) FROM nodes'"
-	@exec build/dsgraphd --foreground --config etc/dsgraph.conf --socket $(SOCK) --db $(DB) --seed examples/deepseek.jsonl
+	@if [ ! -e $(DB) ]; then sh scripts/first-start-import build/dsctl $(SOCK) & fi; \
+	exec build/dsgraphd --foreground --config etc/dsgraph.conf --socket $(SOCK) --db $(DB)
 
 test: build-test
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
