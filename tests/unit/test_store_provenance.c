@@ -17,44 +17,10 @@
 
 #include "provenance.h"
 #include "store.h"
+#include "store_fixture.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    graph_store *s;
-} fixture;
-
-static void remove_db(fixture *f) {
-    char p[160];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-}
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dsgraph-prov-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/g.db", f->dir);
-    gs_error err = {{0}};
-    if (graph_store_open(f->path, GS_OPEN_CREATE, NULL, &f->s, &err) != GS_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    graph_store_close(f->s);
-    remove_db(f);
-    free(f);
-    return 0;
-}
+static int setup(void **state) { return fixture_open(state, NULL); }
+static int teardown(void **state) { return fixture_close(state); }
 
 static int64_t sql_int(graph_store *s, const char *sql) {
     sqlite3_stmt *st = NULL;

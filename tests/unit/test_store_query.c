@@ -15,44 +15,15 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    graph_store *s;
-} fixture;
-
-static int open_fixture(void **state, int64_t max_rows) {
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dsgraph-test-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/g.db", f->dir);
-    gs_error err = {{0}};
-    graph_store_options opts = {.sql_max_rows = max_rows};
-    if (graph_store_open(f->path, GS_OPEN_CREATE, &opts, &f->s, &err) != GS_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
+static int setup(void **state) { return fixture_open(state, NULL); }
+static int setup_small_rows(void **state)
+{
+    graph_store_options opts = {.sql_max_rows = 5};
+    return fixture_open(state, &opts);
 }
-
-static int setup(void **state) { return open_fixture(state, 0); }
-static int setup_small_rows(void **state) { return open_fixture(state, 5); }
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    graph_store_close(f->s);
-    char p[160];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return fixture_close(state); }
 
 static int64_t node(graph_store *s, const char *label, const char *name, const char *props, const char *aliases) {
     json_t *p = props ? json_loads(props, 0, NULL) : NULL;

@@ -1,0 +1,59 @@
+/*
+ * tests/unit/store_fixture.h - the cmocka fixture the store tests share: a new
+ * database in a fresh temporary directory per test, removed afterwards with
+ * its WAL and SHM files.
+ */
+#ifndef DSGRAPH_TEST_STORE_FIXTURE_H
+#define DSGRAPH_TEST_STORE_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    graph_store *s;
+} fixture;
+
+/* Opens a new store under a fresh /tmp directory; opts may be NULL. */
+static inline int fixture_open(void **state, const graph_store_options *opts)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/dsgraph-test-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/g.db", f->dir);
+    gs_error err = {{0}};
+    if (graph_store_open(f->path, GS_OPEN_CREATE, opts, &f->s, &err) != GS_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* Closes the store and removes the database, its companions and the directory. */
+static inline int fixture_close(void **state)
+{
+    fixture *f = *state;
+    char p[160];
+    graph_store_close(f->s);
+    unlink(f->path);
+    snprintf(p, sizeof p, "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", f->path);
+    unlink(p);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+#endif
