@@ -194,7 +194,9 @@ static void inspect_result(const char *line, size_t len) {
     json_error_t jerr;
     json_t *v = json_loadb(line, len, 0, &jerr), *r = v ? json_object_get(v, "result") : NULL;
     json_t *nodes = r ? json_object_get(r, "nodes") : NULL, *rows = r ? json_object_get(r, "rows") : NULL;
+    json_t *count = r ? json_object_get(r, "count") : NULL;   /* lineage count_only / fields */
     if (json_is_array(nodes)) g_result_nodes = (long long)json_array_size(nodes);
+    if (json_is_integer(count)) g_result_nodes = (long long)json_integer_value(count);
     if (json_is_array(rows)) {
         json_t *cell = json_array_get(json_array_get(rows, 0), 0);
         g_result_nodes = (long long)json_array_size(rows);

@@ -94,6 +94,14 @@ def table(r):
             ("desc_largest", "desc_list_largest", "descendants of the largest root, full list", 60),
             ("desc_mid", "desc_count_mid", "descendants of the ~1,000 root, count", 1),
             ("anc_leaf", "anc_count_leaf", "ancestors of the deepest leaf", 0.1)]
+    if "desc_largest_count" in lin:   # daemons with count_only / fields: the full reply gets its own rows
+        spec = [("desc_largest_count", "desc_count_largest", "descendants of the largest root, count (`count_only`)", 20),
+                ("desc_largest_names", "desc_list_largest", "descendants of the largest root, names (`fields:[\"name\"]`)", 60),
+                ("desc_largest", "desc_list_largest", "descendants of the largest root, full entities + relationships", 60),
+                ("desc_mid_count", "desc_count_mid", "descendants of the ~1,000 root, count (`count_only`)", 1),
+                ("desc_mid", "desc_count_mid", "descendants of the ~1,000 root, full reply", 1),
+                ("anc_leaf_count", "anc_count_leaf", "ancestors of the deepest leaf (`count_only`)", 0.1),
+                ("anc_leaf", "anc_count_leaf", "ancestors of the deepest leaf, full reply", 0.1)]
     for key, bkey, label, tgt in spec:
         a = lin.get(key)
         if not a:

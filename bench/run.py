@@ -234,6 +234,19 @@ def lineage_bench(args, sock, pid, name, direction, expect, what):
             "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"]}
 
 
+def lineage_mode_bench(args, sock, pid, name, direction, expect, extra):
+    """`lineage` with count_only / fields (docs/protocol.md); the count must equal the baseline's."""
+    params = {"node": {"label": "Model", "name": name}, "direction": direction}
+    params.update(extra)
+    body = json.dumps({"method": "lineage", "params": params})[1:-1]
+    r = loadgen(args, sock, "raw", ["--body", body, "--requests", str(args.runs), "--count-nodes"], pid)
+    if r["errors"] or r["result_nodes"] != expect:
+        fail("lineage %s of %s: daemon gave %s nodes (errors %d: %s), baseline %d"
+             % (extra, name, r["result_nodes"], r["errors"], r["first_error"], expect))
+    return {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
+            "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"]}
+
+
 CYPHER = {"down": "MATCH (r:Model {name: $name})<-[:BASED_ON*]-(d:Model) RETURN count(DISTINCT d)",
           "up": "MATCH (r:Model {name: $name})-[:BASED_ON*]->(a:Model) RETURN count(DISTINCT a)"}
 
@@ -364,6 +377,14 @@ def bench(args, work, res):
     lin["desc_largest"] = lineage_bench(args, d.sock, d.pid, big, "down", base["desc_count_largest"]["result"], "down")
     lin["desc_mid"] = lineage_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"], "down")
     lin["anc_leaf"] = lineage_bench(args, d.sock, d.pid, leaf, "up", base["anc_count_leaf"]["result"], "up")
+    if rpc(d.sock, "lineage", {"node": {"label": "Model", "name": leaf}, "count_only": True}).get("result"):
+        for key, nm, dirn, bkey in (("desc_largest", big, "down", "desc_count_largest"),
+                                    ("desc_mid", mid, "down", "desc_count_mid"),
+                                    ("anc_leaf", leaf, "up", "anc_count_leaf")):
+            lin[key + "_count"] = lineage_mode_bench(args, d.sock, d.pid, nm, dirn, base[bkey]["result"],
+                                                     {"count_only": True})
+        lin["desc_largest_names"] = lineage_mode_bench(args, d.sock, d.pid, big, "down",
+                                                       base["desc_count_largest"]["result"], {"fields": ["name"]})
     q = res["query"] = {}
     q["desc_largest"] = query_bench(args, d.sock, d.pid, big, "down", base["desc_count_largest"]["result"])
     q["desc_mid"] = query_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"])

@@ -39,6 +39,7 @@ typedef struct dsg_config {
     int64_t plugin_instruction_limit; /* Lua instructions per run, default 1e9 */
     int64_t import_max_bytes;         /* largest import input, default 4 GiB */
     int import_max_uploads;           /* uploads in progress at once, default 16 */
+    int64_t export_max_bytes;         /* largest output of one export run, default 256 MiB */
 } dsg_config;
 
 /* Fills cfg with the built-in defaults. */

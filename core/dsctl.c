@@ -48,6 +48,8 @@ static const struct dsctl_command dsctl_commands[] = {
     {"imports", dsctl_cmd_imports, "imports\nimports show ID [--limit N]\nimports retract ID",
      "list imports, show what one asserted, or retract exactly the facts only it asserted"},
     {"plugins", dsctl_cmd_plugins, "plugins\nplugins reload", "list the plugins and their status; reload them"},
+    {"export", dsctl_cmd_export, "export NAME [--opt KEY=VALUE]... [-o FILE] [--format svg|png]",
+     "run an exporter plugin; writes stdout or FILE (via FILE.tmp); --format renders DOT with Graphviz's dot"},
     {"raw", dsctl_cmd_raw, "raw", "send one JSON-RPC request read from stdin; print the reply line verbatim"},
     {"help", dsctl_cmd_help, "help", "this text"},
 };

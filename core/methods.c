@@ -2,6 +2,7 @@
  * the result. docs/protocol.md is the contract each function implements. */
 #include "rpc.h"
 #include "provenance.h"
+#include "lineage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,15 +281,19 @@ static int m_rel_delete(method_ctx *ctx, json_t *params, json_t **result, rpc_er
     return 0;
 }
 
+/* lineage: the reply text is built by graph/lineage.c (ctx->raw_result), so a
+ * 60k-node tree is never a jansson tree; count_only/fields skip what is not asked. */
 static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
 {
     const char *M = "lineage";
-    const char *dir, **types = NULL;
-    size_t ntypes = 0;
+    const char *dir, **types = NULL, **fields = NULL;
+    size_t ntypes = 0, nfields = 0;
     json_int_t depth;
     int64_t root;
+    bool count_only;
     if (params_object(M, &params, err) || param_string(M, params, "direction", false, &dir, err) ||
-        param_int(M, params, "depth", 0, 1000000, 0, &depth, err))
+        param_int(M, params, "depth", 0, 1000000, 0, &depth, err) ||
+        param_bool(M, params, "count_only", &count_only, err))
         return -1;
     graph_direction d = GRAPH_UP;
     if (dir && strcmp(dir, "down") == 0)
@@ -297,13 +302,29 @@ static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error
         return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"direction\" must be \"up\" or \"down\"", M);
     if (!json_object_get(params, "node"))
         return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"node\" (a node reference)", M);
+    if (count_only && json_object_get(params, "fields") && !json_is_null(json_object_get(params, "fields")))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: give \"count_only\" or \"fields\", not both", M);
     if (resolve_node(ctx, M, "node", json_object_get(params, "node"), &root, err) ||
         param_strings(M, params, "types", 0, &types, &ntypes, err))
         return -1;
+    if (param_strings(M, params, "fields", 0, &fields, &nfields, err)) {
+        free(types);
+        return -1;
+    }
+    graph_lineage_opts o = {.dir = d, .types = types, .ntypes = ntypes, .max_depth = (int)depth,
+                            .mode = count_only ? GRAPH_LINEAGE_COUNT : GRAPH_LINEAGE_FULL,
+                            .fields = fields, .nfields = nfields};
+    if (json_is_array(json_object_get(params, "fields")))
+        o.mode = GRAPH_LINEAGE_FIELDS;
     gs_error gerr;
-    gs_status st = graph_lineage(ctx->store, root, d, types, ntypes, (int)depth, result, &gerr);
+    size_t len;
+    gs_status st = graph_lineage_text(ctx->store, root, &o, &ctx->raw_result, &len, &gerr);
     free(types);
-    return st == GS_OK ? 0 : rpc_fail_store(err, st, M, &gerr);
+    free(fields);
+    if (st != GS_OK)
+        return rpc_fail_store(err, st, M, &gerr);
+    *result = NULL;
+    return 0;
 }
 
 static int m_search(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
@@ -347,6 +368,9 @@ int m_imports_list(method_ctx *ctx, json_t *params, json_t **result, rpc_error *
 int m_imports_show(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 int m_imports_retract(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 
+/* core/methods_export.c */
+int m_export(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+
 /* core/methods_query.c */
 int method_query(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 unsigned method_query_classify(json_t *params);
@@ -374,6 +398,7 @@ static const method_def method_table[] = {
     {.name = "imports.list", .fn = m_imports_list, .flags = METHOD_STORE},
     {.name = "imports.show", .fn = m_imports_show, .flags = METHOD_STORE},
     {.name = "imports.retract", .fn = m_imports_retract, .flags = METHOD_STORE | METHOD_WRITE},
+    {.name = "export", .fn = m_export, .flags = METHOD_STORE},   /* reader pool, read-only snapshot */
     {.name = NULL},
 };
 

@@ -7,7 +7,7 @@
  *    importer={extensions={"csv"}, media_types={"text/csv"},
  *              detect=function(head) return true/false end,   -- optional
  *              run=function(ctx, input) ... end},
- *    exporter={...}}                                             -- listed only, for now
+ *    exporter={...}}                                             -- run(ctx, opts): core/plugin_export.c
  * A file that fails to load is kept in the set with its error (file:line).
  *
  * The set is immutable and reference counted: plugin_host_load() builds a new

@@ -246,10 +246,8 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
         if (own_tx) {
             if (flags & METHOD_WRITE)
                 st = graph_store_begin(ctx->store, &gerr);
-            else if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-                st = GS_IO;
-                snprintf(gerr.msg, sizeof gerr.msg, "begin: %s", sqlite3_errmsg(db));
-            }
+            else
+                st = graph_store_read_begin(ctx->store, &gerr);   /* cached statement, no re-parse */
         }
         if (st != GS_OK) {
             rc = rpc_fail_store(&err, st, m->name, &gerr);
@@ -281,7 +279,7 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
             } else if (flags & METHOD_WRITE) {
                 graph_store_rollback(ctx->store);
             } else {
-                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+                graph_store_read_end(ctx->store);
             }
         }
     }

@@ -1,10 +1,12 @@
 /* core/workers.c - the writer thread and the reader pool. */
 #include "workers.h"
 #include "log.h"
+#include "adjacency.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct {
     uv_loop_t *loop;
@@ -20,7 +22,12 @@ static struct {
     uv_async_t done_async;
     int in_flight;                    /* loop thread only */
     pthread_key_t reader_key;
+    graph_adj *adj;                   /* built by the writer thread, walked by readers */
 } W;
+
+/* The adjacency index outlives workers_stop(): reader connections (closed only
+ * when pool threads exit) may still point at it. Reachable, so not a leak. */
+static graph_adj *workers_adj;
 
 /* Closes a reader thread's connection when the pool thread exits. */
 static void reader_store_free(void *p) { graph_store_close(p); }
@@ -36,6 +43,8 @@ static graph_store *reader_store(void)
             return NULL;
         }
         pthread_setspecific(W.reader_key, s);
+        if (W.adj)
+            graph_adj_attach_reader(W.adj, s);
     }
     return s;
 }
@@ -63,6 +72,18 @@ void workers_submit_read(work_item *w)
 /* The writer thread: runs queued writes one at a time, in submission order. */
 static void *writer_main(void *arg)
 {
+    /* First job: the adjacency index (graph/adjacency.h). Until it is built, and
+     * if it cannot be, lineage reads SQLite as before. */
+    gs_error aerr;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (W.adj && graph_adj_attach_writer(W.adj, W.writer, &aerr) != GS_OK)
+        log_warn("adjacency index not built (lineage will read SQLite): %s", aerr.msg);
+    else if (W.adj) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        log_info("adjacency index: %zu relationships in %.1f ms", graph_adj_count(W.writer),
+                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    }
     for (;;) {
         pthread_mutex_lock(&W.mu);
         while (!W.todo_head && !W.stopping)
@@ -134,6 +155,9 @@ int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_option
     pthread_cond_init(&W.cond, NULL);
     if (!W.db_path || pthread_key_create(&W.reader_key, reader_store_free) != 0)
         return -1;
+    if (!workers_adj)
+        workers_adj = graph_adj_new();   /* NULL (OOM): no index, lineage reads SQLite */
+    W.adj = workers_adj;
     if (uv_async_init(loop, &W.done_async, writer_done_cb) != 0)
         return -1;
     if (pthread_create(&W.thread, NULL, writer_main, NULL) != 0)
@@ -148,6 +172,8 @@ graph_store *workers_stop(void)
     pthread_cond_signal(&W.cond);
     pthread_mutex_unlock(&W.mu);
     pthread_join(W.thread, NULL);
+    if (W.writer)
+        graph_adj_detach(W.writer);   /* the index stops following writes; readers fall back */
     writer_done_cb(&W.done_async);
     uv_close((uv_handle_t *)&W.done_async, NULL);
     free(W.db_path);

@@ -246,6 +246,8 @@ static int property(cy_q *q, const cy_value *base, const char *key, int pos, cy_
         return 0;
     case CV_NODE:
     case CV_REL:
+        if (cy_check_alive(q, base, pos))
+            return -1;
         if (base->t == CV_NODE ? cy_node_props(q, base->u.node, &props) : cy_rel_props(q, base->u.rel->id, &props))
             return -1;
         v = cy_map_get(props.u.m, key);
@@ -567,14 +569,23 @@ static int eval_inner(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *ou
             if (cy_eval(q, e->args[i], env, &out->u.l->v[i]))
                 return -1;
         return 0;
-    case E_MAP:
+    case E_MAP: {
+        /* a key written twice keeps its last value ({a: 1, a: 2} is {a: 2}) */
         *out = cy_map_new(&q->arena, e->nargs);
+        size_t n = 0;
         for (size_t i = 0; i < e->nargs; i++) {
-            out->u.m->k[i] = e->keys[i];
-            if (cy_eval(q, e->args[i], env, &out->u.m->v[i]))
+            size_t at = n;
+            for (size_t j = 0; j < n; j++)
+                if (strcmp(out->u.m->k[j], e->keys[i]) == 0)
+                    at = j;
+            out->u.m->k[at] = e->keys[i];
+            if (cy_eval(q, e->args[i], env, &out->u.m->v[at]))
                 return -1;
+            n += at == n;
         }
+        out->u.m->n = n;
         return 0;
+    }
     case E_NOT: {
         int t = cy_eval_pred(q, e->a, env);
         if (t == -2)

@@ -16,6 +16,12 @@ typedef int (*cy_fn)(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value 
     cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s() expects %s as argument %zu, got %s", e->name, what, \
           (size_t)(i) + 1, cy_type_name(&a[i]))
 
+/* Conversion functions and labels()/type() given a value of the wrong type: the
+ * TCK's TypeError InvalidArgumentValue (unlike other functions' InvalidArgumentType). */
+#define CONVTYPE(i, what)                                                                                        \
+    cy_rt(q, e->pos, "TypeError", "InvalidArgumentValue", "%s() cannot take %s (it takes %s)", e->name,          \
+          cy_type_name(&a[i]), what)
+
 /* Number of code points of a UTF-8 string. */
 static size_t u8len(const char *s, size_t n)
 {
@@ -55,7 +61,9 @@ static int f_id(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 static int f_labels(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
     if (a[0].t != CV_NODE)
-        return ARGTYPE(0, "a Node");
+        return CONVTYPE(0, "a Node");
+    if (cy_check_alive(q, &a[0], e->pos))
+        return -1;
     return cy_node_labels(q, a[0].u.node, out);
 }
 
@@ -63,7 +71,7 @@ static int f_labels(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *
 static int f_type(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
     if (a[0].t != CV_REL)
-        return ARGTYPE(0, "a Relationship");
+        return CONVTYPE(0, "a Relationship");
     *out = cy_str0(&q->arena, a[0].u.rel->type);
     return 0;
 }
@@ -71,6 +79,8 @@ static int f_type(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *ou
 /* properties(node|rel|map) */
 static int f_properties(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
+    if (cy_check_alive(q, &a[0], e->pos))
+        return -1;
     if (a[0].t == CV_NODE)
         return cy_node_props(q, a[0].u.node, out);
     if (a[0].t == CV_REL)
@@ -244,7 +254,7 @@ static int f_tostring(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value
     case CV_INT: cy_buf_printf(&b, "%lld", (long long)a[0].u.i); break;
     case CV_FLOAT: cy_out_float(&b, a[0].u.f); break;
     case CV_BOOL: cy_buf_puts(&b, a[0].u.b ? "true" : "false"); break;
-    default: return ARGTYPE(0, "a String, Integer, Float or Boolean");
+    default: return CONVTYPE(0, "a String, Integer, Float or Boolean");
     }
     *out = cy_str(&q->arena, b.p, b.len);
     free(b.p);
@@ -277,7 +287,7 @@ static int f_tointeger(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_valu
         return 0;
     }
     case CV_BOOL: *out = cy_int(a[0].u.b); return 0;
-    default: return ARGTYPE(0, "a String, Integer, Float or Boolean");
+    default: return CONVTYPE(0, "a String, Integer, Float or Boolean");
     }
 }
 
@@ -293,7 +303,7 @@ static int f_tofloat(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value 
         *out = (end != a[0].u.s.p && !*end) ? cy_float(d) : cy_null();
         return 0;
     }
-    default: return ARGTYPE(0, "a String, Integer or Float");
+    default: return CONVTYPE(0, "a String, Integer or Float");
     }
 }
 
@@ -314,7 +324,7 @@ static int f_toboolean(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_valu
         return 0;
     }
     case CV_INT: *out = cy_bool(a[0].u.i != 0); return 0;
-    default: return ARGTYPE(0, "a String, Integer or Boolean");
+    default: return CONVTYPE(0, "a String, Integer or Boolean");
     }
 }
 

@@ -90,6 +90,7 @@ typedef struct cy_query_ctx {
     struct { int64_t id; unsigned gen; bool rel; cy_value props; } pcache[64];
     unsigned gen;
     bool profile;
+    bool deleted_any;          /* a DELETE ran: reads of entities check they still exist */
     struct cy_buf *prof;       /* PROFILE: JSON rows ["step", rows, ms] appended per clause */
 } cy_q;
 
@@ -308,6 +309,8 @@ int cy_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_
 int cy_node_props(cy_q *q, int64_t id, cy_value *out);          /* CV_MAP; {} if gone */
 int cy_rel_props(cy_q *q, int64_t id, cy_value *out);
 int cy_node_labels(cy_q *q, int64_t id, cy_value *out);         /* CV_LIST of strings */
+/* EntityNotFound/DeletedEntityAccess when a node/rel value was deleted earlier in the query. */
+int cy_check_alive(cy_q *q, const cy_value *ent, int pos);
 int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes);
 bool cy_node_exists(cy_q *q, int64_t id);
 bool cy_rel_exists(cy_q *q, int64_t id);

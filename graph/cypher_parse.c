@@ -50,12 +50,6 @@ static int parse_pattern(cy_parser *p, cy_pattern *pat)
     return 0;
 }
 
-/* The text of an expression as written: the default column name. */
-static const char *expr_text(cy_parser *p, const cy_expr *e)
-{
-    return cy_strndup(&p->q->arena, p->q->text + e->pos, (size_t)(e->end - e->pos));
-}
-
 /* [DISTINCT] items [ORDER BY ...] [SKIP e] [LIMIT e] */
 static int parse_projection(cy_parser *p, cy_clause *c)
 {
@@ -66,9 +60,11 @@ static int parse_projection(cy_parser *p, cy_clause *c)
             goto tail;
     }
     do {
+        int start = CUR(p)->pos;
         cy_expr *e = cy_parse_expr(p);
         if (!e)
             return -1;
+        int end = p->t[p->i - 1].end;
         c->items = grow(p->q, c->items, c->nitems, sizeof *c->items);
         cy_item *it = &c->items[c->nitems++];
         it->e = e;
@@ -77,7 +73,8 @@ static int parse_projection(cy_parser *p, cy_clause *c)
                 return cy_syntax(p, "expected a name after AS");
             it->aliased = true;
         } else {
-            it->alias = e->k == E_VAR ? e->name : expr_text(p, e);
+            /* the column is the item's text as written, outer parentheses included: `(n:Foo)` */
+            it->alias = e->k == E_VAR ? e->name : cy_strndup(&p->q->arena, p->q->text + start, (size_t)(end - start));
         }
     } while (tok(p, T_COMMA));
 tail:

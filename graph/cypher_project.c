@@ -30,6 +30,23 @@ static void collect_aggs(const cy_expr *e, cy_expr ***list, size_t *n, size_t *c
         collect_aggs(e->args[i], list, n, cap);
 }
 
+/* Input columns that an aggregating item reads outside its aggregate calls
+ * (`{k: a.x, v: collect(b)}` reads `a`): openCypher groups by them implicitly. */
+static void collect_free_cols(const cy_expr *e, const char **names, size_t ncols, bool *used)
+{
+    if (!e || e->is_agg)
+        return;
+    if (e->k == E_VAR && e->name)
+        for (size_t i = 0; i < ncols; i++)
+            if (strcmp(names[i], e->name) == 0)
+                used[i] = true;
+    collect_free_cols(e->a, names, ncols, used);
+    collect_free_cols(e->b, names, ncols, used);
+    collect_free_cols(e->c, names, ncols, used);
+    for (size_t i = 0; i < e->nargs; i++)
+        collect_free_cols(e->args[i], names, ncols, used);
+}
+
 /* One output row with what ORDER BY and WHERE need to see. */
 typedef struct prow {
     cy_value *vals;          /* projected columns */
@@ -110,6 +127,8 @@ struct cy_proj {
     cy_agg *states;
     size_t capstates;
     cy_value *keyvals;
+    size_t *implicit;         /* input columns grouped on implicitly (collect_free_cols) */
+    size_t nimplicit;
 };
 
 /* Appends an output row (grouped or not) to the projection state. */
@@ -145,6 +164,16 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
         for (size_t i = 0; i < c->nsorts; i++)
             collect_aggs(c->sorts[i].e, &st->aggs, &st->nagg, &st->capagg);
     st->keyvals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *st->keyvals);
+    if (st->grouping && ncols) {
+        bool *used = cy_alloc(&q->arena, ncols * sizeof *used);
+        for (size_t i = 0; i < st->ni; i++)
+            if (cy_expr_has_agg(st->items[i].e))
+                collect_free_cols(st->items[i].e, names, ncols, used);
+        st->implicit = cy_alloc(&q->arena, ncols * sizeof *st->implicit);
+        for (size_t i = 0; i < ncols; i++)
+            if (used[i])
+                st->implicit[st->nimplicit++] = i;
+    }
     return st;
 }
 
@@ -187,6 +216,10 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
             return -1;
         }
         cy_key(&key, &st->keyvals[i]);
+        cy_buf_add(&key, "|", 1);
+    }
+    for (size_t i = 0; i < st->nimplicit; i++) {
+        cy_key(&key, &row[st->implicit[i]]);
         cy_buf_add(&key, "|", 1);
     }
     bool fresh;
@@ -262,7 +295,7 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
     for (size_t i = 0; i < ni; i++)
         out->names[i] = items[i].alias;
     if (st->grouping) {
-        bool has_keys = false;
+        bool has_keys = st->nimplicit > 0;
         for (size_t i = 0; i < ni; i++)
             has_keys |= !cy_expr_has_agg(items[i].e);
         if (st->nrows == 0 && !has_keys) {

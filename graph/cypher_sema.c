@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-enum { K_ANY, K_NODE, K_REL, K_PATH };
+/* K_RELS: a variable-length relationship's list; K_VALUE: a literal that is neither
+ * an entity nor a map; K_MAPV: a map literal (both from WITH <literal> AS x) */
+enum { K_ANY, K_NODE, K_REL, K_PATH, K_RELS, K_VALUE, K_MAPV };
 
 typedef struct scope {
     const char **names;
@@ -18,6 +20,7 @@ typedef struct scope {
 typedef struct sema {
     cy_q *q;
     scope sc;
+    const scope *agg_scope;   /* if set: the scope aggregate arguments see (ORDER BY) */
 } sema;
 
 /* A compile-time SyntaxError naming a variable. */
@@ -84,6 +87,89 @@ static bool local_has(const locals *l, const char *name)
 
 static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth);
 
+/* A map literal (never null, never an entity). */
+static bool known_map(const cy_expr *e)
+{
+    return e->k == E_MAP || (e->k == E_LIT && e->lit.t == CV_MAP);
+}
+
+/* A literal that is certainly not a node or relationship (null excluded): lets
+ * `WITH 1 AS n MATCH (n)` fail at compile time as the TCK expects. */
+static bool known_value(const cy_expr *e)
+{
+    return (e->k == E_LIT && e->lit.t != CV_NULL && e->lit.t != CV_MAP) || e->k == E_LIST || known_map(e);
+}
+
+/* The element type shared by every item of a list literal of non-null literals
+ * (CV_STR, CV_BOOL, ...), or -1. */
+static int literal_list_type(const cy_expr *e)
+{
+    if (!e || e->k != E_LIST || e->nargs == 0)
+        return -1;
+    int t = -1;
+    for (size_t i = 0; i < e->nargs; i++) {
+        const cy_expr *x = e->args[i];
+        if (x->k != E_LIT || x->lit.t == CV_NULL || (t >= 0 && (int)x->lit.t != t))
+            return -1;
+        t = (int)x->lit.t;
+    }
+    return t;
+}
+
+/* Does e apply arithmetic other than + directly to the variable name? */
+static bool arith_on_var(const cy_expr *e, const char *name)
+{
+    if (!e)
+        return false;
+    if (e->k == E_BIN && (e->op == B_SUB || e->op == B_MUL || e->op == B_DIV || e->op == B_MOD || e->op == B_POW))
+        for (int side = 0; side < 2; side++) {
+            const cy_expr *x = side ? e->b : e->a;
+            if (x && x->k == E_VAR && strcmp(x->name, name) == 0)
+                return true;
+        }
+    if ((e->k == E_LISTCOMP || e->k == E_QUANT || e->k == E_REDUCE) && e->name && strcmp(e->name, name) == 0)
+        return arith_on_var(e->a, name);   /* the inner scope rebinds name */
+    if (arith_on_var(e->a, name) || arith_on_var(e->b, name) || arith_on_var(e->c, name))
+        return true;
+    for (size_t i = 0; i < e->nargs; i++)
+        if (arith_on_var(e->args[i], name))
+            return true;
+    return false;
+}
+
+/* labels()/type()/properties()/keys() applied to a literal or variable whose type
+ * can never fit (`properties(1)`, `labels(p)` on a path): the TCK wants this caught
+ * at compile time. */
+static bool bad_graph_fn_arg(const sema *s, const cy_expr *e, const locals *l)
+{
+    if (e->nargs != 1 || !e->name)
+        return false;
+    bool labels = strcasecmp(e->name, "labels") == 0, type = strcasecmp(e->name, "type") == 0;
+    bool props = strcasecmp(e->name, "properties") == 0 || strcasecmp(e->name, "keys") == 0;
+    if (!labels && !type && !props)
+        return false;
+    const cy_expr *x = e->args[0];
+    if (known_value(x))
+        return !(props && known_map(x));
+    if (x->k != E_VAR || local_has(l, x->name))
+        return false;
+    int at = find(&s->sc, x->name);
+    int kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+    if (kind == K_ANY)
+        return false;
+    if (kind == K_VALUE || kind == K_PATH || kind == K_RELS)
+        return true;
+    if (kind == K_MAPV)
+        return !props;
+    return labels ? kind != K_NODE : type ? kind != K_REL : false;
+}
+
+/* A literal operand of AND/OR/XOR/NOT that can never be a boolean: the TCK
+ * wants this caught at compile time (SyntaxError InvalidArgumentType). */
+static bool non_boolean_literal(const cy_expr *e)
+{
+    return e && known_value(e) && !(e->k == E_LIT && e->lit.t == CV_BOOL);
+}
 /* Checks an expression: variables defined, functions known, aggregates allowed.
  * Marks aggregate calls (is_agg). */
 static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int depth)
@@ -92,7 +178,29 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
         return 0;
     if (depth > CY_MAX_DEPTH)
         return cy_fail(s->q, e->pos, "SyntaxError", "NestingTooDeep", "expression nested too deeply");
+    if ((e->k == E_NOT && non_boolean_literal(e->a)) ||
+        (e->k == E_BIN && (e->op == B_AND || e->op == B_OR || e->op == B_XOR) &&
+         (non_boolean_literal(e->a) || non_boolean_literal(e->b))))
+        return cy_fail(s->q, e->pos, "SyntaxError", "InvalidArgumentType", "a boolean operator needs Boolean operands");
+    if (e->k == E_BIN && e->op == B_IN && e->b && known_value(e->b) && e->b->k != E_LIST &&
+        !(e->b->k == E_LIT && e->b->lit.t == CV_LIST))
+        return cy_fail(s->q, e->b->pos, "SyntaxError", "InvalidArgumentType", "IN needs a List on its right");
+    if (e->k == E_PROP && e->a && e->a->k == E_VAR && !local_has(l, e->a->name)) {
+        int at = find(&s->sc, e->a->name);
+        int kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+        if (kind == K_RELS)
+            return cy_fail(s->q, e->pos, "SyntaxError", "InvalidArgumentType",
+                           "`%s` is a list of relationships, not one relationship", e->a->name);
+        if (kind == K_VALUE)
+            return cy_fail(s->q, e->pos, "TypeError", "InvalidArgumentType",
+                           "property access on `%s`, which is not a map, node or relationship", e->a->name);
+    }
     switch (e->k) {
+    case E_PARAM:
+        /* the TCK expects a missing parameter to be reported before anything runs */
+        if (!s->q->params || !json_object_get(s->q->params, e->name))
+            return cy_fail(s->q, e->pos, "ParameterMissing", "MissingParameter", "expected parameter $%s", e->name);
+        return 0;
     case E_VAR:
         if (!local_has(l, e->name) && find(&s->sc, e->name) < 0)
             return err(s, e->pos, "UndefinedVariable", "variable not defined:", e->name);
@@ -103,6 +211,9 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
             return err(s, e->pos, "InvalidAggregation", "aggregation is not allowed here", NULL);
         return 0;
     case E_FUNC: {
+        if (bad_graph_fn_arg(s, e, l))
+            return cy_fail(s->q, e->args[0]->pos, "SyntaxError", "InvalidArgumentType",
+                           "%s() cannot take this argument", e->name);
         if (cy_is_aggregate_name(e->name)) {
             e->is_agg = true;
             if (!allow_agg)
@@ -113,7 +224,12 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
             for (size_t i = 0; i < e->nargs; i++) {
                 if (cy_expr_has_agg(e->args[i]))
                     return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
-                if (check_expr(s, e->args[i], l, false, depth + 1)) {
+                scope outer = s->sc;
+                if (s->agg_scope)
+                    s->sc = *s->agg_scope;
+                int bad = check_expr(s, e->args[i], l, false, depth + 1);
+                s->sc = outer;
+                if (bad) {
                     if (strcmp(s->q->err->code, "InvalidAggregation") == 0) {
                         s->q->failed = false;
                         return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
@@ -136,6 +252,12 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
     case E_QUANT: {
         if (check_expr(s, e->a, l, allow_agg, depth + 1))
             return -1;
+        /* `x IN ['a', 'b'] WHERE x % 2 = 0`: the element type is known, so the
+         * TCK expects the mismatch at compile time */
+        int et = literal_list_type(e->a);
+        if ((et == CV_STR || et == CV_BOOL) && arith_on_var(e->b, e->name))
+            return cy_fail(s->q, e->b->pos, "SyntaxError", "InvalidArgumentType",
+                           "arithmetic on `%s`, whose values are %s", e->name, et == CV_STR ? "Strings" : "Booleans");
         locals in = {e->name, l};
         if (check_expr(s, e->b, &in, false, depth + 1) || check_expr(s, e->c, &in, false, depth + 1))
             return -1;
@@ -221,6 +343,11 @@ static int declare_pattern(sema *s, cy_pattern *pat, cy_clause_kind k)
         }
         for (size_t i = 0; i <= pp->nrels; i++) {
             cy_node_pat *np = &pp->nodes[i];
+            /* openCypher allows `{...}` or `$map` properties only where entities are created */
+            if (k != C_CREATE && ((np->props && np->props->k == E_PARAM) ||
+                                  (i < pp->nrels && pp->rels[i].props && pp->rels[i].props->k == E_PARAM)))
+                return err(s, np->props && np->props->k == E_PARAM ? np->props->pos : pp->rels[i].props->pos,
+                           "InvalidParameterUse", "a parameter cannot be used as a property map in MATCH or MERGE", NULL);
             if (np->var) {
                 int at = find(&s->sc, np->var);
                 if (at >= 0 && s->sc.kinds[at] != K_NODE && s->sc.kinds[at] != K_ANY)
@@ -242,12 +369,13 @@ static int declare_pattern(sema *s, cy_pattern *pat, cy_clause_kind k)
             }
             if (rp->var) {
                 int at = find(&s->sc, rp->var);
-                if (at >= 0 && (create || s->sc.kinds[at] == K_NODE || s->sc.kinds[at] == K_PATH))
+                if (at >= 0 && (create || s->sc.kinds[at] == K_NODE || s->sc.kinds[at] == K_PATH ||
+                                ((s->sc.kinds[at] == K_VALUE || s->sc.kinds[at] == K_MAPV) && !rp->varlen)))
                     return err(s, rp->pos, at >= 0 && !create ? "VariableTypeConflict" : "VariableAlreadyBound",
                                "variable already bound:", rp->var);
                 if (at >= 0 && find(&before, rp->var) < 0)
                     return err(s, rp->pos, "VariableAlreadyBound", "relationship variable used twice in a pattern:", rp->var);
-                add(s, &s->sc, rp->var, rp->varlen ? K_ANY : K_REL);
+                add(s, &s->sc, rp->var, rp->varlen ? K_RELS : K_REL);
             }
         }
         if (pp->pathvar)
@@ -300,6 +428,53 @@ static int check_count(sema *s, cy_expr *e, const char *what)
     return 0;
 }
 
+/* Structural equality of two expressions (ORDER BY items written like projected ones). */
+static bool expr_same(const cy_expr *a, const cy_expr *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->k != b->k || a->op != b->op || a->nargs != b->nargs || a->nkeys != b->nkeys ||
+        a->distinct != b->distinct || a->pat || b->pat)
+        return false;
+    if ((a->name || b->name) && (!a->name || !b->name || strcmp(a->name, b->name) != 0))
+        return false;
+    if (a->k == E_LIT && (a->lit.t != b->lit.t || (a->lit.t != CV_NULL && cy_equals(&a->lit, &b->lit) != 1)))
+        return false;
+    for (size_t i = 0; i < a->nkeys; i++)
+        if (strcmp(a->keys[i], b->keys[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->nargs; i++)
+        if (!expr_same(a->args[i], b->args[i]))
+            return false;
+    return expr_same(a->a, b->a) && expr_same(a->b, b->b) && expr_same(a->c, b->c);
+}
+
+/* After DISTINCT or aggregation ORDER BY sees only the projected columns: a part
+ * written like a projected item (`RETURN n.x, count(*) ORDER BY n.x`) becomes that
+ * column. Aggregate calls are left alone: their arguments read the input rows. */
+static cy_expr *alias_projected(sema *s, cy_expr *e, const cy_clause *c)
+{
+    if (!e)
+        return NULL;
+    for (size_t i = 0; i < c->nitems; i++)
+        if (expr_same(e, c->items[i].e)) {
+            cy_expr *v = cy_alloc(&s->q->arena, sizeof *v);
+            v->k = E_VAR;
+            v->pos = e->pos;
+            v->end = e->end;
+            v->name = c->items[i].alias;
+            return v;
+        }
+    if (e->k == E_COUNTSTAR || (e->k == E_FUNC && cy_is_aggregate_name(e->name)) || e->pat)
+        return e;
+    e->a = alias_projected(s, e->a, c);
+    e->b = alias_projected(s, e->b, c);
+    e->c = alias_projected(s, e->c, c);
+    for (size_t i = 0; i < e->nargs; i++)
+        e->args[i] = alias_projected(s, e->args[i], c);
+    return e;
+}
+
 /* WITH / RETURN: aliases, duplicates, then the new scope. */
 static int check_projection(sema *s, cy_clause *c)
 {
@@ -323,6 +498,8 @@ static int check_projection(sema *s, cy_clause *c)
         if (c->items[i].e->k == E_VAR) {
             int at = find(&s->sc, c->items[i].e->name);
             kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+        } else if (known_value(c->items[i].e)) {
+            kind = known_map(c->items[i].e) ? K_MAPV : K_VALUE;
         }
         add(s, &next, c->items[i].alias, kind);
     }
@@ -340,12 +517,18 @@ static int check_projection(sema *s, cy_clause *c)
     }
     scope old = s->sc;
     s->sc = both;
+    if (c->distinct || agg)
+        for (size_t i = 0; i < c->nsorts; i++)
+            c->sorts[i].e = alias_projected(s, c->sorts[i].e, c);
+    /* an aggregating ORDER BY may still name the old variables inside aggregates */
+    s->agg_scope = agg ? &old : NULL;
     for (size_t i = 0; i < c->nsorts; i++)
         if (check_expr(s, c->sorts[i].e, NULL, agg, 0)) {
-            /* an aggregating ORDER BY may still name the old variables inside aggregates */
             s->sc = old;
+            s->agg_scope = NULL;
             return -1;
         }
+    s->agg_scope = NULL;
     if (check_count(s, c->skip, "SKIP") || check_count(s, c->limit, "LIMIT"))
         return -1;
     s->sc = next;

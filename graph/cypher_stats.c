@@ -14,6 +14,7 @@ _Static_assert(ST_LABEL_EXISTS < (int)(sizeof(((cy_q *)0)->st) / sizeof(sqlite3_
 
 typedef struct touched {
     bool rel, existed;
+    bool recreated;           /* deleted, then its id was reused by a new entity */
     int64_t id;
     json_t *props;            /* props before the first touch; NULL if it did not exist */
 } touched;
@@ -76,8 +77,15 @@ static int touch(cy_q *q, bool rel, int64_t id, bool created)
     int n = snprintf(key, sizeof key, "%c%lld", rel ? 'r' : 'n', (long long)id);
     bool fresh;
     cy_hset_put(q, &s->index, key, (size_t)n, &fresh);
-    if (!fresh)
+    if (!fresh) {
+        /* SQLite may hand a deleted entity's id to a new one: then the old one
+         * counts as deleted and the new one as created, not as one changed entity */
+        if (created)
+            for (size_t i = 0; i < s->nents; i++)
+                if (s->ents[i].rel == rel && s->ents[i].id == id && s->ents[i].existed)
+                    s->ents[i].recreated = true;
         return 0;
+    }
     if (s->nents == s->capents) {
         s->capents = s->capents ? s->capents * 2 : 32;
         touched *nv = realloc(s->ents, s->capents * sizeof *nv);
@@ -89,6 +97,7 @@ static int touch(cy_q *q, bool rel, int64_t id, bool created)
     t->rel = rel;
     t->id = id;
     t->existed = !created;
+    t->recreated = false;
     t->props = created ? NULL : current_props(q, rel, id);
     if (!created && !t->props)
         t->existed = false;
@@ -145,11 +154,17 @@ int cy_stats_finish(cy_q *q, cy_buf *b)
     for (size_t i = 0; s && i < s->nents; i++) {
         touched *t = &s->ents[i];
         json_t *now = current_props(q, t->rel, t->id);
-        if (!t->existed && now)
+        if ((!t->existed || t->recreated) && now)
             *(t->rel ? &rc : &nc) += 1;
-        if (t->existed && !now)
+        if (t->existed && (!now || t->recreated))
             *(t->rel ? &rd : &nd) += 1;
         json_t *before = t->props;
+        if (t->recreated) {   /* every old property removed, every new one set */
+            pr += before ? (int64_t)json_object_size(before) : 0;
+            ps += now ? (int64_t)json_object_size(now) : 0;
+            json_decref(now);
+            continue;
+        }
         const char *k;
         json_t *v;
         if (before)

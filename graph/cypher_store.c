@@ -360,6 +360,18 @@ static bool exists(cy_q *q, int sid, int64_t id)
 bool cy_node_exists(cy_q *q, int64_t id) { return exists(q, Q_NODE_PROPS, id); }
 bool cy_rel_exists(cy_q *q, int64_t id) { return exists(q, Q_REL_PROPS, id); }
 
+/* Reading the properties or labels of an entity deleted earlier in the same
+ * query is an error in Cypher (the TCK's DeletedEntityAccess), not an empty map.
+ * Only queries that deleted something pay for the existence check. */
+int cy_check_alive(cy_q *q, const cy_value *ent, int pos)
+{
+    if (!q->deleted_any || (ent->t != CV_NODE && ent->t != CV_REL))
+        return 0;
+    bool alive = ent->t == CV_NODE ? cy_node_exists(q, ent->u.node) : cy_rel_exists(q, ent->u.rel->id);
+    return alive ? 0 : cy_rt(q, pos, "EntityNotFound", "DeletedEntityAccess", "the %s was deleted",
+                             ent->t == CV_NODE ? "node" : "relationship");
+}
+
 /* A node's labels, in their stored order. */
 int cy_node_labels(cy_q *q, int64_t id, cy_value *out)
 {

@@ -322,6 +322,7 @@ static int delete_rel(cy_q *q, int64_t id, int pos)
         return 0;
     cy_touch_rel(q, id, false);
     q->gen++;
+    q->deleted_any = true;
     gs_error gerr;
     gs_status st = graph_rel_delete(q->store, id, &gerr);
     return st == GS_OK || st == GS_NOT_FOUND ? 0 : store_fail(q, pos, st, &gerr);
@@ -350,6 +351,7 @@ static int delete_node(cy_q *q, int64_t id, bool detach, int pos)
         cy_touch_label(q, labels.u.l->v[i].u.s.p);
     cy_touch_node(q, id, false);
     q->gen++;
+    q->deleted_any = true;
     gs_error gerr;
     int64_t nd;
     gs_status st = graph_node_delete(q->store, id, true, &nd, &gerr);
@@ -405,6 +407,25 @@ static int merge_cb(cy_q *q, void *arg, const cy_env *env)
     return cy_rows_add(q, m->out, row) ? -1 : 0;
 }
 
+/* MERGE cannot create an entity whose pattern asks for a null property: it could
+ * never match what it creates (the TCK's SemanticError MergeReadOwnWrites). */
+static int merge_null_props(cy_q *q, const cy_pattern_part *pp, const cy_env *env)
+{
+    for (size_t i = 0; i <= 2 * pp->nrels; i++) {
+        const cy_expr *e = i % 2 == 0 ? pp->nodes[i / 2].props : pp->rels[i / 2].props;
+        cy_value m;
+        if (!e || e->k != E_MAP)
+            continue;
+        if (eval_props(q, e, env, &m))
+            return -1;
+        for (size_t k = 0; m.t == CV_MAP && k < m.u.m->n; k++)
+            if (m.u.m->v[k].t == CV_NULL)
+                return cy_rt(q, e->pos, "SemanticError", "MergeReadOwnWrites",
+                             "cannot MERGE with a null property value for '%s'", m.u.m->k[k]);
+    }
+    return 0;
+}
+
 /* MERGE per row: match the pattern, else create all of it. */
 static int run_merge(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
@@ -443,7 +464,7 @@ static int run_merge(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
                 rels[i].dir = DIR_OUT;
         }
         pp.rels = rels;
-        if (create_part(q, &pp, &cenv))
+        if (merge_null_props(q, &pp, &cenv) || create_part(q, &pp, &cenv))
             return -1;
         cy_value *row = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *row);
         for (size_t i = 0; i < out->ncols; i++) {

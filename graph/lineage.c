@@ -4,8 +4,11 @@
  * smallest depth, so merges (several parents) and cycles need no special case.
  */
 #include "store_internal.h"
+#include "lineage.h"
+#include "adjacency.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +102,17 @@ static bool gs_grow(void **arr, size_t *cap, size_t len, size_t size) {
     return true;
 }
 
-/* The BFS itself: fills visits (root first) and the traversed relationship ids. */
+/* True if type (n bytes) is one of the requested types. */
+static bool gs_type_wanted(const char *const *types, size_t ntypes, const char *type, size_t n) {
+    for (size_t t = 0; t < ntypes; t++)
+        if (strlen(types[t]) == n && memcmp(types[t], type, n) == 0) return true;
+    return false;
+}
+
+/* The BFS itself: fills visits (root first) and the traversed relationship ids.
+ * One step statement per visited node (all types, filtered here; the
+ * rels_start/rels_end indexes cover it), prepared once per call: half the
+ * statement runs of one query per type for the default two types. */
 static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const char *const *types,
                         size_t ntypes, int max_depth, gs_visit **visits_out, size_t *nvisits_out,
                         int64_t **rels_out, size_t *nrels_out, gs_error *err) {
@@ -109,43 +122,43 @@ static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const
     int64_t *rels = NULL;
     size_t nrels = 0, crels = 0;
     gs_status r = GS_OK;
-    if (gs_idset_add(&seen, root) < 0 || !gs_grow((void **)&visits, &cvisits, 0, sizeof *visits))
+    sqlite3_stmt *st = NULL;
+    const char *sql = dir == GRAPH_UP ? "SELECT id, end, type FROM rels WHERE start = ?1"
+                                      : "SELECT id, start, type FROM rels WHERE end = ?1";
+    if (sqlite3_prepare_v3(s->db, sql, -1, 0, &st, NULL) != SQLITE_OK)
+        r = gs_sqlfail(s, err, "preparing the lineage step");
+    else if (gs_idset_add(&seen, root) < 0 || !gs_grow((void **)&visits, &cvisits, 0, sizeof *visits))
         r = gs_fail(err, GS_IO, "out of memory");
     else visits[nvisits++] = (gs_visit){root, 0};
-    gs_stmt_id sid = dir == GRAPH_UP ? GS_ST_REL_STEP_UP : GS_ST_REL_STEP_DOWN;
     for (size_t q = 0; r == GS_OK && q < nvisits; q++) {
         gs_visit cur = visits[q];
         bool may_add = max_depth <= 0 || cur.depth < max_depth;
-        for (size_t t = 0; r == GS_OK && t < ntypes; t++) {
-            sqlite3_stmt *st = gs_stmt(s, sid, err);
-            if (!st) {
-                r = GS_IO;
-                break;
-            }
-            sqlite3_bind_int64(st, 1, cur.id);
-            sqlite3_bind_text(st, 2, types[t], -1, SQLITE_STATIC);
-            int rc;
-            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                int64_t rel = sqlite3_column_int64(st, 0), other = sqlite3_column_int64(st, 1);
-                if (!gs_idset_has(&seen, other)) {
-                    if (!may_add) continue;   /* beyond the depth limit */
-                    if (gs_idset_add(&seen, other) < 0 ||
-                        !gs_grow((void **)&visits, &cvisits, nvisits, sizeof *visits)) {
-                        r = gs_fail(err, GS_IO, "out of memory");
-                        break;
-                    }
-                    visits[nvisits++] = (gs_visit){other, cur.depth + 1};
-                }
-                if (!gs_grow((void **)&rels, &crels, nrels, sizeof *rels)) {
+        sqlite3_bind_int64(st, 1, cur.id);
+        int rc;
+        while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!gs_type_wanted(types, ntypes, (const char *)sqlite3_column_text(st, 2),
+                                (size_t)sqlite3_column_bytes(st, 2)))
+                continue;
+            int64_t rel = sqlite3_column_int64(st, 0), other = sqlite3_column_int64(st, 1);
+            if (!gs_idset_has(&seen, other)) {
+                if (!may_add) continue;   /* beyond the depth limit */
+                if (gs_idset_add(&seen, other) < 0 ||
+                    !gs_grow((void **)&visits, &cvisits, nvisits, sizeof *visits)) {
                     r = gs_fail(err, GS_IO, "out of memory");
                     break;
                 }
-                rels[nrels++] = rel;
+                visits[nvisits++] = (gs_visit){other, cur.depth + 1};
             }
-            if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "following relationships");
-            sqlite3_reset(st);
+            if (!gs_grow((void **)&rels, &crels, nrels, sizeof *rels)) {
+                r = gs_fail(err, GS_IO, "out of memory");
+                break;
+            }
+            rels[nrels++] = rel;
         }
+        if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "following relationships");
+        sqlite3_reset(st);
     }
+    sqlite3_finalize(st);
     free(seen.keys);
     if (r != GS_OK) {
         free(visits);
@@ -159,48 +172,382 @@ static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const
     return GS_OK;
 }
 
-/* Turns the BFS result into the protocol's {"root","nodes","relationships"}. */
-static gs_status gs_lineage_json(graph_store *s, gs_visit *visits, size_t nvisits, int64_t *rels, size_t nrels,
-                                 json_t **out, gs_error *err) {
-    json_t *root = NULL;
-    gs_status r = gs_node_json(s, visits[0].id, &root, err);
-    if (r != GS_OK) return r;
-    json_t *nodes = json_array(), *jrels = json_array();
-    if (nvisits > 2) qsort(visits + 1, nvisits - 1, sizeof *visits, gs_cmp_visit);
-    for (size_t i = 1; r == GS_OK && i < nvisits; i++) {
-        json_t *n = NULL;
-        r = gs_node_json(s, visits[i].id, &n, err);
-        if (r == GS_OK) {
-            json_object_set_new(n, "depth", json_integer(visits[i].depth));
-            json_array_append_new(nodes, n);
-        }
+/* State of a BFS over the adjacency index, for its per-neighbour callback. */
+typedef struct gs_adj_bfs {
+    gs_idset seen;
+    gs_visit *visits;
+    size_t nvisits, cvisits;
+    int64_t *rels;
+    size_t nrels, crels;
+    int depth;      /* depth of the node being expanded */
+    bool may_add;
+} gs_adj_bfs;
+
+/* One neighbour: queue it if new (within the depth limit), record the relationship. */
+static int gs_adj_visit(void *arg, int64_t rel, int64_t other) {
+    gs_adj_bfs *b = arg;
+    if (!gs_idset_has(&b->seen, other)) {
+        if (!b->may_add) return 0;
+        if (gs_idset_add(&b->seen, other) < 0 || !gs_grow((void **)&b->visits, &b->cvisits, b->nvisits, sizeof *b->visits))
+            return -1;
+        b->visits[b->nvisits++] = (gs_visit){other, b->depth + 1};
     }
-    if (nrels > 1) qsort(rels, nrels, sizeof *rels, gs_cmp_id);
-    for (size_t i = 0; r == GS_OK && i < nrels; i++) {
-        json_t *rel = NULL;
-        r = gs_rel_json(s, rels[i], &rel, err);
-        if (r == GS_OK) json_array_append_new(jrels, rel);
-    }
-    if (r != GS_OK) {
-        json_decref(root);
-        json_decref(nodes);
-        json_decref(jrels);
-        return r;
-    }
-    *out = json_pack("{s:o,s:o,s:o}", "root", root, "nodes", nodes, "relationships", jrels);
-    return *out ? GS_OK : gs_fail(err, GS_IO, "out of memory");
+    if (!gs_grow((void **)&b->rels, &b->crels, b->nrels, sizeof *b->rels)) return -1;
+    b->rels[b->nrels++] = rel;
+    return 0;
 }
 
-/* lineage: ancestors (UP) or descendants (DOWN) of root over the given types. */
-gs_status graph_lineage(graph_store *s, int64_t root, graph_direction dir, const char *const *types, size_t ntypes,
-                        int max_depth, json_t **out, gs_error *err) {
+/* The same BFS as gs_bfs over the in-memory index (graph_adj_begin held). */
+static gs_status gs_bfs_adj(graph_store *s, int64_t root, graph_direction dir, const char *const *types,
+                            size_t ntypes, int max_depth, gs_visit **visits_out, size_t *nvisits_out,
+                            int64_t **rels_out, size_t *nrels_out, gs_error *err) {
+    gs_adj_bfs b = {0};
+    int *tids = calloc(ntypes ? ntypes : 1, sizeof *tids);
+    int rc = tids ? 0 : -1;
+    for (size_t t = 0; rc == 0 && t < ntypes; t++) tids[t] = graph_adj_type_id(s, types[t]);
+    if (rc == 0 && (gs_idset_add(&b.seen, root) < 0 || !gs_grow((void **)&b.visits, &b.cvisits, 0, sizeof *b.visits)))
+        rc = -1;
+    if (rc == 0) b.visits[b.nvisits++] = (gs_visit){root, 0};
+    for (size_t q = 0; rc == 0 && q < b.nvisits; q++) {
+        b.depth = b.visits[q].depth;
+        b.may_add = max_depth <= 0 || b.depth < max_depth;
+        rc = graph_adj_each(s, b.visits[q].id, dir, tids, ntypes, gs_adj_visit, &b);
+    }
+    free(tids);
+    free(b.seen.keys);
+    if (rc != 0) {
+        free(b.visits);
+        free(b.rels);
+        return gs_fail(err, GS_IO, "out of memory");
+    }
+    *visits_out = b.visits;
+    *nvisits_out = b.nvisits;
+    *rels_out = b.rels;
+    *nrels_out = b.nrels;
+    return GS_OK;
+}
+
+/* ---- the reply as text: no jansson tree for 60k nodes, props copied verbatim ---- */
+
+/* A growable byte buffer; oom sticks so callers check once at the end. */
+typedef struct gs_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} gs_buf;
+
+/* Makes room for n more bytes (plus a NUL); false (and oom) on failure. */
+static bool gs_buf_room(gs_buf *b, size_t n) {
+    if (b->oom) return false;
+    if (b->len + n + 1 <= b->cap) return true;
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->len + n + 1) ncap *= 2;
+    char *np = realloc(b->p, ncap);
+    if (!np) {
+        b->oom = true;
+        return false;
+    }
+    b->p = np;
+    b->cap = ncap;
+    return true;
+}
+
+/* Appends n raw bytes. */
+static void gs_buf_add(gs_buf *b, const char *s, size_t n) {
+    if (!gs_buf_room(b, n)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* Appends a C string literal or text. */
+static void gs_buf_str(gs_buf *b, const char *s) { gs_buf_add(b, s, strlen(s)); }
+
+/* Appends a decimal integer. */
+static void gs_buf_int(gs_buf *b, int64_t v) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    gs_buf_add(b, tmp, (size_t)n);
+}
+
+/* Appends s as a JSON string, escaped the way jansson does it (UTF-8 kept). */
+static void gs_buf_jstr(gs_buf *b, const char *s, size_t n) {
+    if (!gs_buf_room(b, n + 2)) return;
+    b->p[b->len++] = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        gs_buf_add(b, s + run, i - run);
+        run = i + 1;
+        char esc[8];
+        switch (c) {
+        case '"': gs_buf_add(b, "\\\"", 2); break;
+        case '\\': gs_buf_add(b, "\\\\", 2); break;
+        case '\b': gs_buf_add(b, "\\b", 2); break;
+        case '\f': gs_buf_add(b, "\\f", 2); break;
+        case '\n': gs_buf_add(b, "\\n", 2); break;
+        case '\r': gs_buf_add(b, "\\r", 2); break;
+        case '\t': gs_buf_add(b, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            gs_buf_add(b, esc, 6);
+        }
+    }
+    gs_buf_add(b, s + run, n - run);
+    gs_buf_add(b, "\"", 1);
+}
+
+/* Appends {"$node":{"id":..,"labels":[..],"properties":{..}}} without the
+ * closing brace of the outer object, so the caller may add "depth". Reads the
+ * stored canonical props text and the labels; GS_NOT_FOUND if absent. */
+static gs_status gs_emit_node_open(graph_store *s, gs_buf *b, int64_t id, gs_error *err) {
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "node %" PRId64 " not found", id)
+                                 : gs_sqlfail(s, err, "reading a node");
+    }
+    gs_buf_str(b, "{\"$node\":{\"id\":");
+    gs_buf_int(b, id);
+    gs_buf_str(b, ",\"labels\":[");
+    sqlite3_stmt *lt = gs_stmt(s, GS_ST_LABELS_OF, err);
+    if (!lt) {
+        sqlite3_reset(st);
+        return GS_IO;
+    }
+    sqlite3_bind_int64(lt, 1, id);
+    int n = 0;
+    while ((rc = sqlite3_step(lt)) == SQLITE_ROW) {
+        if (n++) gs_buf_add(b, ",", 1);
+        gs_buf_jstr(b, (const char *)sqlite3_column_text(lt, 0), (size_t)sqlite3_column_bytes(lt, 0));
+    }
+    sqlite3_reset(lt);
+    gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading labels");
+    gs_buf_str(b, "],\"properties\":");
+    gs_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    gs_buf_add(b, "}", 1);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* Appends {"$rel":{...}} of one relationship, props copied verbatim. */
+static gs_status gs_emit_rel(graph_store *s, gs_buf *b, int64_t id, gs_error *err) {
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_REL_GET, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    gs_status r = GS_OK;
+    if (rc == SQLITE_ROW) {
+        gs_buf_str(b, "{\"$rel\":{\"id\":");
+        gs_buf_int(b, id);
+        gs_buf_str(b, ",\"type\":");
+        gs_buf_jstr(b, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        gs_buf_str(b, ",\"start\":");
+        gs_buf_int(b, sqlite3_column_int64(st, 2));
+        gs_buf_str(b, ",\"end\":");
+        gs_buf_int(b, sqlite3_column_int64(st, 3));
+        gs_buf_str(b, ",\"properties\":");
+        gs_buf_add(b, (const char *)sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+        gs_buf_str(b, "}}");
+    } else if (rc == SQLITE_DONE) {
+        r = gs_fail(err, GS_NOT_FOUND, "relationship %" PRId64 " not found", id);
+    } else {
+        r = gs_sqlfail(s, err, "reading a relationship");
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+/* End of the JSON value starting at p (stored canonical text: compact, valid). */
+static const char *gs_json_skip(const char *p, const char *end) {
+    int depth = 0;
+    do {
+        if (p >= end) return end;
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\') p++;
+            p++;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            p++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0) {
+            p++;   /* ',' ':' and scalar characters inside a container */
+        } else {
+            while (p < end && *p != ',' && *p != '}' && *p != ']') p++;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* FIELDS mode: {"id":N,"depth":D,"properties":{only the asked keys}}. Scans
+ * the node's canonical props text for the top-level keys (compared in their
+ * escaped form, jkeys[f]) and copies the values' text as stored. */
+static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, const graph_lineage_opts *o,
+                                char *const *jkeys, gs_error *err) {
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, v->id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "node %" PRId64 " not found", v->id)
+                                 : gs_sqlfail(s, err, "reading a node");
+    }
+    const char *text = (const char *)sqlite3_column_text(st, 0), *end = text + sqlite3_column_bytes(st, 0);
+    gs_buf_str(b, "{\"id\":");
+    gs_buf_int(b, v->id);
+    gs_buf_str(b, ",\"depth\":");
+    gs_buf_int(b, v->depth);
+    gs_buf_str(b, ",\"properties\":{");
+    int n = 0;
+    for (size_t f = 0; f < o->nfields; f++) {
+        size_t klen = strlen(jkeys[f]);
+        const char *p = text + 1;   /* after '{' */
+        while (p < end && *p == '"') {
+            const char *k = p, *ke = gs_json_skip(p, end);
+            const char *val = ke + 1, *ve = gs_json_skip(val, end);   /* skip ':' */
+            if ((size_t)(ke - k) == klen && memcmp(k, jkeys[f], klen) == 0) {
+                if (n++) gs_buf_add(b, ",", 1);
+                gs_buf_add(b, k, (size_t)(ve - k));
+                break;
+            }
+            p = ve < end && *ve == ',' ? ve + 1 : end;
+        }
+    }
+    gs_buf_str(b, "}}");
+    sqlite3_reset(st);
+    return GS_OK;
+}
+
+/* A node id and its position in the depth-ordered visits. */
+typedef struct gs_idpos {
+    int64_t id;
+    size_t pos;
+} gs_idpos;
+
+/* Fetch order: by node id. */
+static int gs_cmp_idpos(const void *a, const void *b) {
+    int64_t x = ((const gs_idpos *)a)->id, y = ((const gs_idpos *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* The nodes array's elements (visits[1..], already in depth order): fetched in
+ * id order, so consecutive B-tree lookups share pages, into a side buffer, then
+ * copied out in depth order. */
+static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits, size_t nvisits,
+                               const graph_lineage_opts *o, gs_error *err) {
+    size_t n = nvisits - 1;
+    if (n == 0) return GS_OK;
+    char **jkeys = calloc(o->nfields ? o->nfields : 1, sizeof *jkeys);   /* fields as JSON strings */
+    bool keys_ok = jkeys != NULL;
+    for (size_t f = 0; keys_ok && f < o->nfields; f++) {
+        gs_buf kb = {0};
+        gs_buf_jstr(&kb, o->fields[f], strlen(o->fields[f]));
+        jkeys[f] = kb.p;
+        keys_ok = !kb.oom;
+    }
+    gs_idpos *ord = malloc(n * sizeof *ord);
+    size_t *order = malloc(n * sizeof *order), *off = malloc((n + 1) * sizeof *off);
+    gs_buf frag = {0};
+    gs_status r = keys_ok && ord && order && off ? GS_OK : gs_fail(err, GS_IO, "out of memory");
+    if (r == GS_OK) {
+        for (size_t i = 0; i < n; i++) ord[i] = (gs_idpos){visits[i + 1].id, i + 1};
+        qsort(ord, n, sizeof *ord, gs_cmp_idpos);
+        for (size_t i = 0; i < n; i++) order[i] = ord[i].pos;
+    }
+    free(ord);
+    for (size_t k = 0; r == GS_OK && k < n; k++) {
+        const gs_visit *v = &visits[order[k]];
+        off[order[k] - 1] = frag.len;
+        if (o->mode == GRAPH_LINEAGE_FIELDS) {
+            r = gs_emit_fields(s, &frag, v, o, jkeys, err);
+        } else {
+            r = gs_emit_node_open(s, &frag, v->id, err);
+            gs_buf_str(&frag, ",\"depth\":");
+            gs_buf_int(&frag, v->depth);
+            gs_buf_add(&frag, "}", 1);
+        }
+    }
+    if (r == GS_OK && frag.oom) r = gs_fail(err, GS_IO, "out of memory");
+    if (r == GS_OK) {
+        /* a fragment ends where the one fetched after it starts */
+        size_t *end = malloc(n * sizeof *end);
+        if (!end) r = gs_fail(err, GS_IO, "out of memory");
+        for (size_t k = 0; r == GS_OK && k < n; k++)
+            end[order[k] - 1] = k + 1 < n ? off[order[k + 1] - 1] : frag.len;
+        for (size_t i = 0; r == GS_OK && i < n; i++) {
+            if (i) gs_buf_add(b, ",", 1);
+            gs_buf_add(b, frag.p + off[i], end[i] - off[i]);
+        }
+        free(end);
+    }
+    for (size_t f = 0; jkeys && f < o->nfields; f++) free(jkeys[f]);
+    free(jkeys);
+    free(order);
+    free(off);
+    free(frag.p);
+    return r;
+}
+
+/* Writes the whole result object for the chosen mode. visits[0] is the root. */
+static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, size_t nvisits, int64_t *rels,
+                                 size_t nrels, const graph_lineage_opts *o, gs_error *err) {
+    gs_buf_str(b, "{\"root\":");
+    gs_status r = gs_emit_node_open(s, b, visits[0].id, err);
+    if (r != GS_OK) return r;
+    gs_buf_add(b, "}", 1);
+    if (nvisits > 2 && o->mode != GRAPH_LINEAGE_COUNT) qsort(visits + 1, nvisits - 1, sizeof *visits, gs_cmp_visit);
+    if (o->mode == GRAPH_LINEAGE_COUNT) {
+        gs_buf_str(b, ",\"count\":");
+        gs_buf_int(b, (int64_t)nvisits - 1);
+        gs_buf_str(b, ",\"relationships\":");
+        gs_buf_int(b, (int64_t)nrels);
+        gs_buf_add(b, "}", 1);
+        return GS_OK;
+    }
+    if (o->mode == GRAPH_LINEAGE_FIELDS) {
+        gs_buf_str(b, ",\"count\":");
+        gs_buf_int(b, (int64_t)nvisits - 1);
+    }
+    gs_buf_str(b, ",\"nodes\":[");
+    r = gs_emit_nodes(s, b, visits, nvisits, o, err);
+    if (o->mode == GRAPH_LINEAGE_FIELDS) {
+        gs_buf_str(b, "]}");
+        return r;
+    }
+    gs_buf_str(b, "],\"relationships\":[");
+    if (nrels > 1) qsort(rels, nrels, sizeof *rels, gs_cmp_id);
+    for (size_t i = 0; r == GS_OK && i < nrels; i++) {
+        if (i) gs_buf_add(b, ",", 1);
+        r = gs_emit_rel(s, b, rels[i], err);
+    }
+    gs_buf_str(b, "]}");
+    return r;
+}
+
+/* lineage as text: checks arguments, BFS and output in one read snapshot. */
+gs_status graph_lineage_text(graph_store *s, int64_t root, const graph_lineage_opts *o, char **out, size_t *len,
+                             gs_error *err) {
     static const char *const default_types[] = {"BASED_ON", "DISTILLED_FROM"};
     *out = NULL;
-    if (dir != GRAPH_UP && dir != GRAPH_DOWN) return gs_fail(err, GS_INVALID, "direction must be up or down");
+    *len = 0;
+    if (o->dir != GRAPH_UP && o->dir != GRAPH_DOWN) return gs_fail(err, GS_INVALID, "direction must be up or down");
+    const char *const *types = o->types;
+    size_t ntypes = o->ntypes;
     if (!types || ntypes == 0) {
         types = default_types;
         ntypes = 2;
     }
+    for (size_t f = 0; f < o->nfields; f++)
+        if (!gs_utf8_ok(o->fields[f])) return gs_fail(err, GS_INVALID, "fields[%zu] must be a non-empty UTF-8 string", f);
     /* deduplicated copy, so each relationship is found once */
     const char **uniq = calloc(ntypes, sizeof *uniq);
     if (!uniq) return gs_fail(err, GS_IO, "out of memory");
@@ -219,16 +566,43 @@ gs_status graph_lineage(graph_store *s, int64_t root, graph_direction dir, const
     gs_visit *visits = NULL;
     size_t nvisits = 0, nrels = 0;
     int64_t *rels = NULL;
+    gs_buf b = {0};
     if (r == GS_OK) {
-        json_t *probe = NULL;
-        r = gs_node_json(s, root, &probe, err);   /* "node 42 not found" before any traversal */
-        json_decref(probe);
+        r = gs_emit_node_open(s, &b, root, err);   /* "node 42 not found" before any traversal */
+        b.len = 0;
     }
-    if (r == GS_OK) r = gs_bfs(s, root, dir, uniq, nuniq, max_depth, &visits, &nvisits, &rels, &nrels, err);
-    if (r == GS_OK) r = gs_lineage_json(s, visits, nvisits, rels, nrels, out, err);
+    if (r == GS_OK && graph_adj_begin(s)) {   /* the index matches this snapshot: no SQLite per step */
+        r = gs_bfs_adj(s, root, o->dir, uniq, nuniq, o->max_depth, &visits, &nvisits, &rels, &nrels, err);
+        graph_adj_end(s);
+    } else if (r == GS_OK) {
+        r = gs_bfs(s, root, o->dir, uniq, nuniq, o->max_depth, &visits, &nvisits, &rels, &nrels, err);
+    }
+    if (r == GS_OK) r = gs_lineage_emit(s, &b, visits, nvisits, rels, nrels, o, err);
     gs_read_end(s, token);
     free(visits);
     free(rels);
     free(uniq);
-    return r;
+    if (r == GS_OK && b.oom) r = gs_fail(err, GS_IO, "out of memory");
+    if (r != GS_OK) {
+        free(b.p);
+        return r;
+    }
+    *out = b.p;
+    *len = b.len;
+    return GS_OK;
+}
+
+/* lineage (store.h): the FULL text form parsed back, for C callers and tests. */
+gs_status graph_lineage(graph_store *s, int64_t root, graph_direction dir, const char *const *types, size_t ntypes,
+                        int max_depth, json_t **out, gs_error *err) {
+    graph_lineage_opts o = {.dir = dir, .types = types, .ntypes = ntypes, .max_depth = max_depth};
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    gs_status r = graph_lineage_text(s, root, &o, &text, &len, err);
+    if (r != GS_OK) return r;
+    json_error_t jerr;
+    *out = json_loadb(text, len, 0, &jerr);
+    free(text);
+    return *out ? GS_OK : gs_fail(err, GS_IO, "lineage: bad reply text: %s", jerr.text);
 }

@@ -3,6 +3,7 @@
  * the prepared-statement cache; errors.
  */
 #include "store_internal.h"
+#include "adjacency.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -277,7 +278,9 @@ gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err) {
         return st != GS_OK ? st : r;
     }
     if (st == GS_OK) {
+        gs_adj_commit_lock(s);   /* the adjacency index follows the commit atomically */
         st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
+        gs_adj_commit_done(s, st == GS_OK);
         if (st == GS_OK) return GS_OK;
     }
     if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
@@ -288,6 +291,7 @@ gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err) {
 gs_status gs_read_begin(graph_store *s, bool *token, gs_error *err) {
     *token = false;
     if (!sqlite3_get_autocommit(s->db)) return GS_OK;
+    gs_adj_note_snapshot(s);
     gs_status st = gs_tx_stmt(s, GS_ST_BEGIN_READ, "begin read", err);
     *token = st == GS_OK;
     return st;
@@ -295,7 +299,9 @@ gs_status gs_read_begin(graph_store *s, bool *token, gs_error *err) {
 
 /* Ends the snapshot gs_read_begin() opened (reads cannot fail to commit in a way that matters). */
 void gs_read_end(graph_store *s, bool token) {
-    if (token && !sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_COMMIT, "end read", NULL);
+    if (!token) return;
+    if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_COMMIT, "end read", NULL);
+    gs_adj_forget_snapshot(s);
 }
 
 /* Reads PRAGMA user_version; the only thing done to a file before we know we may touch it. */
@@ -408,6 +414,9 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
             goto fail;
         }
         st = gs_exec(s, "PRAGMA query_only = ON", err);
+        /* readers map the file: pages come from the OS page cache, shared by every
+         * reader thread, instead of pread() into a private 2 MiB cache each */
+        if (st == GS_OK) st = gs_exec(s, "PRAGMA mmap_size = 2147418112", err);
         if (st != GS_OK) goto fail;
     } else {
         if (version == 0) {   /* still read-only checks: refuse foreign files before touching them */
@@ -443,6 +452,7 @@ bool graph_store_was_created(const graph_store *s) {
 /* Finalizes the cached statements before closing so SQLite can really close. */
 void graph_store_close(graph_store *s) {
     if (!s) return;
+    graph_adj_detach(s);
     for (int i = 0; i < GS_ST__COUNT; i++) sqlite3_finalize(s->stmts[i]);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -477,9 +487,25 @@ gs_status graph_store_begin(graph_store *s, gs_error *err) {
 /* Commits the explicit transaction; on failure it stays open for rollback. */
 gs_status graph_store_commit(graph_store *s, gs_error *err) {
     if (!s->in_tx) return gs_fail(err, GS_INVALID, "commit: no transaction is open");
+    gs_adj_commit_lock(s);   /* the adjacency index follows the commit atomically */
     gs_status st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
+    gs_adj_commit_done(s, st == GS_OK);
     if (st == GS_OK || sqlite3_get_autocommit(s->db)) s->in_tx = false;
     return st;
+}
+
+/* Public read snapshot for multi-statement reads (core/rpc.c): the cached
+ * BEGIN/COMMIT statements instead of sqlite3_exec, which re-parses each call. */
+gs_status graph_store_read_begin(graph_store *s, gs_error *err) {
+    gs_adj_note_snapshot(s);   /* before the snapshot exists: see adjacency.h */
+    return gs_tx_stmt(s, GS_ST_BEGIN_READ, "begin", err);
+}
+
+/* Ends graph_store_read_begin()'s snapshot, if SQLite still has it open. */
+void graph_store_read_end(graph_store *s) {
+    if (!s) return;
+    if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_COMMIT, "end read", NULL);
+    gs_adj_forget_snapshot(s);
 }
 
 /* Abandons the explicit transaction (no-op without one). */

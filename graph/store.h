@@ -84,6 +84,10 @@ struct sqlite3 *graph_store_db(graph_store *s);
 gs_status graph_store_begin(graph_store *s, gs_error *err);
 gs_status graph_store_commit(graph_store *s, gs_error *err);
 void graph_store_rollback(graph_store *s);
+/* A read snapshot (deferred BEGIN / COMMIT, cached statements) for a request
+ * made of several reads; the caller must not have a transaction open. */
+gs_status graph_store_read_begin(graph_store *s, gs_error *err);
+void graph_store_read_end(graph_store *s);
 
 /* name_key of a UTF-8 string: NFKC + case folding + stripping of surrounding
  * white space (utf8proc). Returns a malloc'd string, or NULL with GS_INVALID

@@ -71,6 +71,10 @@ struct graph_store {
     int64_t prov_import;   /* the import writes are attributed to; 0 = direct writes */
     prov_counts prov;      /* what the current import changed (provenance.c) */
     bool prov_changed;     /* the last node/rel merge changed something (node.c, rel.c) */
+    struct graph_adj *adj; /* shared adjacency index (adjacency.c), or NULL */
+    bool adj_writer;       /* this connection keeps adj current */
+    bool adj_snap_ok;      /* adj_snap_seq holds the index sequence noted before this read snapshot */
+    uint64_t adj_snap_seq;
 };
 
 /* ---- store.c ---- */

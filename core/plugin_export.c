@@ -1,0 +1,474 @@
+/* core/plugin_export.c - the exporter context (ctx) and one run of an
+ * exporter over a read-only snapshot of the graph (see plugin_export.h). */
+#include "plugin_export.h"
+#include "cypher.h"
+#include "log.h"
+#include "lua_dsgraph.h"
+#include "plugin_sandbox.h"
+
+#include <lauxlib.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT_BATCH 256      /* ids fetched per step of ctx:nodes / ctx:rels */
+#define EXPORT_HELD 4
+
+typedef struct export_run {
+    plugin_sandbox sb;
+    graph_store *s;
+    const plugin_info *p;
+    const export_limits *lim;
+    char *buf;                 /* the output so far (malloc'd, outside the Lua cap) */
+    size_t len, cap;
+    bool over_limit;           /* the output passed max_bytes (sticky) */
+    json_t *held[EXPORT_HELD]; /* JSON being turned into Lua: freed even if a push longjmps */
+} export_run;
+
+/* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata). */
+typedef struct export_iter {
+    int64_t last;              /* the last id handed out */
+    int n, pos;                /* ids[pos..n) are still to hand out */
+    bool done, rels;
+    int64_t ids[EXPORT_BATCH];
+} export_iter;
+
+/* Why: every ctx closure carries the run as upvalue 1. */
+static export_run *run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* Why: a Lua error (or the memory cap) may longjmp out of a push; JSON kept
+ * here is freed at the next ctx call or at the end of the run, never leaked. */
+static json_t *hold(export_run *r, json_t *v)
+{
+    for (int i = 0; i < EXPORT_HELD; i++)
+        if (!r->held[i]) {
+            r->held[i] = v;
+            return v;
+        }
+    json_decref(r->held[EXPORT_HELD - 1]);   /* never reached: no call holds more than 3 */
+    r->held[EXPORT_HELD - 1] = v;
+    return v;
+}
+
+/* Why: drops everything hold() kept; called once the pushes are done. */
+static void release(export_run *r)
+{
+    for (int i = 0; i < EXPORT_HELD; i++) {
+        json_decref(r->held[i]);
+        r->held[i] = NULL;
+    }
+}
+
+/* Why: store errors become Lua errors naming the ctx call; the JSON held so
+ * far is released first (luaL_error does not return). */
+static int fail_store(lua_State *L, export_run *r, const char *fn, const gs_error *gerr)
+{
+    release(r);
+    return luaL_error(L, "%s: %s", fn, gerr->msg);
+}
+
+/* Pushes a node as the exporter sees it: {id=, labels=, props=, aliases=}.
+ * body is the inside of {"$node":...}; aliases are read when with_aliases.
+ * Why one shape: every ctx call that returns nodes hands out the same table. */
+static void push_node(lua_State *L, export_run *r, json_t *body, bool with_aliases)
+{
+    int64_t id = json_integer_value(json_object_get(body, "id"));
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+    lua_dsgraph_pushjson(L, json_object_get(body, "labels"));
+    lua_setfield(L, -2, "labels");
+    lua_dsgraph_pushjson(L, json_object_get(body, "properties"));
+    lua_setfield(L, -2, "props");
+    if (with_aliases) {
+        json_t *aliases = NULL;
+        gs_error gerr;
+        if (graph_node_aliases(r->s, id, &aliases, &gerr) != GS_OK)
+            fail_store(L, r, "ctx:nodes", &gerr);
+        lua_dsgraph_pushjson(L, hold(r, aliases));
+        lua_setfield(L, -2, "aliases");
+    }
+}
+
+/* Pushes a relationship: {id=, type=, start=, end=, props=} from the inside of {"$rel":...}.
+ * Why flat: exporters read r.start / r["end"] directly, as the importers write them. */
+static void push_rel(lua_State *L, json_t *body)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, json_integer_value(json_object_get(body, "id")));
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, json_string_value(json_object_get(body, "type")));
+    lua_setfield(L, -2, "type");
+    lua_pushinteger(L, json_integer_value(json_object_get(body, "start")));
+    lua_setfield(L, -2, "start");
+    lua_pushinteger(L, json_integer_value(json_object_get(body, "end")));
+    lua_setfield(L, -2, "end");
+    lua_dsgraph_pushjson(L, json_object_get(body, "properties"));
+    lua_setfield(L, -2, "props");
+}
+
+/* Fills the iterator with the next batch of ids after it->last (by id, with
+ * the label/type filter). Why batches: bounded memory however big the graph,
+ * and one SQL statement per EXPORT_BATCH entities rather than per entity. */
+static void iter_fetch(lua_State *L, export_run *r, export_iter *it, const char *filter)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT id FROM nodes WHERE id > ?1 ORDER BY id LIMIT 256",
+         "SELECT node_id FROM node_labels WHERE label = ?2 AND node_id > ?1 ORDER BY node_id LIMIT 256"},
+        {"SELECT id FROM rels WHERE id > ?1 ORDER BY id LIMIT 256",
+         "SELECT id FROM rels WHERE type = ?2 AND id > ?1 ORDER BY id LIMIT 256"}};
+    json_t *params = hold(r, filter ? json_pack("[I,s]", (json_int_t)it->last, filter)
+                                    : json_pack("[I]", (json_int_t)it->last));
+    json_t *res = NULL;
+    gs_error gerr;
+    if (graph_sql(r->s, sql[it->rels][filter != NULL], params, &res, &gerr) != GS_OK)
+        fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
+    json_t *rows = json_object_get(hold(r, res), "rows"), *row;
+    size_t i;
+    it->n = it->pos = 0;
+    json_array_foreach(rows, i, row) {
+        if (it->n < EXPORT_BATCH)
+            it->ids[it->n++] = json_integer_value(json_array_get(row, 0));
+    }
+    it->done = it->n < EXPORT_BATCH;
+    release(r);
+}
+
+/* The iterator function of ctx:nodes / ctx:rels: the next entity, or nil at the end. */
+static int iter_next(lua_State *L)
+{
+    export_run *r = run_of(L);
+    export_iter *it = lua_touserdata(L, lua_upvalueindex(2));
+    const char *filter = lua_tostring(L, lua_upvalueindex(3));
+    release(r);
+    if (it->pos >= it->n) {
+        if (it->done)
+            return 0;
+        iter_fetch(L, r, it, filter);
+        if (it->n == 0)
+            return 0;
+    }
+    int64_t id = it->ids[it->pos++];
+    it->last = id;
+    json_t *v = NULL;
+    gs_error gerr;
+    gs_status st = it->rels ? graph_rel_get(r->s, id, &v, &gerr) : graph_node_get(r->s, id, &v, &gerr);
+    if (st != GS_OK)
+        return fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
+    hold(r, v);
+    if (it->rels)
+        push_rel(L, json_object_get(v, "$rel"));
+    else
+        push_node(L, r, json_object_get(v, "$node"), true);
+    release(r);
+    return 1;
+}
+
+/* Why one constructor for both: ctx:nodes(label) and ctx:rels(type) differ
+ * only in the table they page through. */
+static int iter_new(lua_State *L, bool rels)
+{
+    const char *filter = luaL_optstring(L, 2, NULL);
+    export_iter *it = lua_newuserdatauv(L, sizeof *it, 0);
+    memset(it, 0, sizeof *it);
+    it->rels = rels;
+    int ud = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, ud);
+    if (filter)
+        lua_pushstring(L, filter);
+    else
+        lua_pushnil(L);
+    lua_pushcclosure(L, iter_next, 3);
+    return 1;
+}
+
+/* for n in ctx:nodes([label]) do ... end */
+static int ctx_nodes(lua_State *L) { return iter_new(L, false); }
+/* for r in ctx:rels([type]) do ... end */
+static int ctx_rels(lua_State *L) { return iter_new(L, true); }
+
+/* ctx:node(id): the node {id, labels, props, aliases}, or nil if there is none. */
+static int ctx_node(lua_State *L)
+{
+    export_run *r = run_of(L);
+    lua_Integer id = luaL_checkinteger(L, 2);
+    release(r);
+    json_t *v = NULL;
+    gs_error gerr;
+    gs_status st = graph_node_get(r->s, id, &v, &gerr);
+    if (st == GS_NOT_FOUND)
+        return 0;
+    if (st != GS_OK)
+        return fail_store(L, r, "ctx:node", &gerr);
+    push_node(L, r, json_object_get(hold(r, v), "$node"), true);
+    release(r);
+    return 1;
+}
+
+/* ctx:lineage(id [, "up"|"down" [, types [, depth]]]) ->
+ * {root=node, nodes={node+depth, ...}, rels={rel, ...}} (graph_lineage's order). */
+static int ctx_lineage(lua_State *L)
+{
+    export_run *r = run_of(L);
+    lua_Integer id = luaL_checkinteger(L, 2);
+    const char *dir = luaL_optstring(L, 3, "up");
+    lua_Integer depth = luaL_optinteger(L, 5, 0);
+    graph_direction d = GRAPH_UP;
+    if (strcmp(dir, "down") == 0)
+        d = GRAPH_DOWN;
+    else if (strcmp(dir, "up") != 0)
+        return luaL_error(L, "ctx:lineage: direction must be \"up\" or \"down\"");
+    const char *types[32];
+    size_t ntypes = 0;
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        for (lua_Integer i = 1; ntypes < 32; i++) {
+            if (lua_geti(L, 4, i) == LUA_TNIL) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "ctx:lineage: types[%d] must be a string", (int)i);
+            types[ntypes++] = lua_tostring(L, -1);   /* stays alive in the types table */
+            lua_pop(L, 1);
+        }
+    }
+    release(r);
+    json_t *res = NULL;
+    gs_error gerr;
+    gs_status st = graph_lineage(r->s, id, d, types, ntypes, (int)(depth > 1000000 ? 1000000 : depth), &res, &gerr);
+    if (st != GS_OK)
+        return fail_store(L, r, "ctx:lineage", &gerr);
+    hold(r, res);
+    lua_createtable(L, 0, 3);
+    push_node(L, r, json_object_get(json_object_get(res, "root"), "$node"), false);
+    lua_setfield(L, -2, "root");
+    json_t *arr = json_object_get(res, "nodes"), *e;
+    size_t i;
+    lua_createtable(L, (int)json_array_size(arr), 0);
+    json_array_foreach(arr, i, e) {
+        push_node(L, r, json_object_get(e, "$node"), false);
+        lua_pushinteger(L, json_integer_value(json_object_get(e, "depth")));
+        lua_setfield(L, -2, "depth");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "nodes");
+    arr = json_object_get(res, "relationships");
+    lua_createtable(L, (int)json_array_size(arr), 0);
+    json_array_foreach(arr, i, e) {
+        push_rel(L, json_object_get(e, "$rel"));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "rels");
+    release(r);
+    return 1;
+}
+
+/* ctx:search(text [, limit]) -> list of {id, labels, props, score}, best first. */
+static int ctx_search(lua_State *L)
+{
+    export_run *r = run_of(L);
+    const char *text = luaL_checkstring(L, 2);
+    lua_Integer limit = luaL_optinteger(L, 3, 20);
+    luaL_argcheck(L, limit >= 1 && limit <= 1000, 3, "must be in [1, 1000]");
+    release(r);
+    json_t *res = NULL;
+    gs_error gerr;
+    if (graph_search(r->s, text, (int)limit, &res, &gerr) != GS_OK)
+        return fail_store(L, r, "ctx:search", &gerr);
+    hold(r, res);
+    json_t *e;
+    size_t i;
+    lua_createtable(L, (int)json_array_size(res), 0);
+    json_array_foreach(res, i, e) {
+        push_node(L, r, json_object_get(e, "$node"), false);
+        json_t *score = json_object_get(e, "score");
+        lua_pushnumber(L, json_number_value(score));
+        lua_setfield(L, -2, "score");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    release(r);
+    return 1;
+}
+
+/* ctx:query(cypher [, params]) -> {columns={...}, rows={{...}, ...}}; read-only.
+ * Why refuse writes up front: the connection is read-only anyway, but the
+ * message should say that exporters cannot write. */
+static int ctx_query(lua_State *L)
+{
+    export_run *r = run_of(L);
+    const char *text = luaL_checkstring(L, 2);
+    if (graph_query_writes(text))
+        return luaL_error(L, "ctx:query: exporters are read-only; the query writes");
+    release(r);
+    char err[600];
+    json_t *params = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        params = lua_dsgraph_tojson(L, 3, "params", err, sizeof err);
+        if (!params)
+            return luaL_error(L, "ctx:query: %s", err);
+        hold(r, params);
+        if (!json_is_object(params)) {
+            release(r);
+            return luaL_error(L, "ctx:query: params must be a table with string keys");
+        }
+    }
+    graph_query_limits lim = {.timeout_ms = r->lim->query_timeout_ms, .max_rows = r->lim->query_max_rows};
+    graph_query_error qe;
+    char *out = NULL;
+    if (graph_query(r->s, text, params, &lim, &out, &qe) != GS_OK) {
+        release(r);
+        return luaL_error(L, "ctx:query: %s%s%s: %s", qe.type, qe.code[0] ? "/" : "", qe.code, qe.message);
+    }
+    json_error_t jerr;
+    json_t *res = json_loads(out, JSON_DECODE_ANY, &jerr);
+    free(out);
+    if (!res) {
+        release(r);
+        return luaL_error(L, "ctx:query: the result holds a value JSON cannot carry (NaN or infinity)");
+    }
+    lua_dsgraph_pushjson(L, hold(r, res));
+    release(r);
+    return 1;
+}
+
+/* ctx:write(text, ...): appends strings (numbers are converted) to the output.
+ * Why a C buffer: the output does not count against the plugin's Lua memory
+ * cap, only against export_max_bytes. */
+static int ctx_write(lua_State *L)
+{
+    export_run *r = run_of(L);
+    int n = lua_gettop(L);
+    for (int i = 2; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_checklstring(L, i, &len);
+        if (r->len + len > (size_t)r->lim->max_bytes) {
+            r->over_limit = true;
+            return luaL_error(L, "the output exceeds export_max_bytes=%I", (lua_Integer)r->lim->max_bytes);
+        }
+        if (r->len + len + 1 > r->cap) {
+            size_t cap = r->cap ? r->cap : 65536;
+            while (cap < r->len + len + 1)
+                cap *= 2;
+            char *nb = realloc(r->buf, cap);
+            if (!nb)
+                return luaL_error(L, "ctx:write: out of memory");
+            r->buf = nb;
+            r->cap = cap;
+        }
+        memcpy(r->buf + r->len, s, len);
+        r->len += len;
+        r->buf[r->len] = 0;
+    }
+    return 0;
+}
+
+/* Builds ctx: a table of closures over the run. */
+static void ctx_push(lua_State *L, export_run *r)
+{
+    static const luaL_Reg fns[] = {{"nodes", ctx_nodes},   {"rels", ctx_rels},     {"node", ctx_node},
+                                   {"lineage", ctx_lineage}, {"search", ctx_search}, {"query", ctx_query},
+                                   {"write", ctx_write},   {NULL, NULL}};
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    luaL_setfuncs(L, fns, 1);
+    lua_pushstring(L, r->p->name);
+    lua_setfield(L, -2, "plugin");
+}
+
+/* Runs exporter.run(ctx, opts) in a fresh sandbox; a PLUGIN_EXPORT_* code. */
+static int export_exec(export_run *r, const plugin_set *set, json_t *opts, char *msg, size_t msglen)
+{
+    char chunk[300];
+    if (plugin_sandbox_open(&r->sb, set->mem_limit, set->instr_limit, r->p->name) != 0) {
+        snprintf(msg, msglen, "cannot create a Lua state within plugin_memory_limit=%zu", set->mem_limit);
+        return PLUGIN_EXPORT_LIMIT;
+    }
+    snprintf(chunk, sizeof chunk, "@%s", r->p->base);
+    lua_State *L = r->sb.L;
+    int rc = PLUGIN_EXPORT_OK;
+    if (plugin_sandbox_dochunk(&r->sb, r->p->source, r->p->source_len, chunk, msg, msglen) != 0)
+        rc = PLUGIN_EXPORT_FAILED;
+    else if (!lua_istable(L, -1) || lua_getfield(L, -1, "exporter") != LUA_TTABLE ||
+             lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
+        snprintf(msg, msglen, "the plugin has no exporter.run function");
+        rc = PLUGIN_EXPORT_FAILED;
+    } else {
+        ctx_push(L, r);
+        lua_dsgraph_pushjson(L, opts);
+        if (plugin_sandbox_call(&r->sb, 2, 0, msg, msglen) != 0)
+            rc = (r->sb.budget_exceeded || r->sb.mem_exceeded || r->over_limit || strstr(msg, "memory limit of"))
+                     ? PLUGIN_EXPORT_LIMIT : PLUGIN_EXPORT_FAILED;
+    }
+    plugin_sandbox_close(&r->sb);
+    release(r);
+    return rc;
+}
+
+/* Why: the reply carries the output as a JSON string, which must be UTF-8;
+ * returns the offset of the first invalid byte, or len when all is valid. */
+static size_t utf8_check(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > len || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+            return i;
+        for (size_t k = 1; k < n; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return i;
+        if (n == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0)))
+            return i;
+        if (n == 4 && ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+int plugin_export_run(graph_store *s, const plugin_set *set, const plugin_info *p, json_t *opts,
+                      const export_limits *lim, char **out, size_t *out_len, char *err, size_t errlen)
+{
+    *out = NULL;
+    *out_len = 0;
+    export_run r = {.s = s, .p = p, .lim = lim};
+    char msg[700] = "";
+    char *emsg = NULL;
+    /* one snapshot for the whole run: every read below sees the same graph.
+     * The RPC layer already runs a read method inside BEGIN ... COMMIT; a
+     * caller without one (a test) gets its own here. */
+    bool own = sqlite3_get_autocommit(graph_store_db(s)) != 0;
+    if (own && sqlite3_exec(graph_store_db(s), "BEGIN", NULL, NULL, &emsg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open a read snapshot: %s", p->name, emsg ? emsg : "failed");
+        sqlite3_free(emsg);
+        return PLUGIN_EXPORT_INTERNAL;
+    }
+    int rc = export_exec(&r, set, opts, msg, sizeof msg);
+    if (own && sqlite3_exec(graph_store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(graph_store_db(s), "ROLLBACK", NULL, NULL, NULL);
+    if (rc == PLUGIN_EXPORT_OK && r.len > 0) {
+        size_t bad = utf8_check((const unsigned char *)r.buf, r.len);
+        if (bad < r.len) {
+            snprintf(msg, sizeof msg, "the output is not valid UTF-8 (at byte %zu)", bad);
+            rc = PLUGIN_EXPORT_FAILED;
+        }
+    }
+    if (rc != PLUGIN_EXPORT_OK) {
+        snprintf(err, errlen, "%s: %s", p->name, msg);
+        log_info("export failed: %s", err);
+        free(r.buf);
+        return rc;
+    }
+    if (!r.buf)
+        r.buf = calloc(1, 1);
+    if (!r.buf) {
+        snprintf(err, errlen, "%s: out of memory", p->name);
+        return PLUGIN_EXPORT_INTERNAL;
+    }
+    log_info("export by %s: %zu bytes", p->name, r.len);
+    *out = r.buf;
+    *out_len = r.len;
+    return PLUGIN_EXPORT_OK;
+}

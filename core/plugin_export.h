@@ -1,0 +1,38 @@
+/*
+ * core/plugin_export.h - running one exporter over the graph, on a reader
+ * thread, against one read-only snapshot (BEGIN ... COMMIT around the run).
+ *
+ * The exporter sees (docs/plugins.md, "The exporter API", has the reference):
+ *   ctx:nodes([label])  ctx:rels([type])        iterators, by id
+ *   ctx:node(id)  ctx:lineage(id, dir, types, depth)  ctx:search(text, limit)
+ *   ctx:query(cypher, params)                   read-only openCypher
+ *   ctx:write(text)                             appends to the output
+ *   ctx.plugin  and opts: the client's {key = "value"} table
+ * The output is collected in memory, capped at export_max_bytes.
+ */
+#ifndef DSGRAPH_PLUGIN_EXPORT_H
+#define DSGRAPH_PLUGIN_EXPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugin_host.h"
+#include "store.h"
+
+enum { PLUGIN_EXPORT_OK = 0, PLUGIN_EXPORT_FAILED = 1, PLUGIN_EXPORT_LIMIT = 2, PLUGIN_EXPORT_INTERNAL = 3 };
+
+typedef struct export_limits {
+    int64_t max_bytes;        /* output cap (export_max_bytes) */
+    int64_t query_timeout_ms; /* for ctx:query */
+    int64_t query_max_rows;
+} export_limits;
+
+/* Runs p's exporter.run(ctx, opts) on the read-only store s. On success *out
+ * is the malloc'd output (NUL-terminated, *out_len bytes, valid UTF-8). On
+ * failure err holds "plugin: message" (the message starts with file.lua:LINE:
+ * for Lua errors) and the return value is a PLUGIN_EXPORT_* code. */
+int plugin_export_run(graph_store *s, const plugin_set *set, const plugin_info *p, json_t *opts,
+                      const export_limits *lim, char **out, size_t *out_len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,182 @@
+-- plugins/dot_lineage.lua - the lineage of the models as a Graphviz DOT graph.
+--
+-- Models are boxes labelled "name\nreleased\nparams" (params as "671B/37B":
+-- total/active). An edge goes from the older model to the one made from it:
+-- BASED_ON solid, labelled with its "relation"; DISTILLED_FROM dashed. Left to
+-- right (rankdir=LR) and, within that, models in release order. Each
+-- organisation a model is DEVELOPED_BY is a cluster (subgraph cluster_N).
+-- Options (dsctl export dot_lineage --opt key=value):
+--   root=NAME          only this model's lineage (name or alias)
+--   direction=up|down|both   ancestors, descendants, or both (default both)
+--   depth=N            at most N steps from the root (default unlimited)
+--   techniques=true    add the techniques the models USE (dotted edges)
+--   impacts=true       add the impacts the models HAVE_IMPACT on (dotted edges)
+-- Output is deterministic: everything is emitted in id order.
+
+local FONT = "Noto Sans CJK SC"
+
+local function q(s)
+  s = tostring(s):gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\r?\n", "\\n")
+  return '"' .. s .. '"'
+end
+
+local function scale(n)
+  if math.type(n) == nil then return nil end
+  local units = { { 1e12, "T" }, { 1e9, "B" }, { 1e6, "M" }, { 1e3, "K" } }
+  for _, u in ipairs(units) do
+    if n >= u[1] then
+      local v = n / u[1]
+      local s = string.format("%.1f", v):gsub("%.0$", "")
+      return s .. u[2]
+    end
+  end
+  return tostring(n)
+end
+
+local function params_text(p)
+  local t, a = scale(p.params_total), scale(p.params_active)
+  if t and a and t ~= a then return t .. "/" .. a end
+  return t or a
+end
+
+local function truthy(v) return v == "true" or v == "1" or v == "yes" end
+
+local function model_label(n)
+  local p = n.props
+  local parts = { p.name or ("#" .. n.id) }
+  if type(p.released) == "string" then parts[#parts + 1] = p.released end
+  local pt = params_text(p)
+  if pt then parts[#parts + 1] = pt end
+  return table.concat(parts, "\n")
+end
+
+local function has_label(n, l)
+  for _, x in ipairs(n.labels) do if x == l then return true end end
+  return false
+end
+
+-- The root model by name or alias (normalised), or an error naming it.
+local function find_root(ctx, models, name)
+  local key = dsgraph.normalize(name)
+  for _, n in ipairs(models) do
+    if dsgraph.normalize(n.props.name or "") == key then return n end
+  end
+  for _, n in ipairs(models) do
+    for _, a in ipairs(n.aliases) do
+      if dsgraph.normalize(a) == key then return n end
+    end
+  end
+  error("no Model named " .. name, 0)
+end
+
+local function run(ctx, opts)
+  local models, by_id = {}, {}
+  for n in ctx:nodes("Model") do
+    models[#models + 1] = n
+    by_id[n.id] = n
+  end
+  local keep = by_id
+  if opts.root then
+    local root = find_root(ctx, models, opts.root)
+    local dir = opts.direction or "both"
+    if dir ~= "up" and dir ~= "down" and dir ~= "both" then error("direction must be up, down or both", 0) end
+    local depth = tonumber(opts.depth or "0")
+    if not depth or depth < 0 then error("depth must be a non-negative integer", 0) end
+    keep = { [root.id] = root }
+    local dirs = dir == "both" and { "up", "down" } or { dir }
+    for _, d in ipairs(dirs) do
+      local l = ctx:lineage(root.id, d, { "BASED_ON", "DISTILLED_FROM" }, math.tointeger(depth) or 0)
+      for _, n in ipairs(l.nodes) do keep[n.id] = by_id[n.id] end
+    end
+  end
+  local shown = {}
+  for _, n in ipairs(models) do if keep[n.id] then shown[#shown + 1] = n end end
+
+  -- organisations: the first DEVELOPED_BY (by relationship id) of each shown model
+  local org_of, orgs, org_list = {}, {}, {}
+  for r in ctx:rels("DEVELOPED_BY") do
+    if keep[r.start] and not org_of[r.start] then
+      org_of[r.start] = r["end"]
+      if not orgs[r["end"]] then
+        local o = ctx:node(r["end"])
+        orgs[r["end"]] = { node = o, members = {} }
+        org_list[#org_list + 1] = r["end"]
+      end
+    end
+  end
+  table.sort(org_list)
+
+  local out = {}
+  local function w(s) out[#out + 1] = s end
+  w("digraph lineage {\n")
+  w("  rankdir=LR;\n")
+  w("  newrank=true;\n")
+  w(string.format("  graph [fontname=%s, fontsize=12];\n", q(FONT)))
+  w(string.format("  node [fontname=%s, fontsize=10, shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\"];\n", q(FONT)))
+  w(string.format("  edge [fontname=%s, fontsize=9];\n", q(FONT)))
+  for _, n in ipairs(shown) do
+    local o = org_of[n.id]
+    if o then table.insert(orgs[o].members, n) end
+  end
+  local function node_line(n, indent)
+    w(string.format("%sm%d [label=%s];\n", indent, n.id, q(model_label(n))))
+  end
+  for i, oid in ipairs(org_list) do
+    local o = orgs[oid]
+    w(string.format("  subgraph cluster_%d {\n", i))
+    w(string.format("    label=%s;\n", q(o.node and o.node.props.name or ("#" .. oid))))
+    w("    style=\"rounded\"; color=\"#8899aa\";\n")
+    for _, n in ipairs(o.members) do node_line(n, "    ") end
+    w("  }\n")
+  end
+  for _, n in ipairs(shown) do
+    if not org_of[n.id] then node_line(n, "  ") end
+  end
+
+  -- lineage edges: from the base/teacher to the derived model
+  for r in ctx:rels() do
+    if (r.type == "BASED_ON" or r.type == "DISTILLED_FROM") and keep[r.start] and keep[r["end"]] then
+      local attrs
+      if r.type == "BASED_ON" then
+        local rel = type(r.props.relation) == "string" and r.props.relation or "based on"
+        attrs = string.format("label=%s", q(rel))
+      else
+        attrs = string.format("label=%s, style=dashed, color=\"#aa5500\"", q("distilled"))
+      end
+      w(string.format("  m%d -> m%d [%s];\n", r["end"], r.start, attrs))
+    end
+  end
+
+  local layers = {}
+  if truthy(opts.techniques) then layers[#layers + 1] = { "USES", "Technique", "t", "ellipse", "#f4f4e0" } end
+  if truthy(opts.impacts) then layers[#layers + 1] = { "HAS_IMPACT", "Impact", "i", "note", "#fbeeee" } end
+  for _, layer in ipairs(layers) do
+    local rtype, label, prefix, shape, color = table.unpack(layer)
+    local seen, edges = {}, {}
+    for r in ctx:rels(rtype) do
+      if keep[r.start] then
+        local t = seen[r["end"]]
+        if t == nil then
+          local n = ctx:node(r["end"])
+          t = n and has_label(n, label) and n or false
+          seen[r["end"]] = t
+          if t then
+            w(string.format("  %s%d [label=%s, shape=%s, fillcolor=%s];\n", prefix, t.id,
+              q(t.props.name or ("#" .. t.id)), shape, q(color)))
+          end
+        end
+        if t then edges[#edges + 1] = string.format("  m%d -> %s%d [style=dotted, arrowhead=none];\n", r.start, prefix, t.id) end
+      end
+    end
+    for _, e in ipairs(edges) do w(e) end
+  end
+  w("}\n")
+  ctx:write(table.concat(out))
+end
+
+return {
+  name = "dot_lineage",
+  version = "1.0.0",
+  description = "model lineage as a Graphviz DOT graph (dsctl export dot_lineage --format svg)",
+  exporter = { extension = "dot", media_type = "text/vnd.graphviz", run = run },
+}

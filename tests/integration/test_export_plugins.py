@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Exporters (docs/plugins.md, "The exporter API") through the real daemon and dsctl:
+golden files of json_export and dot_lineage on the bundled data, the JSON round trip
+(export -> import into an empty daemon -> export gives the same bytes), `dot -Tsvg`
+without warnings on every DOT output, xmllint on GraphML, exporters on an empty graph,
+an exporter that fails halfway (clear error, no file), limits, determinism, the ctx
+API, and the README's lineage picture (examples/deepseek-lineage.svg) being up to date.
+Set DSGTEST_UPDATE_GOLDEN=1 to rewrite the golden files and the picture."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dsgtest import DSCTL, SOURCE_DIR, Daemon, Skip, check, eq, run_all, test  # noqa: E402
+
+SHIPPED = os.path.join(SOURCE_DIR, "plugins")
+TEST_PLUGINS = os.path.join(SOURCE_DIR, "tests", "plugins", "export")
+SEED = os.path.join(SOURCE_DIR, "examples", "deepseek.jsonl")
+GOLDEN = os.path.join(SOURCE_DIR, "tests", "golden")
+PICTURE = os.path.join(SOURCE_DIR, "examples", "deepseek-lineage.svg")
+UPDATE = os.environ.get("DSGTEST_UPDATE_GOLDEN") == "1"
+
+DOT_VARIANTS = [
+    [],
+    ["--opt", "techniques=true", "--opt", "impacts=true"],
+    ["--opt", "root=DeepSeek-R1", "--opt", "direction=up"],
+    ["--opt", "root=DeepSeek-V3-Base", "--opt", "direction=down", "--opt", "depth=1"],
+    ["--opt", "root=DeepSeek V2", "--opt", "direction=both", "--opt", "techniques=true"],
+]
+
+
+def daemon(seed=SEED, extra=None):
+    d = Daemon(config={})
+    cfg = {"plugin_dirs": [SHIPPED, TEST_PLUGINS], "plugin_memory_limit": 32 << 20,
+           "plugin_instruction_limit": 200000000}
+    cfg.update(extra or {})
+    d.set_config(cfg)
+    d.start(seed=seed)
+    return d
+
+
+def dsctl(d, *args, check_rc=0):
+    r = subprocess.run([DSCTL, "--socket", d.socket] + list(args), capture_output=True, timeout=120)
+    if check_rc is not None:
+        check(r.returncode == check_rc, "dsctl %s: exit %d, expected %d; stderr: %s" % (
+            " ".join(args), r.returncode, check_rc, r.stderr.decode(errors="replace")))
+    return r
+
+
+def export(d, name, *args):
+    return dsctl(d, "export", name, *args).stdout
+
+
+def need(prog):
+    if not shutil.which(prog):
+        raise Skip("%s is not installed (scripts/ensure-deps installs it)" % prog)
+
+
+def dot_ok(data, what):
+    """dot -Tsvg parses data with nothing on stderr (no warnings)."""
+    need("dot")
+    r = subprocess.run(["dot", "-Tsvg"], input=data, capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stderr == b"", "dot -Tsvg on %s: exit %d, stderr %r" % (what, r.returncode, r.stderr))
+    check(b"<svg" in r.stdout, "dot -Tsvg on %s: no SVG" % what)
+
+
+def golden(name, data):
+    path = os.path.join(GOLDEN, name)
+    if UPDATE:
+        os.makedirs(GOLDEN, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    with open(path, "rb") as f:
+        want = f.read()
+    check(data == want, "%s differs from the golden file %s (DSGTEST_UPDATE_GOLDEN=1 rewrites it)" % (name, path))
+
+
+@test
+def json_golden_and_round_trip():
+    d = daemon()
+    first = export(d, "json_export")
+    golden("deepseek.json", first)
+    doc = json.loads(first)
+    eq(len(doc["nodes"]), 56, "nodes")
+    eq(len(doc["relationships"]), 131, "relationships")
+    d.stop_ok()
+    e = daemon(seed=None)
+    path = os.path.join(e.dir, "graph.json")
+    with open(path, "wb") as f:
+        f.write(first)
+    dsctl(e, "import", path, "--plugin", "json_graph")
+    second = export(e, "json_export")
+    check(second == first, "the JSON export of the re-imported graph differs from the original export")
+    e.stop_ok()
+
+
+@test
+def dot_golden_and_variants_parse_without_warnings():
+    d = daemon()
+    data = export(d, "dot_lineage")
+    golden("deepseek-lineage.dot", data)
+    for text in (b"rankdir=LR", b"subgraph cluster_", b"Noto Sans CJK SC", b"671B/37B", b"style=dashed"):
+        check(text in data, "the DOT output has no %r" % text)
+    for args in DOT_VARIANTS:
+        out = export(d, "dot_lineage", *args)
+        dot_ok(out, "dot_lineage %s" % " ".join(args))
+    up = export(d, "dot_lineage", "--opt", "root=DeepSeek-R1", "--opt", "direction=up")
+    check(b"DeepSeek-V3-Base" in up and b"Qwen2.5" not in up, "root=DeepSeek-R1 direction=up shows its ancestors only")
+    d.stop_ok()
+
+
+@test
+def markdown_report_golden():
+    d = daemon()
+    zh = export(d, "markdown_report")
+    golden("deepseek-report.zh.md", zh)
+    check("| DeepSeek-V2 | 2024年5月 | MoE架构、MLA | 236B/21B |" in zh.decode(), "the summary table row of V2")
+    check(b"```mermaid\ngraph LR\n" in zh, "a Mermaid block")
+    golden("deepseek-report.en.md", export(d, "markdown_report", "--opt", "lang=en"))
+    d.stop_ok()
+
+
+@test
+def graphml_is_well_formed():
+    need("xmllint")
+    d = daemon()
+    data = export(d, "graphml_export")
+    path = os.path.join(d.dir, "g.graphml")
+    with open(path, "wb") as f:
+        f.write(data)
+    r = subprocess.run(["xmllint", "--noout", path], capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stderr == b"", "xmllint: %r" % r.stderr)
+    check(b'attr.name="params_total" attr.type="long"' in data, "typed key for params_total")
+    d.stop_ok()
+
+
+@test
+def exporters_on_an_empty_graph():
+    d = daemon(seed=None)
+    eq(export(d, "json_export"), b'{"nodes":[],"relationships":[]}\n', "json_export of nothing")
+    dot_ok(export(d, "dot_lineage"), "dot_lineage of an empty graph")
+    dot_ok(export(d, "dot_lineage", "--opt", "techniques=true", "--opt", "impacts=true"), "empty, with layers")
+    if shutil.which("xmllint"):
+        path = os.path.join(d.dir, "e.graphml")
+        dsctl(d, "export", "graphml_export", "-o", path)
+        r = subprocess.run(["xmllint", "--noout", path], capture_output=True, timeout=60)
+        check(r.returncode == 0, "xmllint on the empty GraphML: %r" % r.stderr)
+    check(export(d, "markdown_report").startswith("# AI 模型知识图谱报告".encode()), "markdown_report of nothing")
+    r = dsctl(d, "export", "dot_lineage", "--opt", "root=DeepSeek-R1", check_rc=1)
+    check(b"no Model named DeepSeek-R1" in r.stderr, "root on an empty graph: %r" % r.stderr)
+    d.stop_ok()
+
+
+@test
+def failing_exporter_leaves_no_file():
+    d = daemon()
+    out = os.path.join(d.dir, "out.txt")
+    r = dsctl(d, "export", "fail_halfway", "-o", out, check_rc=1)
+    err = r.stderr.decode()
+    check("fail_halfway" in err and "gave up after five nodes" in err and "fail_halfway.lua:" in err,
+          "the error names the plugin, file:line and message: %r" % err)
+    check(not os.path.exists(out) and not os.path.exists(out + ".tmp"), "no output file after a failed export")
+    # an existing file is left as it was
+    with open(out, "w") as f:
+        f.write("old\n")
+    dsctl(d, "export", "fail_halfway", "-o", out, check_rc=1)
+    eq(open(out).read(), "old\n", "the previous file")
+    check(not os.path.exists(out + ".tmp"), "no FILE.tmp")
+    with d.client() as c:
+        res, e = c.call("export", {"plugin": "fail_halfway"})
+        check(e is not None and "fail_halfway" in e["message"], "JSON-RPC error: %r" % (e,))
+        eq(e["data"].get("plugin"), "fail_halfway", "error.data.plugin")
+        res, e = c.call("export", {"plugin": "json_graph"})
+        check(e is not None and "has no exporter" in e["message"], "an importer-only plugin: %r" % (e,))
+        res, e = c.call("export", {"plugin": "nope"})
+        check(e is not None and "no plugin named" in e["message"], "unknown plugin: %r" % (e,))
+        res, e = c.call("export", {"plugin": "probe", "opts": [1]})
+        check(e is not None, "opts must be an object")
+        c.ok("ping")
+    d.stop_ok()
+
+
+@test(timeout=200)
+def limits_end_the_run_not_the_daemon():
+    d = daemon(extra={"export_max_bytes": 1 << 20})
+    with d.client() as c:
+        for kind, text in (("memory", "memory limit"), ("loop", "instruction budget"),
+                           ("output", "export_max_bytes=1048576"), ("utf8", "not valid UTF-8"),
+                           ("query_write", "read-only")):
+            res, e = c.call("export", {"plugin": "bomb", "opts": {"kind": kind}}, timeout=120)
+            check(e is not None and text in e["message"] and "bomb" in e["message"],
+                  "bomb %s: %r" % (kind, e))
+        c.ok("ping")
+        eq(c.ok("stats")["nodes"], 56, "the graph is unchanged")
+    d.stop_ok()
+
+
+@test
+def output_is_deterministic():
+    d = daemon()
+    for name in ("json_export", "dot_lineage", "graphml_export", "markdown_report"):
+        a, b = export(d, name), export(d, name)
+        check(a == b and len(a) > 0, "two exports by %s differ" % name)
+    d.stop_ok()
+
+
+@test
+def ctx_api():
+    d = daemon()
+    out = json.loads(export(d, "probe", "--opt", "x=1"))
+    eq(out["plugin"], "probe", "ctx.plugin")
+    eq(out["opts"], {"x": "1"}, "opts")
+    eq(out["models"], 23, "ctx:nodes('Model')")
+    eq(out["based_on"], 12, "ctx:rels('BASED_ON')")
+    eq(out["node_name"], "DeepSeek-R1", "ctx:node")
+    check(out["missing"] is True, "ctx:node of a missing id is nil")
+    check("DeepSeek-V3-Base" in out["r1_up"], "ctx:lineage up of R1: %r" % out["r1_up"])
+    check(out["search_first"] is not None, "ctx:search found something")
+    q = json.loads(export(d, "probe", "--opt", "query=true"))
+    eq(q["query_columns"], ["n"], "ctx:query columns")
+    eq(q["query_n"], 23, "ctx:query count")
+    d.stop_ok()
+
+
+@test
+def svg_rendering_and_readme_picture():
+    need("dot")
+    d = daemon()
+    out = os.path.join(d.dir, "lineage.svg")
+    dsctl(d, "export", "dot_lineage", "--format", "svg", "-o", out)
+    data = open(out, "rb").read()
+    check(data.startswith(b"<?xml") and b"<svg" in data, "an SVG file")
+    if UPDATE:
+        shutil.copyfile(out, PICTURE)
+    check(os.path.exists(PICTURE), "examples/deepseek-lineage.svg is missing")
+    check(open(PICTURE, "rb").read() == data,
+          "examples/deepseek-lineage.svg is out of date: regenerate it with "
+          "`dsctl export dot_lineage --format svg -o examples/deepseek-lineage.svg` (or DSGTEST_UPDATE_GOLDEN=1)")
+    png = os.path.join(d.dir, "lineage.png")
+    dsctl(d, "export", "dot_lineage", "--format", "png", "-o", png)
+    check(open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n", "a PNG file")
+    r = dsctl(d, "export", "dot_lineage", "--format", "pdf", check_rc=2)
+    d.stop_ok()
+
+
+run_all()

@@ -1,0 +1,299 @@
+/*
+ * tests/unit/test_store_adjacency.c - graph/adjacency.c: the in-memory index
+ * follows committed writes only (inserts, deletes, rolled-back transactions and
+ * savepoints, rowid reuse, commits that bypass the store), readers use it only
+ * when it matches their snapshot, and lineage gives the same answer with and
+ * without it (graph/lineage.h modes included).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "adjacency.h"
+#include "lineage.h"
+#include "store.h"
+#include "store_fixture.h"
+
+typedef struct adj_fix {
+    fixture *f;
+    graph_adj *adj;
+    graph_store *r;   /* a read-only connection, like a daemon reader */
+} adj_fix;
+
+/* A Model node named name (merge by name). */
+static int64_t node(graph_store *s, const char *name) {
+    const char *labels[] = {"Model"};
+    int64_t id = 0;
+    gs_error err = {{0}};
+    assert_int_equal(graph_node_put(s, labels, 1, name, NULL, NULL, &id, NULL, &err), GS_OK);
+    return id;
+}
+
+/* A new relationship (create, never merge), so ids are predictable. */
+static int64_t rel(graph_store *s, int64_t a, const char *type, int64_t b) {
+    int64_t id = 0;
+    gs_error err = {{0}};
+    assert_int_equal(graph_rel_put(s, a, type, b, NULL, true, &id, NULL, &err), GS_OK);
+    return id;
+}
+
+/* Nodes 1..6: 2,3 BASED_ON 1; 4 BASED_ON 2; 5 DISTILLED_FROM 4; 6 OTHER 1. */
+static int setup(void **state) {
+    fixture *f;
+    if (fixture_open((void **)&f, NULL) != 0) return -1;
+    for (int i = 1; i <= 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", i);
+        node(f->s, name);
+    }
+    rel(f->s, 2, "BASED_ON", 1);
+    rel(f->s, 3, "BASED_ON", 1);
+    rel(f->s, 4, "BASED_ON", 2);
+    rel(f->s, 5, "DISTILLED_FROM", 4);
+    rel(f->s, 6, "OTHER", 1);
+    adj_fix *x = calloc(1, sizeof *x);
+    x->f = f;
+    x->adj = graph_adj_new();
+    gs_error err = {{0}};
+    assert_int_equal(graph_adj_attach_writer(x->adj, f->s, &err), GS_OK);
+    assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, NULL, &x->r, &err), GS_OK);
+    graph_adj_attach_reader(x->adj, x->r);
+    *state = x;
+    return 0;
+}
+
+/* Reader first, then the writer (which detaches), then the index. */
+static int teardown(void **state) {
+    adj_fix *x = *state;
+    graph_store_close(x->r);
+    void *f = x->f;
+    fixture_close(&f);   /* closes (and so detaches) the writer */
+    graph_adj_free(x->adj);
+    free(x);
+    return 0;
+}
+
+typedef struct pairs {
+    int64_t v[32][2];
+    int n;
+} pairs;
+
+/* graph_adj_each callback: gathers (rel, other) pairs. */
+static int collect(void *arg, int64_t rel_id, int64_t other) {
+    pairs *p = arg;
+    assert_true(p->n < 32);
+    p->v[p->n][0] = rel_id;
+    p->v[p->n][1] = other;
+    p->n++;
+    return 0;
+}
+
+/* Pairs by rel id, for a stable text form. */
+static int cmp_pair(const void *a, const void *b) {
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* "rel>other,..." of node's BASED_ON/DISTILLED_FROM neighbours through the
+ * reader's index in a fresh snapshot; "nope" if the index was not usable. */
+static void neighbours(adj_fix *x, int64_t n, graph_direction dir, char *buf) {
+    buf[0] = '\0';
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_exec(graph_store_db(x->r), "SELECT count(*) FROM nodes", NULL, NULL, NULL);   /* the snapshot starts */
+    if (!graph_adj_begin(x->r)) {
+        strcpy(buf, "nope");
+    } else {
+        int t[2] = {graph_adj_type_id(x->r, "BASED_ON"), graph_adj_type_id(x->r, "DISTILLED_FROM")};
+        pairs p = {.n = 0};
+        graph_adj_each(x->r, n, dir, t, 2, collect, &p);
+        graph_adj_end(x->r);
+        qsort(p.v, (size_t)p.n, sizeof p.v[0], cmp_pair);   /* base entries come before overrides */
+        for (int i = 0; i < p.n; i++) {
+            size_t used = strlen(buf);
+            snprintf(buf + used, 256 - used, "%s%lld>%lld", i ? "," : "", (long long)p.v[i][0], (long long)p.v[i][1]);
+        }
+    }
+    graph_store_read_end(x->r);
+}
+
+/* What SQLite says, to compare with graph_adj_count(). */
+static int64_t sql_count(graph_store *s) {
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(graph_store_db(s), "SELECT count(*) FROM rels", -1, &st, NULL);
+    sqlite3_step(st);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Built at attach; inserts, deletes and detach-deletes show up after commit. */
+static void test_built_and_kept_current(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    char buf[256];
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3");
+    neighbours(x, 4, GRAPH_UP, buf);
+    assert_string_equal(buf, "3>2");
+    int64_t r6 = rel(w, 5, "BASED_ON", 1);   /* insert, own transaction */
+    assert_int_equal(r6, 6);
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3,6>5");
+    gs_error err = {{0}};
+    assert_int_equal(graph_rel_delete(w, 2, &err), GS_OK);   /* delete of a base entry */
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,6>5");
+    int64_t dummy = 0;
+    assert_int_equal(graph_node_delete(w, 5, true, &dummy, &err), GS_OK);   /* detach deletes 4 and 6 */
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2");
+    neighbours(x, 4, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "");
+    assert_int_equal((int64_t)graph_adj_count(w), sql_count(w));
+}
+
+/* Rolled-back transactions and savepoints leave nothing; rowid reuse is followed. */
+static void test_rollbacks_leave_nothing(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    sqlite3 *db = graph_store_db(w);
+    gs_error err = {{0}};
+    char buf[256];
+    /* a whole transaction rolled back */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    rel(w, 6, "BASED_ON", 1);
+    assert_int_equal(graph_rel_delete(w, 1, &err), GS_OK);
+    graph_store_rollback(w);
+    node(w, "after");   /* a later commit must not pick the rolled-back rows up */
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3");
+    /* a savepoint rolled back inside a committed transaction */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "SAVEPOINT t; DELETE FROM rels WHERE id = 1; "
+                                      "INSERT INTO rels(type, start, end) VALUES ('BASED_ON', 6, 1); "
+                                      "ROLLBACK TO t; RELEASE t", NULL, NULL, NULL), SQLITE_OK);
+    rel(w, 4, "BASED_ON", 1);   /* id 6 */
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3,6>4");
+    /* rowid reuse: delete the newest and insert another with the same id */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(graph_rel_delete(w, 6, &err), GS_OK);
+    assert_int_equal(rel(w, 3, "BASED_ON", 2), 6);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3");
+    neighbours(x, 2, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "3>4,6>3");
+    assert_int_equal((int64_t)graph_adj_count(w), sql_count(w));
+}
+
+/* Readers use the index only when it is exactly their snapshot. */
+static void test_snapshots(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    gs_error err = {{0}};
+    char buf[256];
+    /* a reader whose snapshot predates a commit does not use the index */
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_exec(graph_store_db(x->r), "SELECT count(*) FROM rels", NULL, NULL, NULL);
+    rel(w, 6, "BASED_ON", 1);
+    assert_false(graph_adj_begin(x->r));
+    graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = GRAPH_LINEAGE_COUNT};
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_OK);
+    assert_non_null(strstr(text, "\"count\":4,"));   /* 2, 3, 4, 5: its snapshot, without 6 */
+    free(text);
+    graph_store_read_end(x->r);
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "1>2,2>3,6>6");
+    /* a commit that bypasses the store's COMMIT makes the index stale until the next one */
+    assert_int_equal(sqlite3_exec(graph_store_db(w), "INSERT INTO rels(type, start, end) VALUES ('BASED_ON', 6, 2)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    neighbours(x, 1, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "nope");
+    node(w, "catch-up");
+    neighbours(x, 2, GRAPH_DOWN, buf);
+    assert_string_equal(buf, "3>4,7>6");
+}
+
+/* The same lineage text from the reader (index) and the writer (SQLite BFS). */
+static void same_lineage(adj_fix *x, int64_t root, graph_direction dir, graph_lineage_mode mode) {
+    const char *fields[] = {"name"};
+    graph_lineage_opts o = {.dir = dir, .mode = mode, .fields = fields, .nfields = 1};
+    char *a = NULL, *b = NULL;
+    size_t la, lb;
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_lineage_text(x->r, root, &o, &a, &la, &err), GS_OK);
+    graph_store_read_end(x->r);
+    assert_int_equal(graph_lineage_text(x->f->s, root, &o, &b, &lb, &err), GS_OK);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* Index and SQLite BFS agree in every mode; COUNT and FIELDS shapes. */
+static void test_lineage_modes(void **state) {
+    adj_fix *x = *state;
+    rel(x->f->s, 1, "BASED_ON", 5);   /* a cycle through an override */
+    for (int64_t n = 1; n <= 6; n++)
+        for (int m = GRAPH_LINEAGE_FULL; m <= GRAPH_LINEAGE_FIELDS; m++) {
+            same_lineage(x, n, GRAPH_DOWN, (graph_lineage_mode)m);
+            same_lineage(x, n, GRAPH_UP, (graph_lineage_mode)m);
+        }
+    graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = GRAPH_LINEAGE_FIELDS, .fields = (const char *[]){"name", "x"},
+                            .nfields = 2, .max_depth = 1};
+    char *text = NULL;
+    size_t len;
+    gs_error err = {{0}};
+    assert_int_equal(graph_lineage_text(x->r, 2, &o, &text, &len, &err), GS_OK);
+    assert_string_equal(text, "{\"root\":{\"$node\":{\"id\":2,\"labels\":[\"Model\"],\"properties\":{\"name\":\"m2\"}}},"
+                              "\"count\":1,\"nodes\":[{\"id\":4,\"depth\":1,\"properties\":{\"name\":\"m4\"}}]}");
+    free(text);
+    o.mode = GRAPH_LINEAGE_COUNT;
+    assert_int_equal(graph_lineage_text(x->r, 2, &o, &text, &len, &err), GS_OK);
+    assert_string_equal(text, "{\"root\":{\"$node\":{\"id\":2,\"labels\":[\"Model\"],\"properties\":{\"name\":\"m2\"}}},"
+                              "\"count\":1,\"relationships\":1}");
+    free(text);
+}
+
+/* FIELDS copies stored values verbatim: nested values, escapes, reals, absent keys. */
+static void test_fields_scanner(void **state) {
+    adj_fix *x = *state;
+    const char *labels[] = {"Model"};
+    json_t *props = json_loads("{\"a\":{\"x\":[1,\"}\",{\"y\":null}]},\"b\\\"q\":\"v\\\\,\",\"z\":1.5,\"e\":[]}", 0, NULL);
+    assert_non_null(props);
+    int64_t id = 0, rid = 0;
+    gs_error err = {{0}};
+    assert_int_equal(graph_node_put(x->f->s, labels, 1, "kid", props, NULL, &id, NULL, &err), GS_OK);
+    json_decref(props);
+    assert_int_equal(graph_rel_put(x->f->s, id, "BASED_ON", 3, NULL, false, &rid, NULL, &err), GS_OK);
+    const char *fields[] = {"z", "b\"q", "missing", "a", "e"};
+    graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = GRAPH_LINEAGE_FIELDS, .fields = fields, .nfields = 5};
+    char *text = NULL;
+    size_t len;
+    assert_int_equal(graph_lineage_text(x->r, 3, &o, &text, &len, &err), GS_OK);
+    assert_non_null(strstr(text, "\"properties\":{\"z\":1.5,\"b\\\"q\":\"v\\\\,\",\"a\":{\"x\":[1,\"}\",{\"y\":null}]},\"e\":[]}}"));
+    free(text);
+}
+
+/* cmocka entry point. */
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_built_and_kept_current, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollbacks_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
