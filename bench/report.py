@@ -163,8 +163,12 @@ def table(r):
     if ir:
         add(("RSS at idle after a restart on the loaded database (MiB)", _agg(ir), "", "",
              _target(ir["median"] <= 256, "")))
-    pk = (r.get("rss_after_lookups") or {}).get("VmHWM")
-    add(("daemon peak RSS over load + lineage + lookups (MiB)", _num(pk), "", "", ""))
+    ral = r.get("rss_after_lookups") or {}
+    pk = ral.get("VmHWM")
+    split = ""
+    if ral.get("RssAnon") is not None:   # readers map the database file: RssFile is page cache, not private memory
+        split = " (after them: RssAnon %s, RssFile %s = mapped database pages)" % (_num(ral["RssAnon"]), _num(ral.get("RssFile")))
+    add(("daemon peak RSS over load + lineage + lookups (MiB)", _num(pk) + split, "", "", ""))
     add(("export (JSON, DOT)", r["export"]["status"], "", "", ""))
 
     head = ("benchmark", "dsgraphd median (min–max)", "baseline, same run", "ratio", "target")

@@ -97,12 +97,13 @@ def rpc(sock_path, method, params=None, timeout=30.0):
 
 
 def proc_status(pid):
-    """VmHWM and VmRSS of a process in MiB."""
+    """VmHWM and VmRSS of a process in MiB, and VmRSS split into RssAnon (private memory) and
+    RssFile (mapped file pages: the readers map the database, so these are the OS page cache)."""
     out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("VmHWM", "VmRSS"):
+            if k in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
                 out[k] = int(v.split()[0]) / 1024.0
     return out
 

@@ -50,6 +50,8 @@ static const struct dsctl_command dsctl_commands[] = {
     {"plugins", dsctl_cmd_plugins, "plugins\nplugins reload", "list the plugins and their status; reload them"},
     {"export", dsctl_cmd_export, "export NAME [--opt KEY=VALUE]... [-o FILE] [--format svg|png]",
      "run an exporter plugin; writes stdout or FILE (via FILE.tmp); --format renders DOT with Graphviz's dot"},
+    {"check", dsctl_cmd_check, "check [--plugin NAME]...",
+     "run the check plugins; lists findings with their nodes and imports; exit 1 on an error finding"},
     {"raw", dsctl_cmd_raw, "raw", "send one JSON-RPC request read from stdin; print the reply line verbatim"},
     {"help", dsctl_cmd_help, "help", "this text"},
 };

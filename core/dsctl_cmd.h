@@ -51,5 +51,6 @@ int dsctl_cmd_import(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_imports(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_plugins(struct dsctl *d, int argc, char **argv);
 int dsctl_cmd_export(struct dsctl *d, int argc, char **argv);
+int dsctl_cmd_check(struct dsctl *d, int argc, char **argv);
 
 #endif

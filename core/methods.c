@@ -370,6 +370,8 @@ int m_imports_retract(method_ctx *ctx, json_t *params, json_t **result, rpc_erro
 
 /* core/methods_export.c */
 int m_export(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+/* core/methods_check.c */
+int m_check(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 
 /* core/methods_query.c */
 int method_query(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
@@ -399,6 +401,7 @@ static const method_def method_table[] = {
     {.name = "imports.show", .fn = m_imports_show, .flags = METHOD_STORE},
     {.name = "imports.retract", .fn = m_imports_retract, .flags = METHOD_STORE | METHOD_WRITE},
     {.name = "export", .fn = m_export, .flags = METHOD_STORE},   /* reader pool, read-only snapshot */
+    {.name = "check", .fn = m_check, .flags = METHOD_STORE},     /* reader pool, read-only snapshot */
     {.name = NULL},
 };
 

@@ -23,6 +23,9 @@ typedef struct export_run {
     size_t len, cap;
     bool over_limit;           /* the output passed max_bytes (sticky) */
     json_t *held[EXPORT_HELD]; /* JSON being turned into Lua: freed even if a push longjmps */
+    const char *part;          /* "exporter", or another part run the same way ("check") */
+    plugin_ctx_hook hook;      /* adds that part's members to ctx (or NULL) */
+    void *hook_ud;
 } export_run;
 
 /* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata). */
@@ -390,12 +393,14 @@ static int export_exec(export_run *r, const plugin_set *set, json_t *opts, char 
     int rc = PLUGIN_EXPORT_OK;
     if (plugin_sandbox_dochunk(&r->sb, r->p->source, r->p->source_len, chunk, msg, msglen) != 0)
         rc = PLUGIN_EXPORT_FAILED;
-    else if (!lua_istable(L, -1) || lua_getfield(L, -1, "exporter") != LUA_TTABLE ||
+    else if (!lua_istable(L, -1) || lua_getfield(L, -1, r->part) != LUA_TTABLE ||
              lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
-        snprintf(msg, msglen, "the plugin has no exporter.run function");
+        snprintf(msg, msglen, "the plugin has no %s.run function", r->part);
         rc = PLUGIN_EXPORT_FAILED;
     } else {
         ctx_push(L, r);
+        if (r->hook)
+            r->hook(L, r->hook_ud);
         lua_dsgraph_pushjson(L, opts);
         if (plugin_sandbox_call(&r->sb, 2, 0, msg, msglen) != 0)
             rc = (r->sb.budget_exceeded || r->sb.mem_exceeded || r->over_limit || strstr(msg, "memory limit of"))
@@ -431,9 +436,19 @@ static size_t utf8_check(const unsigned char *s, size_t len)
 int plugin_export_run(graph_store *s, const plugin_set *set, const plugin_info *p, json_t *opts,
                       const export_limits *lim, char **out, size_t *out_len, char *err, size_t errlen)
 {
+    return plugin_export_run_part(s, set, p, "exporter", opts, lim, NULL, NULL, out, out_len, err, errlen);
+}
+
+/* Why one body for every part: a check runs exactly like an exporter (same
+ * snapshot, sandbox, budget and ctx); only the part's name and ctx's extra
+ * members differ. */
+int plugin_export_run_part(graph_store *s, const plugin_set *set, const plugin_info *p, const char *part,
+                           json_t *opts, const export_limits *lim, plugin_ctx_hook hook, void *ud, char **out,
+                           size_t *out_len, char *err, size_t errlen)
+{
     *out = NULL;
     *out_len = 0;
-    export_run r = {.s = s, .p = p, .lim = lim};
+    export_run r = {.s = s, .p = p, .lim = lim, .part = part, .hook = hook, .hook_ud = ud};
     char msg[700] = "";
     char *emsg = NULL;
     /* one snapshot for the whole run: every read below sees the same graph.

@@ -14,6 +14,7 @@
 #define DSGRAPH_PLUGIN_EXPORT_H
 
 #include <jansson.h>
+#include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,14 @@ typedef struct export_limits {
  * for Lua errors) and the return value is a PLUGIN_EXPORT_* code. */
 int plugin_export_run(graph_store *s, const plugin_set *set, const plugin_info *p, json_t *opts,
                       const export_limits *lim, char **out, size_t *out_len, char *err, size_t errlen);
+
+/* Adds members to ctx (the table on top of L) before the part's run is called. */
+typedef void (*plugin_ctx_hook)(lua_State *L, void *ud);
+/* The same run for another part of the plugin table (e.g. "check", see
+ * core/plugin_check.c): calls p.<part>.run(ctx, opts) with the exporter's ctx
+ * plus whatever hook(L, ud) adds to it (hook may be NULL). */
+int plugin_export_run_part(graph_store *s, const plugin_set *set, const plugin_info *p, const char *part,
+                           json_t *opts, const export_limits *lim, plugin_ctx_hook hook, void *ud, char **out,
+                           size_t *out_len, char *err, size_t errlen);
 
 #endif

@@ -36,6 +36,7 @@ static void plugin_set_free(plugin_set *set)
         free(p->error);
         json_decref(p->importer);
         json_decref(p->exporter);
+        json_decref(p->check);
     }
     for (size_t i = 0; i < set->n_import_dirs; i++)
         free(set->import_dirs[i]);
@@ -175,6 +176,38 @@ static int plugin_check_importer(lua_State *L, plugin_info *p, char *err, size_t
     return 0;
 }
 
+/* Checks the optional check part of the table on top (core/plugin_check.c
+ * runs it) and records its data fields. Why here: a bad severity or a missing
+ * run should show in plugins.list as a load error, not at the first check. */
+static int plugin_check_part(lua_State *L, plugin_info *p, char *err, size_t errlen)
+{
+    int t = lua_getfield(L, -1, "check");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int rc = -1;
+    if (t != LUA_TTABLE)
+        snprintf(err, errlen, "\"check\" must be a table");
+    else if (lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
+        snprintf(err, errlen, "check.run must be a function");
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        p->check = plugin_descriptor(L, "check", err, errlen);
+        json_t *sev = p->check ? json_object_get(p->check, "severity") : NULL;
+        if (p->check && !sev)
+            json_object_set_new(p->check, "severity", json_string("warning"));
+        if (p->check && sev && (!json_is_string(sev) || (strcmp(json_string_value(sev), "error") != 0 &&
+                                                         strcmp(json_string_value(sev), "warning") != 0)))
+            snprintf(err, errlen, "check.severity must be \"error\" or \"warning\"");
+        else if (p->check)
+            rc = 0;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
 /* Loads one file in a fresh sandbox and fills p (ok, or error with file:line). */
 static void plugin_load_one(plugin_info *p, const char *dir, const char *fname)
 {
@@ -213,12 +246,14 @@ static void plugin_load_one(plugin_info *p, const char *dir, const char *fname)
             rc = -1;
         }
         lua_pop(L, 1);
+        if (rc == 0 && plugin_check_part(L, p, err, sizeof err) != 0)
+            rc = -1;
         if (rc == 0 && !*p->name) {
             snprintf(err, sizeof err, "the returned table's \"name\" must not be empty");
             rc = -1;
         }
-        if (rc == 0 && !p->has_importer && !p->exporter) {
-            snprintf(err, sizeof err, "the returned table has neither \"importer\" nor \"exporter\"");
+        if (rc == 0 && !p->has_importer && !p->exporter && !p->check) {
+            snprintf(err, sizeof err, "the returned table has no \"importer\", \"exporter\" or \"check\"");
             rc = -1;
         }
     }
@@ -352,6 +387,7 @@ json_t *plugin_set_json(const plugin_set *set)
         if (p->ok) {
             json_object_set(o, "importer", p->importer ? p->importer : json_null());
             json_object_set(o, "exporter", p->exporter ? p->exporter : json_null());
+            json_object_set(o, "check", p->check ? p->check : json_null());
         }
         json_array_append_new(arr, o);
     }

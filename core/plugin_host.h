@@ -7,7 +7,8 @@
  *    importer={extensions={"csv"}, media_types={"text/csv"},
  *              detect=function(head) return true/false end,   -- optional
  *              run=function(ctx, input) ... end},
- *    exporter={...}}                                             -- run(ctx, opts): core/plugin_export.c
+ *    exporter={...},                                             -- run(ctx, opts): core/plugin_export.c
+ *    check={severity="error"|"warning", description=..., run=...}}  -- core/plugin_check.c
  * A file that fails to load is kept in the set with its error (file:line).
  *
  * The set is immutable and reference counted: plugin_host_load() builds a new
@@ -45,6 +46,7 @@ typedef struct plugin_info {
     bool has_importer, has_detect;
     json_t *importer;    /* {"extensions":[...],"media_types":[...],"detect":bool} or NULL */
     json_t *exporter;    /* the exporter table's data fields, or NULL */
+    json_t *check;       /* the check table's data fields ({"severity","description"}), or NULL */
 } plugin_info;
 
 typedef struct plugin_set {

@@ -19,7 +19,9 @@
 --                                          COMPARED_WITH {claim} for "超越/击败/媲美/达到 X"
 --   关键技术突破                         -> Technique descriptions, model findings / cost_claims
 --   行业影响                             -> Impact {category} + HAS_IMPACT
---   总结 table                           -> highlights; every cell is cross-checked (mismatch = warning)
+--   总结 table                           -> highlights (主要特点), and the row's own cells as written:
+--                                          summary_name, summary_release, summary_params, summary_order
+--                                          (the row number); every cell is cross-checked (mismatch = warning)
 -- Anything it cannot place is a warning with its line. No timeline section is an error.
 -- It writes no `source` properties (the host's provenance records which import asserted
 -- each fact, and curated values are not overwritten with vaguer ones); `claim` quotes the report.
@@ -607,6 +609,9 @@ function Importer:impacts(sec)
   end
 end
 
+-- The summary table's cells kept as written, property -> column.
+local SUMMARY_CELLS = { { "summary_name", "模型" }, { "summary_release", "发布时间" }, { "summary_params", "参数规模" } }
+
 -- 四、总结: the summary table, cell by cell against the sections.
 function Importer:summary(sec)
   local tbl
@@ -619,7 +624,7 @@ function Importer:summary(sec)
   end
   local col = {}
   for i, c in ipairs(tbl.header) do col[trim(c.text)] = i end
-  local listed = {}
+  local listed, order = {}, 0
   for _, row in ipairs(tbl.rows) do
     local function cell(name) local i = col[name]; return i and row[i] and trim(row[i].text) or nil, i and row[i] and row[i].line end
     local mname, line = cell("模型")
@@ -629,6 +634,14 @@ function Importer:summary(sec)
       self:warn(line or tbl.line, "the summary table names \"" .. tostring(mname) .. "\", which has no section")
     else
       listed[m] = true
+      -- the table's own cells, as written (markdown_report shows them in its zh summary table);
+      -- the node keeps its canonical name (its identity), the cell is a display name
+      order = order + 1
+      self:set(m, "summary_order", order)
+      for _, kc in ipairs(SUMMARY_CELLS) do
+        local v = cell(kc[2])
+        if v and v ~= "" then self:set(m, kc[1], v) end
+      end
       local when = cell("发布时间")
       local month = parse_month(when)
       if month and m.props.released and month ~= m.props.released then

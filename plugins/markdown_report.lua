@@ -3,6 +3,9 @@
 -- the key techniques with the models that use them, the impacts by category,
 -- the summary table (| 模型 | 发布时间 | 主要特点 | 参数规模 |, parameters as
 -- "236B/21B") and a Mermaid lineage diagram (GitHub renders it).
+-- In the zh report, a model's summary_name / summary_release / summary_params (the
+-- cells of the report table it was imported from, deepseek_report) replace the
+-- computed name, date and parameters, and summary_order orders the rows.
 -- Options: lang=zh|en (default zh). Deterministic: everything in id order or
 -- sorted by release date, then id.
 
@@ -54,6 +57,17 @@ local function by_release(a, b)
   if type(rb) ~= "string" then rb = "" end
   if ra ~= rb then return ra < rb end
   return a.id < b.id
+end
+
+-- Summary table rows: those with a summary_order (a report's table row) first, in
+-- that order, then the others by release (the input order is already by release).
+local function by_summary_order(a, b)
+  local oa, ob = a.props.summary_order, b.props.summary_order
+  oa = math.type(oa) and oa or nil
+  ob = math.type(ob) and ob or nil
+  if (oa ~= nil) ~= (ob ~= nil) then return oa ~= nil end
+  if oa and oa ~= ob then return oa < ob end
+  return by_release(a, b)
 end
 
 local function collect(ctx, label)
@@ -135,12 +149,17 @@ local function run(ctx, opts)
   end
 
   w("\n## ", t.summary, "\n\n", t.head, "\n|------|----------|----------|----------|\n")
+  local rows = {}
   for _, m in ipairs(sorted) do
+    if type(m.props.highlights) == "string" then rows[#rows + 1] = m end
+  end
+  table.sort(rows, by_summary_order)
+  for _, m in ipairs(rows) do
     local p = m.props
-    if type(p.highlights) == "string" then
-      w("| ", cell(p.name), " | ", cell(date_text(p.released, lang) or ""), " | ", cell(p.highlights), " | ",
-        cell(params_text(p) or ""), " |\n")
-    end
+    local own = lang == "zh" -- the cells of a Chinese summary table (deepseek_report), as written
+    local function str(v) return own and type(v) == "string" and v ~= "" and v or nil end
+    w("| ", cell(str(p.summary_name) or p.name), " | ", cell(str(p.summary_release) or date_text(p.released, lang) or ""),
+      " | ", cell(p.highlights), " | ", cell(str(p.summary_params) or params_text(p) or ""), " |\n")
   end
 
   w("\n## ", t.lineage, "\n\n```mermaid\ngraph LR\n")

@@ -21,6 +21,8 @@ SEED = os.path.join(SOURCE_DIR, "examples", "deepseek.jsonl")
 GOLDEN = os.path.join(SOURCE_DIR, "tests", "golden")
 PICTURE = os.path.join(SOURCE_DIR, "examples", "deepseek-lineage.svg")
 UPDATE = os.environ.get("DSGTEST_UPDATE_GOLDEN") == "1"
+SEED_REPORT = os.environ.get("DSGRAPH_SEED_REPORT") or os.path.join(
+    SOURCE_DIR, "..", "shared", "seeds", "000_81a8176beca22a22.txt")
 
 DOT_VARIANTS = [
     [],
@@ -119,6 +121,44 @@ def markdown_report_golden():
     check("| DeepSeek-V2 | 2024年5月 | MoE架构、MLA | 236B/21B |" in zh.decode(), "the summary table row of V2")
     check(b"```mermaid\ngraph LR\n" in zh, "a Mermaid block")
     golden("deepseek-report.en.md", export(d, "markdown_report", "--opt", "lang=en"))
+    d.stop_ok()
+
+
+def summary_table(text):
+    """The rows (lists of cells) of the table under the | 模型 | 发布时间 | 主要特点 | 参数规模 | header."""
+    lines = text.splitlines()
+    head = [i for i, l in enumerate(lines) if l.strip() == "| 模型 | 发布时间 | 主要特点 | 参数规模 |"]
+    eq(len(head), 1, "summary table headers")
+    rows = []
+    for l in lines[head[0] + 2:]:
+        if not l.strip().startswith("|"):
+            break
+        rows.append([c.strip() for c in l.strip().strip("|").split("|")])
+    return rows
+
+
+@test
+def seed_report_summary_table_round_trip():
+    """Importing only the seed report, the zh report's summary table has the seed table's
+    rows, in the same order, with the same values, cell by cell."""
+    if not os.path.exists(SEED_REPORT):
+        raise Skip("no seed report at %s" % SEED_REPORT)
+    with open(SEED_REPORT, encoding="utf-8") as f:
+        want = summary_table(f.read())
+    check(len(want) >= 4, "the seed's table: %r" % want)
+    d = daemon(seed=None)
+    dsctl(d, "import", SEED_REPORT, "--plugin", "deepseek_report")
+    got = summary_table(export(d, "markdown_report", "--opt", "lang=zh").decode())
+    eq(len(got), len(want), "rows of the summary table")
+    for i, (g, w) in enumerate(zip(got, want)):
+        eq(len(g), len(w), "cells of row %d" % (i + 1))
+        for j, (gc, wc) in enumerate(zip(g, w)):
+            eq(gc, wc, "row %d (%s), column %d" % (i + 1, w[0], j + 1))
+    # the display name is a property: the node keeps the name the curated data merges on
+    with d.client() as c:
+        n = c.ok("node.get", {"label": "Model", "name": "DeepSeek-Coder-V2"})["$node"]["properties"]
+        eq(n.get("name"), "DeepSeek-Coder-V2", "the node's name")
+        eq(n.get("summary_name"), "DeepSeek Coder V2", "its display name in the table")
     d.stop_ok()
 
 
