@@ -26,6 +26,7 @@
 
 #include "cypher.h"
 #include "store.h"
+#include "adjacency.h"
 
 typedef struct tcase {
     char name[200], file[128];
@@ -102,34 +103,10 @@ static void report(const tcase *c, const char *fmt, ...)
     failures++;
 }
 
-static void run_case(tcase *c, const char *dir, int *passed)
+/* Compares one run's outcome (status, error, result text) with the case's expectations. */
+static bool check_result(tcase *c, gs_status st, const graph_query_error *qe_in, const char *res)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/case.db", dir);
-    unlink(path);
-    char wal[300];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    graph_store *s;
-    gs_error gerr;
-    if (graph_store_open(path, GS_OPEN_CREATE, NULL, &s, &gerr) != GS_OK) {
-        report(c, "open: %s", gerr.msg);
-        return;
-    }
-    graph_query_error qe;
-    char *res = NULL;
-    for (int i = 0; i < c->nsetup; i++) {
-        if (graph_query(s, c->setup[i], NULL, NULL, &res, &qe) != GS_OK) {
-            report(c, "setup %d failed: %s %s: %s", i + 1, qe.type, qe.code, qe.message);
-            graph_store_close(s);
-            return;
-        }
-        free(res);
-    }
-    graph_query_limits lim = {.timeout_ms = 20000, .max_rows = 1000000};
-    gs_status st = graph_query(s, c->query, c->params, &lim, &res, &qe);
+    const graph_query_error qe = *qe_in;
     bool ok = true;
     if (c->err_type[0]) {
         if (st == GS_OK) {
@@ -179,7 +156,81 @@ static void run_case(tcase *c, const char *dir, int *passed)
         }
         json_decref(doc);
     }
+    return ok;
+}
+
+/* A read-only query runs a second time the way the daemon runs it: on a
+ * read-only connection inside a read snapshot, with the adjacency index
+ * attached, so the index paths of the matcher (variable-length steps) are
+ * checked against the same expectations as the SQLite paths. */
+static bool run_with_index(tcase *c, graph_store *s, const char *path, const graph_query_limits *lim)
+{
+    if (graph_query_writes(c->query))
+        return true;
+    gs_error gerr;
+    graph_adj *adj = graph_adj_new();
+    graph_store *r = NULL;
+    if (!adj || graph_adj_attach_writer(adj, s, &gerr) != GS_OK ||
+        graph_store_open(path, GS_OPEN_READONLY, NULL, &r, &gerr) != GS_OK) {
+        report(c, "adjacency setup: %s", gerr.msg);
+        graph_adj_detach(s);
+        graph_adj_free(adj);
+        return false;
+    }
+    graph_adj_attach_reader(adj, r);
+    graph_query_error qe;
+    char *res = NULL;
+    gs_status st = graph_store_read_begin(r, &gerr);
+    if (st == GS_OK)
+        st = graph_query(r, c->query, c->params, lim, &res, &qe);
+    else
+        report(c, "read begin: %s", gerr.msg);
+    graph_store_read_end(r);
+    char name[sizeof c->name];
+    memcpy(name, c->name, sizeof name);
+    snprintf(c->name, sizeof c->name, "%.160s [reader with adjacency index]", name);
+    bool ok = check_result(c, st, &qe, res);
+    memcpy(c->name, name, sizeof name);
     free(res);
+    graph_store_close(r);
+    graph_adj_detach(s);
+    graph_adj_free(adj);
+    return ok;
+}
+
+static void run_case(tcase *c, const char *dir, int *passed)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/case.db", dir);
+    unlink(path);
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", path);
+    unlink(wal);
+    graph_store *s;
+    gs_error gerr;
+    if (graph_store_open(path, GS_OPEN_CREATE, NULL, &s, &gerr) != GS_OK) {
+        report(c, "open: %s", gerr.msg);
+        return;
+    }
+    graph_query_error qe;
+    char *res = NULL;
+    for (int i = 0; i < c->nsetup; i++) {
+        if (graph_query(s, c->setup[i], NULL, NULL, &res, &qe) != GS_OK) {
+            report(c, "setup %d failed: %s %s: %s", i + 1, qe.type, qe.code, qe.message);
+            graph_store_close(s);
+            return;
+        }
+        free(res);
+    }
+    graph_query_limits lim = {.timeout_ms = 20000, .max_rows = 1000000};
+    gs_status st = graph_query(s, c->query, c->params, &lim, &res, &qe);
+    bool ok = check_result(c, st, &qe, res);
+    free(res);
+    res = NULL;
+    if (ok)
+        ok = run_with_index(c, s, path, &lim);
     graph_store_close(s);
     if (ok)
         (*passed)++;
