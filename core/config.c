@@ -33,6 +33,7 @@ void config_defaults(dsg_config *cfg)
     cfg->import_max_bytes = 4LL << 30;
     cfg->import_max_uploads = 16;
     cfg->export_max_bytes = 256LL << 20;
+    cfg->export_idle_timeout_ms = 60000;
 }
 
 /* Frees a list of strings read by config_strs. */
@@ -61,7 +62,7 @@ static const char *const config_keys[] = {
     "max_output_bytes", "max_pending_requests", "read_threads", "busy_timeout_ms",
     "sql_max_rows", "query_timeout_ms", "query_max_rows", "shutdown_timeout_ms", "write_uids", "write_gids",
     "plugin_dirs", "import_dirs", "plugin_memory_limit", "plugin_instruction_limit", "import_max_bytes",
-    "import_max_uploads", "export_max_bytes", NULL};
+    "import_max_uploads", "export_max_bytes", "export_idle_timeout_ms", NULL};
 
 /* Reads global `key` as a list of strings (directories); replaces *out if set. */
 static int config_strs(lua_State *L, const char *key, char ***out, int *n, char *err, size_t errlen)
@@ -292,6 +293,7 @@ int config_load(dsg_config *cfg, const char *path, char *err, size_t errlen)
     INT_SETTING("import_max_bytes", 1, 1LL << 50, import_max_bytes)
     INT_SETTING("import_max_uploads", 1, 100000, import_max_uploads)
     INT_SETTING("export_max_bytes", 1, 1LL << 50, export_max_bytes)
+    INT_SETTING("export_idle_timeout_ms", 100, 86400000, export_idle_timeout_ms)
     if (config_strs(L, "plugin_dirs", &cfg->plugin_dirs, &cfg->n_plugin_dirs, sub, sizeof sub) ||
         config_strs(L, "import_dirs", &cfg->import_dirs, &cfg->n_import_dirs, sub, sizeof sub))
         goto bad;

@@ -40,6 +40,7 @@ typedef struct dsg_config {
     int64_t import_max_bytes;         /* largest import input, default 4 GiB */
     int import_max_uploads;           /* uploads in progress at once, default 16 */
     int64_t export_max_bytes;         /* largest output of one export run, default 256 MiB */
+    int64_t export_idle_timeout_ms;   /* a streamed export nobody asked for in this long is aborted */
 } dsg_config;
 
 /* Fills cfg with the built-in defaults. */

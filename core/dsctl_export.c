@@ -3,7 +3,8 @@
  * [--format svg|png]`: runs a plugin's exporter in the daemon and writes its
  * output to stdout or FILE. With --format, the output (Graphviz DOT) is piped
  * through the `dot` program here, on the client, so the daemon never runs a
- * renderer. A file is written as FILE.tmp and renamed only when everything
+ * renderer. The output is streamed (export.begin, export.next per chunk) and
+ * written as it arrives. A file is written as FILE.tmp and renamed only when everything
  * succeeded: a failed export never leaves a truncated FILE behind.
  */
 #include "dsctl_cmd.h"
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,18 +83,6 @@ static int dsctl_render_dot(const char *data, size_t len, const char *format, in
     return 0;
 }
 
-/* Why: writes the output (rendered or not) to fd; 0 or -1 with a message. */
-static int dsctl_export_emit(const char *data, size_t len, const char *format, int fd, const char *what)
-{
-    if (format)
-        return dsctl_render_dot(data, len, format, fd);
-    if (dsctl_write_all(fd, data, len) != 0) {
-        fprintf(stderr, "dsctl: export: writing %s: %s\n", what, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* Why: builds the export params ({"plugin","opts"}) from NAME and every
  * --opt key=value; NULL (after a usage message) if an --opt has no '='. */
 static json_t *dsctl_export_params(const struct dsctl_args *a)
@@ -111,6 +101,112 @@ static json_t *dsctl_export_params(const struct dsctl_args *a)
         free(key);
     }
     return json_pack("{s:s,s:o}", "plugin", a->pos[0], "opts", opts);
+}
+
+/* Why a growing buffer for --format: dot needs the whole DOT text at once. */
+static int dsctl_buf_add(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 65536;
+        while (c < *len + n + 1)
+            c *= 2;
+        char *nb = realloc(*buf, c);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = c;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    return 0;
+}
+
+/* Why streamed: export.begin, then export.next until done, each chunk written
+ * to fd as it arrives, so neither side holds the whole output (except for
+ * --format, where dot needs all of it). 0, or -1 after a message; on a local
+ * write error the export is aborted in the daemon. */
+static int dsctl_export_chunks(struct dsctl *d, json_t *params, const char *format, int fd, const char *what)
+{
+    json_t *res = NULL;
+    if (dsctl_call(d, "export.begin", params, &res))
+        return -1;   /* the daemon's error was printed */
+    json_t *jtok = json_object_get(res, "export");
+    char *token = json_is_string(jtok) ? strdup(json_string_value(jtok)) : NULL;
+    json_decref(res);
+    if (!token) {
+        fprintf(stderr, "dsctl: export: bad reply: no \"export\" token\n");
+        return -1;
+    }
+    char *all = NULL;
+    size_t alen = 0, acap = 0;
+    int rc = 0;
+    for (bool done = false; !done && rc == 0;) {
+        res = NULL;
+        if (dsctl_call(d, "export.next", json_pack("{s:s,s:i}", "export", token, "max_bytes", 1 << 20), &res)) {
+            rc = -1;   /* the daemon's error was printed; the export is gone there */
+            break;
+        }
+        json_t *jdata = json_object_get(res, "data");
+        done = json_is_true(json_object_get(res, "done"));
+        if (!json_is_string(jdata)) {
+            fprintf(stderr, "dsctl: export: bad reply: no \"data\" string\n");
+            rc = -1;
+        } else if (format) {
+            if (dsctl_buf_add(&all, &alen, &acap, json_string_value(jdata), json_string_length(jdata)) != 0) {
+                fprintf(stderr, "dsctl: export: out of memory\n");
+                rc = -1;
+            }
+        } else if (dsctl_write_all(fd, json_string_value(jdata), json_string_length(jdata)) != 0) {
+            fprintf(stderr, "dsctl: export: writing %s: %s\n", what, strerror(errno));
+            rc = -1;
+        }
+        json_decref(res);
+        if (rc != 0 && !done) {
+            json_t *ab = NULL;
+            if (dsctl_call(d, "export.abort", json_pack("{s:s}", "export", token), &ab) == 0)
+                json_decref(ab);
+        }
+    }
+    free(token);
+    if (rc == 0 && format)
+        rc = dsctl_render_dot(all ? all : "", alen, format, fd);
+    free(all);
+    return rc;
+}
+
+/* Why FILE.tmp: the output goes to a temporary file renamed only when the
+ * whole export succeeded; on any failure it is deleted and FILE untouched. */
+static int dsctl_export_stream(struct dsctl *d, json_t *params, const char *out, const char *format)
+{
+    if (!out)
+        return dsctl_export_chunks(d, params, format, 1, "stdout") == 0 ? DSCTL_EXIT_OK : DSCTL_EXIT_FAILED;
+    size_t tlen = strlen(out) + 5;
+    char *tmp = malloc(tlen);
+    if (!tmp) {
+        json_decref(params);
+        return DSCTL_EXIT_FAILED;
+    }
+    snprintf(tmp, tlen, "%s.tmp", out);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int rc;
+    if (fd < 0) {
+        fprintf(stderr, "dsctl: export: cannot create %s: %s\n", tmp, strerror(errno));
+        json_decref(params);
+        rc = DSCTL_EXIT_FAILED;
+    } else {
+        int wrc = dsctl_export_chunks(d, params, format, fd, tmp);
+        if (close(fd) != 0)
+            wrc = -1;
+        if (wrc == 0 && rename(tmp, out) != 0) {
+            fprintf(stderr, "dsctl: export: cannot rename %s to %s: %s\n", tmp, out, strerror(errno));
+            wrc = -1;
+        }
+        if (wrc != 0)
+            unlink(tmp);
+        rc = wrc == 0 ? DSCTL_EXIT_OK : DSCTL_EXIT_FAILED;
+    }
+    free(tmp);
+    return rc;
 }
 
 int dsctl_cmd_export(struct dsctl *d, int argc, char **argv)
@@ -140,46 +236,5 @@ int dsctl_cmd_export(struct dsctl *d, int argc, char **argv)
     free(av);
     if (rc)
         return rc;
-    json_t *res = NULL;
-    if ((rc = dsctl_call(d, "export", params, &res)))
-        return rc;   /* the daemon's error was printed; no file was touched */
-    json_t *jdata = json_object_get(res, "data");
-    if (!json_is_string(jdata)) {
-        fprintf(stderr, "dsctl: export: bad reply: no \"data\" string\n");
-        json_decref(res);
-        return DSCTL_EXIT_FAILED;
-    }
-    const char *data = json_string_value(jdata);
-    size_t len = json_string_length(jdata);
-    if (!out) {
-        rc = dsctl_export_emit(data, len, format, 1, "stdout") == 0 ? DSCTL_EXIT_OK : DSCTL_EXIT_FAILED;
-        json_decref(res);
-        return rc;
-    }
-    size_t tlen = strlen(out) + 5;
-    char *tmp = malloc(tlen);
-    if (!tmp) {
-        json_decref(res);
-        return DSCTL_EXIT_FAILED;
-    }
-    snprintf(tmp, tlen, "%s.tmp", out);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        fprintf(stderr, "dsctl: export: cannot create %s: %s\n", tmp, strerror(errno));
-        rc = DSCTL_EXIT_FAILED;
-    } else {
-        int wrc = dsctl_export_emit(data, len, format, fd, tmp);
-        if (close(fd) != 0)
-            wrc = -1;
-        if (wrc == 0 && rename(tmp, out) != 0) {
-            fprintf(stderr, "dsctl: export: cannot rename %s to %s: %s\n", tmp, out, strerror(errno));
-            wrc = -1;
-        }
-        if (wrc != 0)
-            unlink(tmp);
-        rc = wrc == 0 ? DSCTL_EXIT_OK : DSCTL_EXIT_FAILED;
-    }
-    free(tmp);
-    json_decref(res);
-    return rc;
+    return dsctl_export_stream(d, params, out, format);
 }

@@ -370,6 +370,9 @@ int m_imports_retract(method_ctx *ctx, json_t *params, json_t **result, rpc_erro
 
 /* core/methods_export.c */
 int m_export(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_export_begin(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_export_next(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
+int m_export_abort(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 /* core/methods_check.c */
 int m_check(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
 
@@ -401,6 +404,10 @@ static const method_def method_table[] = {
     {.name = "imports.show", .fn = m_imports_show, .flags = METHOD_STORE},
     {.name = "imports.retract", .fn = m_imports_retract, .flags = METHOD_STORE | METHOD_WRITE},
     {.name = "export", .fn = m_export, .flags = METHOD_STORE},   /* reader pool, read-only snapshot */
+    /* streamed: reader pool, each export on its own read-only connection */
+    {.name = "export.begin", .fn = m_export_begin, .flags = METHOD_STORE},
+    {.name = "export.next", .fn = m_export_next, .flags = METHOD_STORE},
+    {.name = "export.abort", .fn = m_export_abort, .flags = METHOD_STORE},
     {.name = "check", .fn = m_check, .flags = METHOD_STORE},     /* reader pool, read-only snapshot */
     {.name = NULL},
 };

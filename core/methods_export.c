@@ -2,7 +2,10 @@
  * runs a plugin's exporter on a reader thread over one read-only snapshot and
  * returns the whole output in one reply, {"plugin","bytes","data"}. The
  * result is pre-serialised text (ctx->raw_result) so the output is copied
- * once into the reply instead of once more into a jansson string. */
+ * once into the reply instead of once more into a jansson string.
+ * export.begin / export.next / export.abort stream the same output in chunks
+ * (core/export_stream.h): the daemon holds one chunk at a time. */
+#include "export_stream.h"
 #include "log.h"
 #include "plugin_export.h"
 #include "rpc.h"
@@ -137,5 +140,141 @@ int m_export(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
         return rpc_fail(err, RPC_LIMIT_EXCEEDED, "%s: the reply of %zu bytes would exceed max_output_bytes=%zu", M,
                         n, max_reply);
     }
+    return 0;
+}
+
+#define EXPORT_CHUNK_DEFAULT (1u << 20)
+#define EXPORT_CHUNK_MIN 16
+
+/* Why: the owner of streamed exports is the connection (its log name). */
+static const char *export_owner(const method_ctx *ctx) { return ctx->peer ? ctx->peer : "local"; }
+
+/* Why one place: an export failure's RPC code, message and error.data.plugin. */
+static int export_fail(rpc_error *err, int xrc, const char *plugin, const char *msg)
+{
+    int code = xrc == PLUGIN_EXPORT_LIMIT ? RPC_LIMIT_EXCEEDED
+               : xrc == PLUGIN_EXPORT_INTERNAL ? RPC_INTERNAL_ERROR : RPC_INVALID_PARAMS;
+    int rc = rpc_fail(err, code, "export: %s", msg);
+    if (plugin)
+        err->data = json_pack("{s:s}", "plugin", plugin);
+    return rc;
+}
+
+/* export.begin {"plugin":NAME, "opts":{...}} -> {"export":TOKEN, "plugin":NAME}.
+ * Why a connection of its own: the export's read transaction (its snapshot)
+ * must outlive this call, while the pool thread's connection serves others. */
+int m_export_begin(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "export.begin";
+    if (!json_is_object(params))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: params must be an object", M);
+    json_t *jname = json_object_get(params, "plugin"), *opts = json_object_get(params, "opts");
+    if (!json_is_string(jname))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"plugin\" (a string)", M);
+    if (opts && !json_is_null(opts) && !json_is_object(opts))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: member \"opts\" must be an object", M);
+    if (!ctx->cfg || !ctx->cfg->db)
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: no database path", M);
+    export_stream_sweep();
+    const char *name = json_string_value(jname);
+    plugin_set *set = plugin_host_acquire();
+    const plugin_info *p = plugin_set_find(set, name);
+    int rc = 0;
+    if (!p)
+        rc = rpc_fail(err, RPC_NOT_FOUND, "export: no plugin named \"%s\" (dsctl plugins lists them)", name);
+    else if (!p->ok)
+        rc = rpc_fail(err, RPC_INVALID_PARAMS, "export: plugin %s failed to load: %s", name,
+                      p->error ? p->error : "unknown error");
+    else if (!p->exporter)
+        rc = rpc_fail(err, RPC_INVALID_PARAMS, "export: plugin %s has no exporter", name);
+    if (rc) {
+        plugin_host_release(set);
+        return rc;
+    }
+    graph_store_options sopts = {.busy_timeout_ms = ctx->cfg->busy_timeout_ms, .sql_max_rows = ctx->cfg->sql_max_rows};
+    graph_store *s = NULL;
+    gs_error gerr;
+    if (graph_store_open(ctx->cfg->db, GS_OPEN_READONLY, &sopts, &s, &gerr) != GS_OK) {
+        plugin_host_release(set);
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: cannot open the database: %s", M, gerr.msg);
+    }
+    export_limits lim = {.max_bytes = ctx->cfg->export_max_bytes, .query_timeout_ms = ctx->cfg->query_timeout_ms,
+                         .query_max_rows = ctx->cfg->query_max_rows};
+    json_t *empty = json_object();
+    char msg[800], token[EXPORT_TOKEN_LEN + 1];
+    /* the stream owns s and set from here on, even when it fails */
+    plugin_export_stream *x =
+        plugin_export_stream_open(s, set, p, json_is_object(opts) ? opts : empty, &lim, msg, sizeof msg);
+    json_decref(empty);
+    if (!x)
+        return export_fail(err, PLUGIN_EXPORT_FAILED, name, msg);
+    if (export_stream_add(export_owner(ctx), x, ctx->cfg->export_idle_timeout_ms, token, msg, sizeof msg) != 0)
+        return rpc_fail(err, RPC_BUSY, "%s: %s", M, msg);
+    log_info("%s: export %.8s by %s begun", export_owner(ctx), token, name);
+    *result = json_pack("{s:s,s:s}", "export", token, "plugin", name);
+    return 0;
+}
+
+/* export.next {"export":TOKEN, "max_bytes":N} -> {"data":TEXT,"bytes":N,"done":BOOL}.
+ * Why the client drives: the exporter runs only inside this call, until one
+ * chunk is buffered, so a slow reader slows the exporter instead of filling
+ * the daemon's memory (back-pressure). */
+int m_export_next(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    (void)result;
+    const char *M = "export.next";
+    json_t *jtok = json_object_get(params, "export"), *jmax = json_object_get(params, "max_bytes");
+    if (!json_is_object(params) || !json_is_string(jtok))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"export\" (the token of export.begin)", M);
+    size_t max_reply = ctx->cfg ? ctx->cfg->max_output_bytes : (64u << 20);
+    size_t chunk = EXPORT_CHUNK_DEFAULT, cap = max_reply / 8 > EXPORT_CHUNK_MIN ? max_reply / 8 : EXPORT_CHUNK_MIN;
+    if (jmax) {
+        if (!json_is_integer(jmax) || json_integer_value(jmax) < EXPORT_CHUNK_MIN)
+            return rpc_fail(err, RPC_INVALID_PARAMS, "%s: \"max_bytes\" must be an integer >= %d", M,
+                            EXPORT_CHUNK_MIN);
+        chunk = (size_t)json_integer_value(jmax);
+    }
+    if (chunk > cap)
+        chunk = cap;   /* the escaped reply (up to 6x for control characters) must fit max_output_bytes */
+    const char *token = json_string_value(jtok);
+    char msg[800];
+    plugin_export_stream *x = export_stream_take(export_owner(ctx), token, msg, sizeof msg);
+    if (!x)
+        return rpc_fail(err, RPC_NOT_FOUND, "%s: %s", M, msg);
+    char *out = NULL;
+    size_t len = 0;
+    bool done = false;
+    int xrc = plugin_export_stream_next(x, chunk, &out, &len, &done, msg, sizeof msg);
+    export_stream_put(token, xrc != PLUGIN_EXPORT_OK || done);
+    if (xrc != PLUGIN_EXPORT_OK)
+        return export_fail(err, xrc, NULL, msg);
+    size_t esc = json_escaped_len(out, len);
+    char *text = malloc(esc + 64);
+    if (text) {
+        int k = snprintf(text, esc + 64, "{\"bytes\":%zu,\"done\":%s,\"data\":\"", len, done ? "true" : "false");
+        char *end = json_escape_to(text + k, out, len);
+        memcpy(end, "\"}", 3);
+    }
+    free(out);
+    if (!text)
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: out of memory", M);
+    ctx->raw_result = text;
+    return 0;
+}
+
+/* export.abort {"export":TOKEN} -> {"aborted":true}: the client gives up
+ * (dsctl on a write error); frees the snapshot and the Lua state now. */
+int m_export_abort(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    const char *M = "export.abort";
+    json_t *jtok = json_object_get(params, "export");
+    if (!json_is_object(params) || !json_is_string(jtok))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "%s: missing member \"export\" (the token of export.begin)", M);
+    char msg[800];
+    const char *token = json_string_value(jtok);
+    if (!export_stream_take(export_owner(ctx), token, msg, sizeof msg))
+        return rpc_fail(err, RPC_NOT_FOUND, "%s: %s", M, msg);
+    export_stream_put(token, true);
+    *result = json_pack("{s:b}", "aborted", 1);
     return 0;
 }

@@ -26,6 +26,7 @@ typedef struct export_run {
     const char *part;          /* "exporter", or another part run the same way ("check") */
     plugin_ctx_hook hook;      /* adds that part's members to ctx (or NULL) */
     void *hook_ud;
+    size_t chunk;              /* streaming: ctx:write yields once len reaches this (0: one-shot) */
 } export_run;
 
 /* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata). */
@@ -338,7 +339,10 @@ static int ctx_query(lua_State *L)
 
 /* ctx:write(text, ...): appends strings (numbers are converted) to the output.
  * Why a C buffer: the output does not count against the plugin's Lua memory
- * cap, only against export_max_bytes. */
+ * cap, only against export_max_bytes (one-shot runs). A streaming run
+ * (r->chunk > 0) has no total cap: once a chunk's worth is buffered the
+ * coroutine yields here and the buffer is handed to the client before the
+ * exporter goes on (back-pressure: it runs only while the client asks). */
 static int ctx_write(lua_State *L)
 {
     export_run *r = run_of(L);
@@ -346,7 +350,7 @@ static int ctx_write(lua_State *L)
     for (int i = 2; i <= n; i++) {
         size_t len;
         const char *s = luaL_checklstring(L, i, &len);
-        if (r->len + len > (size_t)r->lim->max_bytes) {
+        if (!r->chunk && r->len + len > (size_t)r->lim->max_bytes) {
             r->over_limit = true;
             return luaL_error(L, "the output exceeds export_max_bytes=%I", (lua_Integer)r->lim->max_bytes);
         }
@@ -364,6 +368,10 @@ static int ctx_write(lua_State *L)
         r->len += len;
         r->buf[r->len] = 0;
     }
+    /* inside pcall or a sort comparator the coroutine cannot yield: the
+     * buffer then grows until the next ctx:write outside of it */
+    if (r->chunk && r->len >= r->chunk && lua_isyieldable(L))
+        return lua_yield(L, 0);
     return 0;
 }
 
@@ -486,4 +494,182 @@ int plugin_export_run_part(graph_store *s, const plugin_set *set, const plugin_i
     *out = r.buf;
     *out_len = r.len;
     return PLUGIN_EXPORT_OK;
+}
+
+/* ---- streaming runs (export.begin / export.next) ---- */
+
+struct plugin_export_stream {
+    export_run r;
+    export_limits lim;
+    plugin_set *set;   /* held (plugin_host_acquire) while the run lives: p points into it */
+    graph_store *s;    /* the run's own read-only connection, in one read transaction */
+    lua_State *co;     /* the coroutine running exporter.run */
+    int coref;         /* its registry reference (keeps it from the collector) */
+    bool started, finished;
+};
+
+/* Why: the chunk handed out must be valid UTF-8 on its own (it travels in a
+ * JSON string), so a multi-byte character split by the chunk size waits for
+ * the next chunk; returns how many of buf's first n bytes to hand out. */
+static size_t utf8_cut(const unsigned char *buf, size_t n)
+{
+    for (size_t back = 1; back <= 3 && back <= n; back++) {
+        unsigned c = buf[n - back];
+        if ((c & 0xc0) == 0x80)
+            continue;   /* a continuation byte: look further back */
+        size_t need = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+        return need > back ? n - back : n;
+    }
+    return n;
+}
+
+/* Why everything up front: load errors surface at export.begin, and the
+ * snapshot starts there, not at the first chunk. */
+plugin_export_stream *plugin_export_stream_open(graph_store *s, plugin_set *set, const plugin_info *p,
+                                                json_t *opts, const export_limits *lim, char *err,
+                                                size_t errlen)
+{
+    plugin_export_stream *x = calloc(1, sizeof *x);
+    char msg[700] = "";
+    char *emsg = NULL;
+    if (!x) {
+        snprintf(err, errlen, "%s: out of memory", p->name);
+        graph_store_close(s);
+        plugin_host_release(set);
+        return NULL;
+    }
+    x->lim = *lim;
+    x->set = set;
+    x->s = s;
+    x->coref = LUA_NOREF;
+    x->r = (export_run){.s = s, .p = p, .lim = &x->lim, .part = "exporter", .chunk = 1u << 20};
+    /* the snapshot: reading sqlite_master starts the read transaction now,
+     * so every later export.next sees the graph as it was at export.begin.
+     * No mmap: an export reads the whole file, which would otherwise all be
+     * mapped into the daemon's resident memory; SQLite's page cache (2 MiB
+     * by default) bounds what the export's connection keeps. */
+    if (sqlite3_exec(graph_store_db(s), "PRAGMA mmap_size = 0; BEGIN; SELECT count(*) FROM sqlite_master", NULL,
+                     NULL, &emsg) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open a read snapshot: %s", p->name, emsg ? emsg : "failed");
+        sqlite3_free(emsg);
+        plugin_export_stream_close(x);
+        return NULL;
+    }
+    const plugin_set *cset = set;
+    if (plugin_sandbox_open(&x->r.sb, cset->mem_limit, cset->instr_limit, p->name) != 0) {
+        snprintf(err, errlen, "%s: cannot create a Lua state within plugin_memory_limit=%zu", p->name,
+                 cset->mem_limit);
+        plugin_export_stream_close(x);
+        return NULL;
+    }
+    lua_State *L = x->r.sb.L;
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@%s", p->base);
+    if (plugin_sandbox_dochunk(&x->r.sb, p->source, p->source_len, chunk, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s: %s", p->name, msg);
+        plugin_export_stream_close(x);
+        return NULL;
+    }
+    if (!lua_istable(L, -1) || lua_getfield(L, -1, "exporter") != LUA_TTABLE ||
+        lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
+        snprintf(err, errlen, "%s: the plugin has no exporter.run function", p->name);
+        plugin_export_stream_close(x);
+        return NULL;
+    }
+    x->co = lua_newthread(L);   /* inherits the budget hook of L */
+    x->coref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_xmove(L, x->co, 1);     /* run */
+    ctx_push(x->co, &x->r);
+    lua_dsgraph_pushjson(x->co, opts);
+    lua_settop(L, 0);
+    log_info("export stream by %s: started", p->name);
+    return x;
+}
+
+/* Why resume until a chunk is buffered: the exporter runs only on demand
+ * (back-pressure) and every reply but the last carries a full chunk. */
+int plugin_export_stream_next(plugin_export_stream *x, size_t max_bytes, char **out, size_t *out_len,
+                              bool *done, char *err, size_t errlen)
+{
+    export_run *r = &x->r;
+    *out = NULL;
+    *out_len = 0;
+    *done = false;
+    r->chunk = max_bytes ? max_bytes : 1;
+    while (!x->finished && r->len < r->chunk) {
+        int nres = 0;
+        int st = lua_resume(x->co, r->sb.L, x->started ? 0 : 2, &nres);
+        x->started = true;
+        release(r);
+        if (st == LUA_YIELD) {
+            lua_pop(x->co, nres);
+            continue;
+        }
+        x->finished = true;
+        if (st == LUA_OK)
+            break;
+        char msg[700];
+        if (st == LUA_ERRMEM || r->sb.mem_exceeded)
+            snprintf(msg, sizeof msg, "memory limit of %zu bytes exceeded", r->sb.mem_limit);
+        else if (r->sb.budget_exceeded)
+            snprintf(msg, sizeof msg, "instruction budget of %lld exceeded", (long long)r->sb.instr_limit);
+        else if (lua_type(x->co, -1) == LUA_TSTRING)
+            snprintf(msg, sizeof msg, "%s", lua_tostring(x->co, -1));
+        else
+            snprintf(msg, sizeof msg, "(error object is a %s value)", luaL_typename(x->co, -1));
+        snprintf(err, errlen, "%s: %s", r->p->name, msg);
+        log_info("export stream failed: %s", err);
+        return (r->sb.budget_exceeded || r->sb.mem_exceeded || st == LUA_ERRMEM) ? PLUGIN_EXPORT_LIMIT
+                                                                                 : PLUGIN_EXPORT_FAILED;
+    }
+    size_t n = r->len < r->chunk ? r->len : r->chunk;
+    if (!(x->finished && n == r->len))
+        n = utf8_cut((const unsigned char *)r->buf, n);   /* the rest waits for the next call */
+    if (n > 0 && utf8_check((const unsigned char *)r->buf, n) < n) {
+        snprintf(err, errlen, "%s: the output is not valid UTF-8", r->p->name);
+        x->finished = true;
+        return PLUGIN_EXPORT_FAILED;
+    }
+    char *chunk = malloc(n + 1);
+    if (!chunk) {
+        snprintf(err, errlen, "%s: out of memory", r->p->name);
+        return PLUGIN_EXPORT_INTERNAL;
+    }
+    memcpy(chunk, r->buf ? r->buf : "", n);
+    chunk[n] = 0;
+    if (n > 0) {
+        memmove(r->buf, r->buf + n, r->len - n);
+        r->len -= n;
+        r->buf[r->len] = 0;
+    }
+    /* a large buffer left by one big ctx:write is given back once drained */
+    if (r->len == 0 && r->cap > (4u << 20)) {
+        free(r->buf);
+        r->buf = NULL;
+        r->cap = 0;
+    }
+    *out = chunk;
+    *out_len = n;
+    *done = x->finished && r->len == 0;
+    return PLUGIN_EXPORT_OK;
+}
+
+/* Why one teardown for every end (done, error, abort, idle, disconnect):
+ * the Lua state, the snapshot's transaction and the plugin set all go. */
+void plugin_export_stream_close(plugin_export_stream *x)
+{
+    if (!x)
+        return;
+    if (x->r.sb.L)
+        plugin_sandbox_close(&x->r.sb);   /* frees the coroutine with the state */
+    release(&x->r);
+    free(x->r.buf);
+    if (x->s) {
+        sqlite3_exec(graph_store_db(x->s), "ROLLBACK", NULL, NULL, NULL);
+        graph_store_close(x->s);
+    }
+    if (x->set)
+        plugin_host_release(x->set);
+    free(x);
 }

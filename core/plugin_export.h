@@ -8,7 +8,8 @@
  *   ctx:query(cypher, params)                   read-only openCypher
  *   ctx:write(text)                             appends to the output
  *   ctx.plugin  and opts: the client's {key = "value"} table
- * The output is collected in memory, capped at export_max_bytes.
+ * One-shot runs collect the output in memory, capped at export_max_bytes;
+ * streaming runs (plugin_export_stream_*) hand it out chunk by chunk.
  */
 #ifndef DSGRAPH_PLUGIN_EXPORT_H
 #define DSGRAPH_PLUGIN_EXPORT_H
@@ -44,5 +45,23 @@ typedef void (*plugin_ctx_hook)(lua_State *L, void *ud);
 int plugin_export_run_part(graph_store *s, const plugin_set *set, const plugin_info *p, const char *part,
                            json_t *opts, const export_limits *lim, plugin_ctx_hook hook, void *ud, char **out,
                            size_t *out_len, char *err, size_t errlen);
+
+/* A streaming run (export.begin / export.next): exporter.run is a Lua
+ * coroutine that yields from ctx:write whenever a chunk's worth of output is
+ * buffered, so the daemon holds at most about one chunk plus the Lua state.
+ * The stream owns s (a read-only connection of its own; its read
+ * transaction is the snapshot of every chunk) and the reference to set, even
+ * when opening fails. Calls may come from different threads, never two at once. */
+typedef struct plugin_export_stream plugin_export_stream;
+plugin_export_stream *plugin_export_stream_open(graph_store *s, plugin_set *set, const plugin_info *p,
+                                                json_t *opts, const export_limits *lim, char *err,
+                                                size_t errlen);
+/* Runs the exporter until max_bytes of output are buffered or it returns;
+ * *out (malloc'd, NUL-terminated, valid UTF-8) holds at most max_bytes.
+ * *done once everything was handed out. A PLUGIN_EXPORT_* code; after an
+ * error the stream is finished (close it). */
+int plugin_export_stream_next(plugin_export_stream *x, size_t max_bytes, char **out, size_t *out_len,
+                              bool *done, char *err, size_t errlen);
+void plugin_export_stream_close(plugin_export_stream *x);
 
 #endif

@@ -2,6 +2,7 @@
 #include "server.h"
 #include "access.h"
 #include "framing.h"
+#include "export_stream.h"
 #include "import_upload.h"
 #include "plugin_host.h"
 #include "log.h"
@@ -396,6 +397,7 @@ static void client_close(client *c)
         c->next->prev = c->prev;
     S.nclients--;
     import_upload_drop_owner(c->name);   /* its unfinished uploads and their spool files go */
+    export_stream_drop_owner(c->name);   /* and its streamed exports (snapshot, Lua state) */
     log_debug("%s: closed", c->name);
     uv_close((uv_handle_t *)&c->pipe, client_on_close);
 }
