@@ -46,4 +46,8 @@ gs_status graph_query(graph_store *s, const char *text, json_t *params, const gr
  * comments): such a query needs the writer connection and write permission. */
 bool graph_query_writes(const char *text);
 
+/* How often this connection found a query's compiled plan in its cache (a
+ * repeated text whose $parameters are all given) and how often it compiled. */
+void graph_query_cache_counts(graph_store *s, uint64_t *hits, uint64_t *misses);
+
 #endif

@@ -71,10 +71,15 @@ struct cy_value {
 typedef struct cy_stmts cy_stmts;
 typedef struct cy_stats cy_stats;
 
+#define CY_ST_SLOTS 32
+#define CY_PLAN_CACHE_ENTRIES 32                 /* compiled plans kept per connection */
+#define CY_PLAN_MAX_BYTES ((size_t)256 << 10)    /* a bigger compilation is not kept */
+
 typedef struct cy_query_ctx {
     cy_arena arena;
     graph_store *store;
-    const char *text;
+    const char *text;          /* the text compiled (a plan's own copy) */
+    char *compiled_text;       /* a copy this query owns, when its plan was not kept */
     json_t *params;
     graph_query_error *err;
     bool failed;
@@ -82,7 +87,11 @@ typedef struct cy_query_ctx {
     struct timespec started;
     int64_t timeout_ms, max_rows;
     unsigned tick;
-    sqlite3_stmt *st[32];      /* prepared lazily: cypher_store.c, cypher_write.c, cypher_stats.c */
+    sqlite3_stmt **st;         /* CY_ST_SLOTS statements prepared lazily (cypher_store.c, cypher_write.c,
+                                * cypher_stats.c): the store cache's, or st_own when it is busy */
+    sqlite3_stmt *st_own[CY_ST_SLOTS];
+    const char **param_names;  /* $parameters the semantic checks required (cy_note_param) */
+    size_t nparam_names, param_cap;
     cy_stats *stats;           /* NULL for read-only queries */
     const cy_value *agg_results; /* aggregate values while projecting a group */
     /* Parsed props of recently read entities (direct-mapped by id). Invariant:
@@ -287,6 +296,20 @@ const char *cy_parse_name(cy_parser *p);
 
 /* ---- semantic checks (cypher_sema.c) ---- */
 int cy_sema(cy_q *q, cy_query *qu);
+
+/* ---- plans and statements kept per store (cypher_plan_cache.c) ---- */
+typedef struct cy_store_cache cy_store_cache;
+typedef struct cy_plan cy_plan;
+cy_store_cache *cy_store_cache_of(graph_store *s);
+bool cy_store_cache_acquire(cy_store_cache *c);
+void cy_store_cache_release(cy_store_cache *c);
+sqlite3_stmt **cy_store_cache_stmts(cy_store_cache *c);
+const cy_plan *cy_plan_find(cy_store_cache *c, const char *text, json_t *params);
+bool cy_plan_keep(cy_store_cache *c, char *text_copy, cy_arena *arena, cy_query *qu, const char **params,
+                  size_t nparams);
+cy_query *cy_plan_query(const cy_plan *p);
+const char *cy_plan_text(const cy_plan *p);
+void cy_note_param(cy_q *q, const char *name);
 bool cy_is_aggregate_name(const char *name);
 bool cy_expr_has_agg(const cy_expr *e);
 

@@ -220,12 +220,33 @@ gs_status graph_query(graph_store *s, const char *text, json_t *params, const gr
     size_t ntoks;
     cy_query *qu = NULL;
     int rc = -1;
+    cy_store_cache *cache = cy_store_cache_of(s);
+    bool cached = cy_store_cache_acquire(cache);
+    q.st = cached ? cy_store_cache_stmts(cache) : q.st_own;
     if (params && !json_is_object(params)) {
         cy_fail(&q, -1, "ArgumentError", "InvalidParameters", "params must be a JSON object");
         goto done;
     }
-    if (cy_lex(&q, &toks, &ntoks) || cy_parse(&q, toks, ntoks, &qu) || cy_sema(&q, qu))
-        goto done;
+    const cy_plan *plan = cached ? cy_plan_find(cache, text, params) : NULL;
+    if (plan) {
+        qu = cy_plan_query(plan);
+        q.text = cy_plan_text(plan);
+    } else {
+        /* compile a private copy of the text: the plan may be kept (cypher_plan_cache.c) */
+        char *copy = strdup(text);
+        if (!copy) {
+            cy_rt(&q, -1, "InternalError", "", "out of memory");
+            goto done;
+        }
+        q.text = copy;
+        if (cy_lex(&q, &toks, &ntoks) || cy_parse(&q, toks, ntoks, &qu) || cy_sema(&q, qu)) {
+            q.text = text;
+            free(copy);
+            goto done;
+        }
+        if (!cached || !cy_plan_keep(cache, copy, &q.arena, qu, q.param_names, q.nparam_names))
+            q.compiled_text = copy;    /* freed at the end of this query */
+    }
     if (qu->explain == 1) {
         explain(&q, qu, &out);
         rc = 0;
@@ -278,7 +299,10 @@ done:
     }
     cy_stats_free(&q);
     cy_store_finish(&q);
+    if (cached)
+        cy_store_cache_release(cache);
     cy_arena_free(&q.arena);
+    free(q.compiled_text);
     if (rc != 0) {
         free(out.p);
         return err->status ? err->status : GS_INVALID;

@@ -198,6 +198,7 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
     switch (e->k) {
     case E_PARAM:
         /* the TCK expects a missing parameter to be reported before anything runs */
+        cy_note_param(s->q, e->name);
         if (!s->q->params || !json_object_get(s->q->params, e->name))
             return cy_fail(s->q, e->pos, "ParameterMissing", "MissingParameter", "expected parameter $%s", e->name);
         return 0;

@@ -10,7 +10,7 @@
 
 enum { ST_NODE_PROPS = CY_ST_FIRST_FREE + 8, ST_REL_PROPS, ST_LABEL_EXISTS };
 /* Invariant: every statement slot fits cy_q.st (cypher_write.c uses FIRST_FREE .. +7). */
-_Static_assert(ST_LABEL_EXISTS < (int)(sizeof(((cy_q *)0)->st) / sizeof(sqlite3_stmt *)), "cy_q.st too small");
+_Static_assert(ST_LABEL_EXISTS < CY_ST_SLOTS, "CY_ST_SLOTS too small");
 
 typedef struct touched {
     bool rel, existed;

@@ -1,6 +1,7 @@
 /* graph/cypher_store.c - the query engine's reads of the store's tables
  * (graph/README.md): scans by label and name key, expansion over the rels
- * indexes, and entity properties/labels. Statements are prepared once per query.
+ * indexes, and entity properties/labels. Statements are prepared once per store
+ * and kept (cypher_plan_cache.c).
  * Results are copied out (arrays in the arena) before the statement is reused,
  * so nested expansions never share a running statement. */
 #include "cypher_int.h"
@@ -102,12 +103,13 @@ sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql)
     return q->st[slot];
 }
 
-/* Finalizes the statements the query prepared. */
+/* Finalizes the statements of a query that could not use the store's cache
+ * (the cache's own are reset by cy_store_cache_release and kept). */
 void cy_store_finish(cy_q *q)
 {
-    for (size_t i = 0; i < sizeof q->st / sizeof q->st[0]; i++) {
-        sqlite3_finalize(q->st[i]);
-        q->st[i] = NULL;
+    for (size_t i = 0; i < CY_ST_SLOTS; i++) {
+        sqlite3_finalize(q->st_own[i]);
+        q->st_own[i] = NULL;
     }
 }
 

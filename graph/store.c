@@ -453,6 +453,7 @@ bool graph_store_was_created(const graph_store *s) {
 void graph_store_close(graph_store *s) {
     if (!s) return;
     graph_adj_detach(s);
+    cy_store_cache_free(s);
     for (int i = 0; i < GS_ST__COUNT; i++) sqlite3_finalize(s->stmts[i]);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -75,7 +75,13 @@ struct graph_store {
     bool adj_writer;       /* this connection keeps adj current */
     bool adj_snap_ok;      /* adj_snap_seq holds the index sequence noted before this read snapshot */
     uint64_t adj_snap_seq;
+    struct cy_store_cache *cy_cache; /* Cypher plans and statements (cypher_plan_cache.c), or NULL */
 };
+
+/* ---- cypher_plan_cache.c ---- */
+
+/* Finalizes the Cypher statements and frees the plans; graph_store_close calls it. */
+void cy_store_cache_free(graph_store *s);
 
 /* ---- store.c ---- */
 

@@ -190,11 +190,65 @@ static bool run_with_index(tcase *c, graph_store *s, const char *path, const gra
     memcpy(name, c->name, sizeof name);
     snprintf(c->name, sizeof c->name, "%.160s [reader with adjacency index]", name);
     bool ok = check_result(c, st, &qe, res);
-    memcpy(c->name, name, sizeof name);
     free(res);
+    res = NULL;
+    /* the same text again on the same connection runs from the plan cache */
+    uint64_t hits0, hits1, misses;
+    graph_query_cache_counts(r, &hits0, &misses);
+    if (ok && graph_store_read_begin(r, &gerr) == GS_OK) {
+        st = graph_query(r, c->query, c->params, lim, &res, &qe);
+        graph_store_read_end(r);
+        graph_query_cache_counts(r, &hits1, &misses);
+        snprintf(c->name, sizeof c->name, "%.160s [cached plan]", name);
+        ok = check_result(c, st, &qe, res);
+        /* a compile error is never cached; everything else must have been */
+        if (ok && strcmp(qe.phase, "compile") != 0 && hits1 != hits0 + 1) {
+            report(c, "the second run did not use the cached plan (hits %llu -> %llu)",
+                   (unsigned long long)hits0, (unsigned long long)hits1);
+            ok = false;
+        }
+        free(res);
+    }
+    memcpy(c->name, name, sizeof name);
     graph_store_close(r);
     graph_adj_detach(s);
     graph_adj_free(adj);
+    return ok;
+}
+
+/* A write query runs a second time from the plan cache: the graph is emptied,
+ * the setup queries run again, and the query must give the same outcome
+ * (stats included) with its plan found in the connection's cache. */
+static bool rerun_write_cached(tcase *c, graph_store *s, const graph_query_limits *lim)
+{
+    graph_query_error qe;
+    char *res = NULL;
+    if (graph_query(s, "MATCH (n) DETACH DELETE n", NULL, NULL, &res, &qe) != GS_OK) {
+        report(c, "emptying the graph: %s", qe.message);
+        return false;
+    }
+    free(res);
+    for (int i = 0; i < c->nsetup; i++) {
+        if (graph_query(s, c->setup[i], NULL, NULL, &res, &qe) != GS_OK) {
+            report(c, "setup %d failed on the rerun: %s", i + 1, qe.message);
+            return false;
+        }
+        free(res);
+    }
+    uint64_t hits0, hits1, misses;
+    graph_query_cache_counts(s, &hits0, &misses);
+    gs_status st = graph_query(s, c->query, c->params, lim, &res, &qe);
+    graph_query_cache_counts(s, &hits1, &misses);
+    char name[sizeof c->name];
+    memcpy(name, c->name, sizeof name);
+    snprintf(c->name, sizeof c->name, "%.160s [cached write plan]", name);
+    bool ok = check_result(c, st, &qe, res);
+    if (ok && strcmp(qe.phase, "compile") != 0 && hits1 != hits0 + 1) {
+        report(c, "the rerun did not use the cached plan");
+        ok = false;
+    }
+    memcpy(c->name, name, sizeof name);
+    free(res);
     return ok;
 }
 
@@ -231,6 +285,8 @@ static void run_case(tcase *c, const char *dir, int *passed)
     res = NULL;
     if (ok)
         ok = run_with_index(c, s, path, &lim);
+    if (ok && graph_query_writes(c->query))
+        ok = rerun_write_cached(c, s, &lim);
     graph_store_close(s);
     if (ok)
         (*passed)++;
