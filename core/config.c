@@ -26,7 +26,7 @@ void config_defaults(dsg_config *cfg)
     cfg->busy_timeout_ms = 5000;
     cfg->sql_max_rows = 100000;
     cfg->query_timeout_ms = 30000;
-    cfg->query_max_rows = 1000000;
+    cfg->query_max_rows = 10000000;
     cfg->shutdown_timeout_ms = 10000;
     cfg->plugin_memory_limit = 64 << 20;
     cfg->plugin_instruction_limit = 1000000000;

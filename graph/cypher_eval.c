@@ -180,7 +180,9 @@ static int eval_bin(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
     }
     case B_LT: case B_GT: case B_LE: case B_GE:
         if (!cy_compare(&a, &b, &c)) {
-            *out = cy_null();
+            /* NaN is a number that is not ordered against any number: false, not null */
+            bool nums = (a.t == CV_INT || a.t == CV_FLOAT) && (b.t == CV_INT || b.t == CV_FLOAT);
+            *out = nums ? cy_bool(false) : cy_null();
             return 0;
         }
         *out = cy_bool(e->op == B_LT ? c < 0 : e->op == B_GT ? c > 0 : e->op == B_LE ? c <= 0 : c >= 0);
@@ -545,8 +547,16 @@ static int eval_inner(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *ou
             *out = cy_null();
             return 0;
         }
+        if (a.t == CV_REL) {
+            /* `r:T`: a relationship "has" its one type; `r:A:B` needs both to be it */
+            bool all = true;
+            for (size_t i = 0; i < e->nkeys; i++)
+                all = all && strcmp(a.u.rel->type, e->keys[i]) == 0;
+            *out = cy_bool(all);
+            return 0;
+        }
         if (a.t != CV_NODE)
-            return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "labels can be tested on nodes only, not %s", cy_type_name(&a));
+            return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "labels can be tested on nodes and relationships only, not %s", cy_type_name(&a));
         for (size_t i = 0; i < e->nkeys; i++) {
             bool yes;
             if (cy_node_has_label(q, a.u.node, e->keys[i], &yes))

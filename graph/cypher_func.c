@@ -202,8 +202,9 @@ static int f_tail(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *ou
 static int f_range(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
     for (size_t i = 0; i < n; i++)
-        if (a[i].t != CV_INT)
-            return ARGTYPE(i, "an Integer");
+        if (a[i].t != CV_INT)   /* the TCK classes this one as an ArgumentError */
+            return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentType", "range() expects an Integer as argument %zu, got %s",
+                         i + 1, cy_type_name(&a[i]));
     int64_t from = a[0].u.i, to = a[1].u.i, step = n > 2 ? a[2].u.i : 1;
     if (step == 0)
         return cy_rt(q, e->pos, "ArgumentError", "NumberOutOfRange", "range() step must not be zero");
@@ -245,14 +246,34 @@ static int f_reverse(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value 
     return 0;
 }
 
-/* toString of scalars, floats in the output encoding. */
+/* A float as the shortest text that reads back as the same double (2.3, not
+ * 2.2999999999999998), with ".0" when it would look like an integer: what
+ * toString() gives in openCypher. NaN and infinities as in the output. */
+static void float_text(cy_buf *b, double f)
+{
+    if (isnan(f) || isinf(f)) {
+        cy_out_float(b, f);
+        return;
+    }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, f);
+        if (strtod(tmp, NULL) == f)
+            break;
+    }
+    cy_buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEn"))
+        cy_buf_puts(b, ".0");
+}
+
+/* toString of scalars; floats by float_text. */
 static int f_tostring(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
     cy_buf b = {0};
     switch (a[0].t) {
     case CV_STR: *out = a[0]; return 0;
     case CV_INT: cy_buf_printf(&b, "%lld", (long long)a[0].u.i); break;
-    case CV_FLOAT: cy_out_float(&b, a[0].u.f); break;
+    case CV_FLOAT: float_text(&b, a[0].u.f); break;
     case CV_BOOL: cy_buf_puts(&b, a[0].u.b ? "true" : "false"); break;
     default: return CONVTYPE(0, "a String, Integer, Float or Boolean");
     }

@@ -297,6 +297,12 @@ const char *cy_parse_name(cy_parser *p);
 /* ---- semantic checks (cypher_sema.c) ---- */
 int cy_sema(cy_q *q, cy_query *qu);
 
+/* ---- shape rules of the semantic checks (cypher_sema_rules.c) ---- */
+const cy_expr *cy_misplaced_pattern(const cy_expr *e, bool pred);
+const cy_expr *cy_ambiguous_aggregation(const cy_expr *e, const cy_item *items, size_t n);
+bool cy_calls_rand(const cy_expr *e);
+bool cy_keys_mention(const cy_item *items, size_t n, const char *name);
+
 /* ---- plans and statements kept per store (cypher_plan_cache.c) ---- */
 typedef struct cy_store_cache cy_store_cache;
 typedef struct cy_plan cy_plan;

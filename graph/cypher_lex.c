@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 /* Errors carry line and column (columns count characters, not bytes). */
 void cy_position(const char *text, int pos, int *line, int *col)
 {
@@ -29,6 +31,24 @@ void cy_position(const char *text, int pos, int *line, int *col)
 
 static bool ident_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
 static bool ident_char(unsigned char c) { return isalnum(c) || c == '_' || c >= 0x80; }
+
+/* May the non-ASCII character at p start a name? Letters, letter-like numbers
+ * and connector punctuation may; dashes, quotes, spaces and symbols (`42 — 41`)
+ * may not, and an invalid UTF-8 sequence may not either. */
+static bool unicode_ident_start(const char *p)
+{
+    utf8proc_int32_t cp;
+    if (utf8proc_iterate((const utf8proc_uint8_t *)p, -1, &cp) < 1)
+        return false;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC:
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* Appends code point cp as UTF-8. */
 static void put_utf8(cy_buf *b, uint32_t cp)
@@ -225,6 +245,11 @@ int cy_lex(cy_q *q, cy_tok **toks, size_t *ntoks)
             break;
         }
         int rc = 0;
+        if (c >= 0x80 && !unicode_ident_start(s + i)) {
+            free(v);
+            return cy_fail(q, (int)i, "SyntaxError", "InvalidUnicodeCharacter",
+                           "this Unicode character is not allowed here (a dash or quote pasted from a document?)");
+        }
         if (ident_start(c)) {
             size_t j = i;
             while (ident_char((unsigned char)s[j]))
@@ -299,7 +324,7 @@ int cy_lex(cy_q *q, cy_tok **toks, size_t *ntoks)
             }
             if (k == sizeof ops / sizeof ops[0]) {
                 free(v);
-                return cy_fail(q, (int)i, "SyntaxError", "UnexpectedCharacter", "unexpected character '%c'",
+                return cy_fail(q, (int)i, "SyntaxError", "UnexpectedSyntax", "unexpected character '%c'",
                                c >= 0x20 && c < 0x7f ? c : '?');
             }
         }

@@ -22,7 +22,7 @@ int cy_syntax(cy_parser *p, const char *fmt, ...)
     const cy_tok *t = CUR(p);
     if (t->k == T_EOF)
         return cy_fail(p->q, t->pos, "SyntaxError", "UnexpectedEndOfInput", "%s (at end of input)", msg);
-    return cy_fail(p->q, t->pos, "SyntaxError", "InvalidSyntax", "%s near '%.*s'", msg,
+    return cy_fail(p->q, t->pos, "SyntaxError", "UnexpectedSyntax", "%s near '%.*s'", msg,
                    t->end - t->pos > 40 ? 40 : t->end - t->pos, p->q->text + t->pos);
 }
 

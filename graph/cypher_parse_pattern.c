@@ -127,6 +127,10 @@ static int parse_rel_pat(cy_parser *p, cy_rel_pat *r)
         }
         if (accept(p, T_STAR) && parse_range(p, r))
             return -1;
+        /* `[:T..]` (no '*') and `[:T*-2]` (a negative bound) */
+        if (CUR(p)->k == T_DOTDOT || (r->varlen && CUR(p)->k == T_MINUS && PEEK(p, 1)->k == T_INT))
+            return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidRelationshipPattern",
+                           "a variable-length relationship is written [:T*], [:T*2], [:T*1..3] or [:T*..5], with bounds >= 0");
         if (parse_pattern_props(p, &r->props))
             return -1;
         if (expect(p, T_RBRACK, "']'"))

@@ -69,18 +69,17 @@ static int prow_cmp(const void *x, const void *y, void *ctx)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-/* SKIP/LIMIT: a constant non-negative integer. */
+/* SKIP/LIMIT: a constant non-negative integer. A parameter of the wrong type or
+ * sign is a SyntaxError raised at run time, as the TCK classes it. */
 static int count_arg(cy_q *q, const cy_expr *e, const char *what, int64_t *out)
 {
     cy_value v;
     if (cy_eval(q, e, NULL, &v))
         return -1;
-    if (v.t == CV_FLOAT && v.u.f == (double)(int64_t)v.u.f)
-        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentType", "%s must be an Integer, got a Float", what);
     if (v.t != CV_INT)
-        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentType", "%s must be an Integer, got %s", what, cy_type_name(&v));
+        return cy_rt(q, e->pos, "SyntaxError", "InvalidArgumentType", "%s must be an Integer, got %s", what, cy_type_name(&v));
     if (v.u.i < 0)
-        return cy_rt(q, e->pos, "ArgumentError", "NegativeIntegerArgument", "%s must not be negative", what);
+        return cy_rt(q, e->pos, "SyntaxError", "NegativeIntegerArgument", "%s must not be negative", what);
     *out = v.u.i;
     return 0;
 }
@@ -367,7 +366,8 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
         }
         for (size_t r = 0; r < nrows; r++)
             rows[r].idx = r;
-        qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
+        if (nrows > 1)
+            qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
     }
     int64_t skip = 0, limit = -1;
     if (c->skip && count_arg(q, c->skip, "SKIP", &skip))

@@ -20,7 +20,7 @@ typedef struct scope {
 typedef struct sema {
     cy_q *q;
     scope sc;
-    const scope *agg_scope;   /* if set: the scope aggregate arguments see (ORDER BY) */
+    bool root_is_pred;        /* the expression being checked is a WHERE predicate */
 } sema;
 
 /* A compile-time SyntaxError naming a variable. */
@@ -146,9 +146,18 @@ static bool bad_graph_fn_arg(const sema *s, const cy_expr *e, const locals *l)
         return false;
     bool labels = strcasecmp(e->name, "labels") == 0, type = strcasecmp(e->name, "type") == 0;
     bool props = strcasecmp(e->name, "properties") == 0 || strcasecmp(e->name, "keys") == 0;
+    const cy_expr *x = e->args[0];
+    bool length = strcasecmp(e->name, "length") == 0, size = strcasecmp(e->name, "size") == 0;
+    if (length || size) {
+        /* length() of a node or relationship, size() of a path, entity or pattern */
+        if (x->k != E_VAR || local_has(l, x->name))
+            return false;
+        int at = find(&s->sc, x->name);
+        int kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+        return kind == K_NODE || kind == K_REL || (size && kind == K_PATH);
+    }
     if (!labels && !type && !props)
         return false;
-    const cy_expr *x = e->args[0];
     if (known_value(x))
         return !(props && known_map(x));
     if (x->k != E_VAR || local_has(l, x->name))
@@ -178,6 +187,12 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
         return 0;
     if (depth > CY_MAX_DEPTH)
         return cy_fail(s->q, e->pos, "SyntaxError", "NestingTooDeep", "expression nested too deeply");
+    if (depth == 0 && !l) {
+        const cy_expr *bad = cy_misplaced_pattern(e, s->root_is_pred);
+        if (bad)
+            return cy_fail(s->q, bad->pos, "SyntaxError", "UnexpectedSyntax",
+                           "a pattern can only be used as a predicate (in WHERE or exists()), not as a value");
+    }
     if ((e->k == E_NOT && non_boolean_literal(e->a)) ||
         (e->k == E_BIN && (e->op == B_AND || e->op == B_OR || e->op == B_XOR) &&
          (non_boolean_literal(e->a) || non_boolean_literal(e->b))))
@@ -191,6 +206,9 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
         if (kind == K_RELS)
             return cy_fail(s->q, e->pos, "SyntaxError", "InvalidArgumentType",
                            "`%s` is a list of relationships, not one relationship", e->a->name);
+        if (kind == K_PATH)
+            return cy_fail(s->q, e->pos, "SyntaxError", "InvalidArgumentType",
+                           "property access on `%s`, which is a path", e->a->name);
         if (kind == K_VALUE)
             return cy_fail(s->q, e->pos, "TypeError", "InvalidArgumentType",
                            "property access on `%s`, which is not a map, node or relationship", e->a->name);
@@ -225,12 +243,9 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
             for (size_t i = 0; i < e->nargs; i++) {
                 if (cy_expr_has_agg(e->args[i]))
                     return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
-                scope outer = s->sc;
-                if (s->agg_scope)
-                    s->sc = *s->agg_scope;
-                int bad = check_expr(s, e->args[i], l, false, depth + 1);
-                s->sc = outer;
-                if (bad) {
+                if (cy_calls_rand(e->args[i]))
+                    return err(s, e->args[i]->pos, "NonConstantExpression", "rand() cannot be aggregated:", e->name);
+                if (check_expr(s, e->args[i], l, false, depth + 1)) {
                     if (strcmp(s->q->err->code, "InvalidAggregation") == 0) {
                         s->q->failed = false;
                         return err(s, e->pos, "NestedAggregation", "aggregations cannot be nested", NULL);
@@ -272,6 +287,16 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
     }
     case E_PATTERN:
     case E_PATCOMP: {
+        if (e->k == E_PATTERN) {
+            /* a pattern predicate only tests variables bound already */
+            const cy_pattern_part *pp = e->pat;
+            for (size_t i = 0; i < 2 * pp->nrels + 1; i++) {
+                const char *name = i % 2 == 0 ? pp->nodes[i / 2].var : pp->rels[i / 2].var;
+                int pos = i % 2 == 0 ? pp->nodes[i / 2].pos : pp->rels[i / 2].pos;
+                if (name && !local_has(l, name) && find(&s->sc, name) < 0)
+                    return err(s, pos, "UndefinedVariable", "a pattern predicate cannot introduce a variable:", name);
+            }
+        }
         if (check_pattern_exprs(s, e->pat, l, false, depth + 1))
             return -1;
         if (e->k == E_PATCOMP) {
@@ -360,6 +385,8 @@ static int declare_pattern(sema *s, cy_pattern *pat, cy_clause_kind k)
             if (i == pp->nrels)
                 break;
             cy_rel_pat *rp = &pp->rels[i];
+            if (create && rp->var && find(&s->sc, rp->var) >= 0)
+                return err(s, rp->pos, "VariableAlreadyBound", "variable already bound:", rp->var);
             if (create) {
                 if (rp->ntypes != 1)
                     return err(s, rp->pos, "NoSingleRelationshipType", "a relationship to create needs exactly one type", NULL);
@@ -375,12 +402,16 @@ static int declare_pattern(sema *s, cy_pattern *pat, cy_clause_kind k)
                     return err(s, rp->pos, at >= 0 && !create ? "VariableTypeConflict" : "VariableAlreadyBound",
                                "variable already bound:", rp->var);
                 if (at >= 0 && find(&before, rp->var) < 0)
-                    return err(s, rp->pos, "VariableAlreadyBound", "relationship variable used twice in a pattern:", rp->var);
+                    return err(s, rp->pos, "RelationshipUniquenessViolation",
+                               "relationship variable used twice in a pattern:", rp->var);
                 add(s, &s->sc, rp->var, rp->varlen ? K_RELS : K_REL);
             }
         }
-        if (pp->pathvar)
+        if (pp->pathvar) {
+            if (find(&s->sc, pp->pathvar) >= 0)   /* `p = (p)-->()` */
+                return err(s, pp->pos, "VariableAlreadyBound", "variable already bound:", pp->pathvar);
             add(s, &s->sc, pp->pathvar, K_PATH);
+        }
     }
     for (size_t p = 0; p < pat->n; p++)
         if (check_pattern_exprs(s, &pat->parts[p], NULL, false, 0))
@@ -476,19 +507,35 @@ static cy_expr *alias_projected(sema *s, cy_expr *e, const cy_clause *c)
     return e;
 }
 
+/* A WHERE predicate: patterns may stand in it; a bare entity cannot (`WHERE n`). */
+static int check_where(sema *s, cy_expr *where)
+{
+    if (!where)
+        return 0;
+    if (where->k == E_VAR) {
+        int at = find(&s->sc, where->name);
+        int kind = at >= 0 ? s->sc.kinds[at] : K_ANY;
+        if (kind == K_NODE || kind == K_REL || kind == K_PATH || kind == K_RELS)
+            return cy_fail(s->q, where->pos, "SyntaxError", "InvalidArgumentType",
+                           "WHERE needs a Boolean, and `%s` is a node, relationship or path", where->name);
+    }
+    s->root_is_pred = true;
+    int rc = check_expr(s, where, NULL, false, 0);
+    s->root_is_pred = false;
+    return rc;
+}
+
 /* WITH / RETURN: aliases, duplicates, then the new scope. */
 static int check_projection(sema *s, cy_clause *c)
 {
     for (size_t i = 0; i < c->nitems; i++) {
         if (check_expr(s, c->items[i].e, NULL, true, 0))
             return -1;
-        if (c->k == C_WITH && !c->items[i].aliased && c->items[i].e->k != E_VAR)
-            return err(s, c->items[i].e->pos, "NoExpressionAlias", "expressions in WITH must be aliased (use AS)", NULL);
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->items[i].alias, c->items[j].alias) == 0)
                 return err(s, c->items[i].e->pos, "ColumnNameConflict", "duplicate column name", c->items[i].alias);
     }
-    if (c->star && s->sc.n == 0)
+    if (c->star && s->sc.n == 0 && c->k == C_RETURN)
         return err(s, c->pos, "NoVariablesInScope", "RETURN * / WITH * with no variables in scope", NULL);
     scope next = {0};
     if (c->star)
@@ -508,6 +555,21 @@ static int check_projection(sema *s, cy_clause *c)
     bool agg = false;
     for (size_t i = 0; i < c->nitems; i++)
         agg |= cy_expr_has_agg(c->items[i].e);
+    for (size_t i = 0; agg && i < c->nitems + c->nsorts; i++) {
+        const cy_expr *bad = cy_ambiguous_aggregation(i < c->nitems ? c->items[i].e : c->sorts[i - c->nitems].e,
+                                                      c->items, c->nitems);
+        if (!bad)
+            continue;
+        /* in ORDER BY, a variable no grouping key mentions is simply not in scope */
+        const char *var = bad->k == E_VAR ? bad->name : bad->k == E_PROP && bad->a->k == E_VAR ? bad->a->name : NULL;
+        if (i >= c->nitems && var && !cy_keys_mention(c->items, c->nitems, var))
+            return err(s, bad->pos, "UndefinedVariable", "variable not defined:", var);
+        return err(s, bad->pos, "AmbiguousAggregationExpression",
+                   "an aggregating expression uses a value that is not a grouping key (project it, or a variable of it)", NULL);
+    }
+    for (size_t i = 0; c->k == C_WITH && i < c->nitems; i++)
+        if (!c->items[i].aliased && c->items[i].e->k != E_VAR)
+            return err(s, c->items[i].e->pos, "NoExpressionAlias", "expressions in WITH must be aliased (use AS)", NULL);
     scope both = next;
     if (!c->distinct && !agg) {
         both = (scope){0};
@@ -521,20 +583,29 @@ static int check_projection(sema *s, cy_clause *c)
     if (c->distinct || agg)
         for (size_t i = 0; i < c->nsorts; i++)
             c->sorts[i].e = alias_projected(s, c->sorts[i].e, c);
-    /* an aggregating ORDER BY may still name the old variables inside aggregates */
-    s->agg_scope = agg ? &old : NULL;
+    /* an aggregate in an aggregating ORDER BY that is not a projected one reads
+     * the projected names only (`WITH ... min(x) AS m ORDER BY sum(x)`: x is gone) */
     for (size_t i = 0; i < c->nsorts; i++)
         if (check_expr(s, c->sorts[i].e, NULL, agg, 0)) {
             s->sc = old;
-            s->agg_scope = NULL;
             return -1;
         }
-    s->agg_scope = NULL;
     if (check_count(s, c->skip, "SKIP") || check_count(s, c->limit, "LIMIT"))
         return -1;
-    s->sc = next;
-    if (c->where && check_expr(s, c->where, NULL, false, 0))
+    /* WHERE, like ORDER BY, also sees the old names unless aggregating or DISTINCT
+     * (`WITH types[i] AS lhs WHERE i <> j`, as the TCK expects) */
+    scope where_scope = both;
+    if (c->distinct && !agg) {   /* WITH DISTINCT a.x AS x WHERE a.y = 1 */
+        where_scope = (scope){0};
+        for (size_t i = 0; i < next.n; i++)
+            add(s, &where_scope, next.names[i], next.kinds[i]);
+        for (size_t i = 0; i < old.n; i++)
+            add(s, &where_scope, old.names[i], old.kinds[i]);
+    }
+    s->sc = where_scope;
+    if (check_where(s, c->where))
         return -1;
+    s->sc = next;
     if (c->skip && cy_expr_has_agg(c->skip))
         return -1;
     return 0;
@@ -552,7 +623,7 @@ static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncol
             return cy_fail(s->q, sq->cl[i + 1].pos, "SyntaxError", "InvalidClauseComposition", "RETURN must be the last clause");
         switch (c->k) {
         case C_MATCH:
-            if (declare_pattern(s, &c->pat, C_MATCH) || check_expr(s, c->where, NULL, false, 0))
+            if (declare_pattern(s, &c->pat, C_MATCH) || check_where(s, c->where))
                 return -1;
             break;
         case C_UNWIND:
@@ -591,6 +662,10 @@ static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncol
                 if (c->exprs[j]->k == E_HASLABELS)
                     return cy_fail(s->q, c->exprs[j]->pos, "SyntaxError", "InvalidDelete",
                                    "DELETE removes entities; use REMOVE n:Label to remove a label");
+                const cy_expr *x = c->exprs[j];
+                if (known_value(x) || (x->k == E_BIN && x->op >= B_ADD && x->op <= B_POW) || x->k == E_NEG)
+                    return cy_fail(s->q, x->pos, "SyntaxError", "InvalidArgumentType",
+                                   "DELETE needs a node, relationship or path, not a computed value");
                 if (check_expr(s, c->exprs[j], NULL, false, 0))
                     return -1;
             }
