@@ -161,6 +161,7 @@ static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *return
             break;
         }
         case C_UNWIND: rc = run_unwind(q, c, &cur, &next); break;
+        case C_CALL: rc = cy_run_call(q, c, &cur, &next); break;
         case C_WITH:
         case C_RETURN: rc = cy_project(q, c, &cur, &next); break;
         default: rc = cy_write_clause(q, c, &cur, &next); break;
@@ -168,7 +169,7 @@ static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *return
         if (rc)
             return -1;
         if (q->prof) {
-            static const char *names[] = {"Match", "Unwind", "With", "Return", "Create", "Merge", "Set", "Remove", "Delete"};
+            static const char *names[] = CY_CLAUSE_NAMES;
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
             cy_buf_printf(q->prof, "%s[\"%s%s%s\",%zu,", q->prof->len ? "," : "", first->optional ? "Optional" : "",
@@ -179,6 +180,15 @@ static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *return
         cur = next;
         if (c->k == C_RETURN)
             *returned = true;
+        if (c->k == C_CALL && i + 1 == s->n) {
+            /* a CALL that ends the query returns its yielded columns only */
+            size_t skip = cur.ncols - c->nitems;
+            cur.names += skip;
+            cur.ncols = c->nitems;
+            for (size_t r = 0; r < cur.n; r++)
+                cur.rows[r] += skip;
+            *returned = true;
+        }
         if (cy_check_time(q))
             return -1;
     }

@@ -237,7 +237,9 @@ struct cy_pattern_part {
 
 typedef struct cy_pattern { size_t n; cy_pattern_part *parts; } cy_pattern;
 
-typedef enum { C_MATCH, C_UNWIND, C_WITH, C_RETURN, C_CREATE, C_MERGE, C_SET, C_REMOVE, C_DELETE } cy_clause_kind;
+/* Clauses from C_CREATE on write (graph_query's write detection relies on the order). */
+typedef enum { C_MATCH, C_UNWIND, C_WITH, C_RETURN, C_CALL, C_CREATE, C_MERGE, C_SET, C_REMOVE, C_DELETE } cy_clause_kind;
+#define CY_CLAUSE_NAMES {"Match", "Unwind", "With", "Return", "Call", "Create", "Merge", "Set", "Remove", "Delete"}
 
 typedef struct cy_item { cy_expr *e; const char *alias; bool aliased; } cy_item;
 typedef struct cy_sort { cy_expr *e; bool desc; } cy_sort;
@@ -265,7 +267,7 @@ typedef struct cy_clause {
     size_t nsorts;
     cy_set_item *sets, *on_create, *on_match;
     size_t nsets, non_create, non_match;
-    cy_expr **exprs;          /* DELETE */
+    cy_expr **exprs;          /* DELETE; CALL: the arguments */
     size_t nexprs;
 } cy_clause;
 
@@ -302,6 +304,14 @@ const cy_expr *cy_misplaced_pattern(const cy_expr *e, bool pred);
 const cy_expr *cy_ambiguous_aggregation(const cy_expr *e, const cy_item *items, size_t n);
 bool cy_calls_rand(const cy_expr *e);
 bool cy_keys_mention(const cy_item *items, size_t n, const char *name);
+
+/* ---- built-in procedures (cypher_call.c) ---- */
+/* CALL name(args) [YIELD field [AS var], ... [WHERE ...]]: c->var is the name, c->exprs
+ * the arguments, c->items the yielded fields (e: E_VAR naming the field, alias: the
+ * variable); without YIELD every output field is yielded under its own name. */
+int cy_parse_call(cy_parser *p, cy_clause *c);
+/* Checks the procedure, arguments and YIELD; fills in the implicit YIELD. */
+int cy_call_check(cy_q *q, cy_clause *c);
 
 /* ---- plans and statements kept per store (cypher_plan_cache.c) ---- */
 typedef struct cy_store_cache cy_store_cache;
@@ -373,6 +383,8 @@ typedef struct cy_rows {
     cy_value **rows;
     size_t n, cap;
 } cy_rows;
+/* Runs a CALL clause (cypher_call.c). */
+int cy_run_call(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row);
 int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out);
 int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);

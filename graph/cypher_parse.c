@@ -202,6 +202,10 @@ static int parse_clause(cy_parser *p, cy_clause *c)
             return -1;
         return 0;
     }
+    if (kw(p, "CALL")) {
+        c->k = C_CALL;
+        return cy_parse_call(p, c);
+    }
     if (kw(p, "UNWIND")) {
         c->k = C_UNWIND;
         if (!(c->expr = cy_parse_expr(p)))
@@ -269,8 +273,6 @@ static int parse_clause(cy_parser *p, cy_clause *c)
         } while (tok(p, T_COMMA));
         return 0;
     }
-    if (cy_tok_is_kw(CUR(p), "CALL"))
-        return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "UnsupportedClause", "CALL is not supported (see docs/query.md)");
     return cy_syntax(p, "expected a clause (MATCH, RETURN, CREATE, ...)");
 }
 

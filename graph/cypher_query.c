@@ -135,7 +135,7 @@ static bool query_writes(const cy_query *qu)
 /* EXPLAIN: one row per clause with the access path the matcher will take. */
 static void explain(cy_q *q, const cy_query *qu, cy_buf *b)
 {
-    static const char *names[] = {"Match", "Unwind", "With", "Return", "Create", "Merge", "Set", "Remove", "Delete"};
+    static const char *names[] = CY_CLAUSE_NAMES;
     cy_buf_puts(b, "{\"columns\":[\"plan\"],\"rows\":[");
     bool first = true;
     for (size_t i = 0; i < qu->n; i++) {

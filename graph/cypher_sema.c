@@ -626,6 +626,23 @@ static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncol
             if (declare_pattern(s, &c->pat, C_MATCH) || check_where(s, c->where))
                 return -1;
             break;
+        case C_CALL:
+            if (cy_call_check(s->q, c))
+                return -1;
+            for (size_t j = 0; j < c->nitems; j++) {
+                if (find(&s->sc, c->items[j].alias) >= 0)
+                    return err(s, c->items[j].e->pos, "VariableAlreadyBound", "variable already bound:", c->items[j].alias);
+                add(s, &s->sc, c->items[j].alias, K_ANY);
+            }
+            if (check_where(s, c->where))
+                return -1;
+            if (i + 1 == sq->n) {   /* a CALL that ends the query returns what it yields */
+                *ncols = c->nitems;
+                *cols = cy_alloc(&s->q->arena, (c->nitems + 1) * sizeof **cols);
+                for (size_t j = 0; j < c->nitems; j++)
+                    (*cols)[j] = c->items[j].alias;
+            }
+            break;
         case C_UNWIND:
             if (check_expr(s, c->expr, NULL, false, 0))
                 return -1;
