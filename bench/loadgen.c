@@ -7,7 +7,8 @@
  * (getrusage) and by the server (/proc/PID/stat utime+stime before/after), so
  * a table can say how many of the machine's cores each side used.
  *
- * Modes: ping | get (node.get of random names from --names) | lineage (--name,
+ * Modes: ping | get (node.get of random names from --names) | qget / sqlget (the
+ * same lookup through Cypher `query` / the `sql` method) | lineage (--name,
  * --direction) | raw (--body '"method":"...","params":{...}') | replay (--file:
  * send every line of a JSON-lines file, e.g. the generator's rpc.jsonl batches,
  * in order on one connection, and count error objects in the replies).
@@ -156,6 +157,19 @@ static int build_request(conn *c) {
         c->rng ^= c->rng << 13; c->rng ^= c->rng >> 7; c->rng ^= c->rng << 17;
         n = snprintf(tmp, sizeof tmp, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"node.get\",\"params\":"
                      "{\"label\":\"Model\",\"name\":\"%s\"}}\n", id, g_names[c->rng % g_nnames]);
+    } else if (!strcmp(O.mode, "qget") || !strcmp(O.mode, "sqlget")) {
+        /* the same point lookup through Cypher `query` and through the `sql` method
+         * (name_key = lower(name) holds for the generator's ASCII names) */
+        c->rng ^= c->rng << 13; c->rng ^= c->rng >> 7; c->rng ^= c->rng << 17;
+        const char *nm = g_names[c->rng % g_nnames];
+        if (!strcmp(O.mode, "qget"))
+            n = snprintf(tmp, sizeof tmp, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"query\",\"params\":"
+                         "{\"query\":\"MATCH (n:Model {name: $n}) RETURN n\",\"params\":{\"n\":\"%s\"}}}\n", id, nm);
+        else
+            n = snprintf(tmp, sizeof tmp, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"sql\",\"params\":"
+                         "{\"sql\":\"SELECT n.id, (SELECT json_group_array(label) FROM node_labels WHERE node_id = n.id) "
+                         "AS labels, n.props FROM nodes n WHERE n.name_key = lower(?1) "
+                         "AND EXISTS (SELECT 1 FROM node_labels WHERE node_id = n.id AND label = 'Model')\",\"params\":[\"%s\"]}}\n", id, nm);
     } else if (!strcmp(O.mode, "lineage")) {
         n = snprintf(tmp, sizeof tmp, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"lineage\",\"params\":"
                      "{\"node\":{\"label\":\"Model\",\"name\":\"%s\"},\"direction\":\"%s\"}}\n", id, O.name,
@@ -304,8 +318,8 @@ static void parse_args(int argc, char **argv) {
         die("%s", "--conns 1..1024, --window 1..1024, --timeout >= 1");
     if (O.requests <= 0 && O.duration <= 0 && strcmp(O.mode, "replay"))
         die("%s", "give --requests or --duration (every run is bounded)");
-    if (!strcmp(O.mode, "get")) {
-        if (!O.names) die("%s", "--mode get needs --names FILE");
+    if (!strcmp(O.mode, "get") || !strcmp(O.mode, "qget") || !strcmp(O.mode, "sqlget")) {
+        if (!O.names) die("%s", "--mode get/qget/sqlget needs --names FILE");
         load_names(O.names);
     } else if (!strcmp(O.mode, "lineage")) {
         if (!O.name || strlen(O.name) > 400 || strchr(O.name, '"') || strchr(O.name, '\\'))

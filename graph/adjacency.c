@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define ADJ_NONE UINT32_MAX
+#define ADJ_MAX_LABELS 64
 #define ADJ_MAX_ID ((int64_t)UINT32_MAX - 2)
 
 /* One direction of the base: entries of node n are [off[n], off[n+1]). */
@@ -60,11 +61,18 @@ struct graph_adj {
     adj_map out_map, in_map;      /* node id -> index in lists */
     adj_list *lists;
     size_t nlists, clists;
+    /* node labels: bit i of labels[n] says node n has label lnames[i]; the first
+     * ADJ_MAX_LABELS label names get a bit, later ones are "not indexed" */
+    uint64_t *labels;
+    size_t nlabels_cap;           /* node ids 0..nlabels_cap-1 have an entry */
+    char *lnames[ADJ_MAX_LABELS];
+    size_t nlnames;
+    bool lnames_full;             /* a label name got no bit */
     /* writer side: only the writer thread touches these */
     graph_store *writer;
-    sqlite3_stmt *get;
-    int64_t *touched;
-    size_t ntouched, ctouched;
+    sqlite3_stmt *get, *lget;
+    int64_t *touched, *ltouched;  /* rels rows / nodes whose labels this transaction touched */
+    size_t ntouched, ctouched, nltouched, cltouched;
     bool touch_oom, in_commit;
 };
 
@@ -171,7 +179,10 @@ void graph_adj_free(graph_adj *a) {
     adj_clear(a);
     for (size_t i = 0; i < a->ntypes; i++) free(a->types[i]);
     free(a->types);
+    for (size_t i = 0; i < a->nlnames; i++) free(a->lnames[i]);
+    free(a->labels);
     free(a->touched);
+    free(a->ltouched);
     pthread_rwlock_destroy(&a->lock);
     free(a);
 }
@@ -273,6 +284,100 @@ static gs_status adj_build(graph_adj *a, graph_store *w, gs_error *err) {
     return r;
 }
 
+/* Bit of a label name, adding it when new; -1 when all ADJ_MAX_LABELS bits are
+ * taken (that label is then not indexed) or on OOM. */
+static int adj_label_bit(graph_adj *a, const char *name) {
+    for (size_t i = 0; i < a->nlnames; i++)
+        if (strcmp(a->lnames[i], name) == 0) return (int)i;
+    if (a->nlnames == ADJ_MAX_LABELS || !(a->lnames[a->nlnames] = strdup(name))) {
+        a->lnames_full = true;
+        return -1;
+    }
+    return (int)a->nlnames++;
+}
+
+/* Makes labels[] cover node id n (new entries: no labels); false on OOM. */
+static bool adj_labels_cover(graph_adj *a, int64_t n) {
+    if (n < (int64_t)a->nlabels_cap) return true;
+    size_t ncap = a->nlabels_cap ? a->nlabels_cap : 1024;
+    while ((int64_t)ncap <= n) ncap *= 2;
+    uint64_t *nl = realloc(a->labels, ncap * sizeof *nl);
+    if (!nl) return false;
+    memset(nl + a->nlabels_cap, 0, (ncap - a->nlabels_cap) * sizeof *nl);
+    a->labels = nl;
+    a->nlabels_cap = ncap;
+    return true;
+}
+
+/* Reads every node's labels into fresh bit sets (write lock held, or before any
+ * reader can see the index). */
+static gs_status adj_build_labels(graph_adj *a, graph_store *w, gs_error *err) {
+    if (a->labels) memset(a->labels, 0, a->nlabels_cap * sizeof *a->labels);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT node_id, label FROM node_labels", -1, &st, NULL) != SQLITE_OK)
+        return gs_sqlfail(w, err, "adjacency index: reading labels");
+    int rc;
+    gs_status r = GS_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 0);
+        if (n < 0 || n > ADJ_MAX_ID) {
+            r = gs_fail(err, GS_LIMIT, "adjacency index: ids above 2^32 are not indexed");
+            break;
+        }
+        int bit = adj_label_bit(a, (const char *)sqlite3_column_text(st, 1));
+        if (!adj_labels_cover(a, n)) {
+            r = gs_fail(err, GS_IO, "adjacency index: out of memory");
+            break;
+        }
+        if (bit >= 0) a->labels[n] |= (uint64_t)1 << bit;
+    }
+    if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(w, err, "adjacency index: reading labels");
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Re-reads the labels of one touched node. */
+static bool adj_apply_labels(graph_adj *a, int64_t n) {
+    if (n < 0 || n > ADJ_MAX_ID || !adj_labels_cover(a, n)) return false;
+    uint64_t bits = 0;
+    sqlite3_bind_int64(a->lget, 1, n);
+    int rc;
+    while ((rc = sqlite3_step(a->lget)) == SQLITE_ROW) {
+        int bit = adj_label_bit(a, (const char *)sqlite3_column_text(a->lget, 0));
+        if (bit >= 0) bits |= (uint64_t)1 << bit;
+    }
+    sqlite3_reset(a->lget);
+    a->labels[n] = bits;
+    return rc == SQLITE_DONE;
+}
+
+/* SQL function the writer's TEMP triggers on node_labels call: remembers the
+ * node whose labels this transaction touched (WITHOUT ROWID tables get no
+ * update hook). */
+static void adj_label_touch(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    graph_adj *a = sqlite3_user_data(ctx);
+    if (a->nltouched == a->cltouched) {
+        size_t ncap = a->cltouched ? a->cltouched * 2 : 64;
+        int64_t *nt = realloc(a->ltouched, ncap * sizeof *nt);
+        if (!nt) {
+            a->touch_oom = true;
+            return;
+        }
+        a->ltouched = nt;
+        a->cltouched = ncap;
+    }
+    a->ltouched[a->nltouched++] = sqlite3_value_int64(argv[0]);
+}
+
+static const char adj_label_triggers[] =
+    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_ins AFTER INSERT ON main.node_labels "
+    "BEGIN SELECT dsg_adj_label_touch(NEW.node_id); END;"
+    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_del AFTER DELETE ON main.node_labels "
+    "BEGIN SELECT dsg_adj_label_touch(OLD.node_id); END;"
+    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_upd AFTER UPDATE ON main.node_labels "
+    "BEGIN SELECT dsg_adj_label_touch(OLD.node_id); SELECT dsg_adj_label_touch(NEW.node_id); END;";
+
 /* Update hook: remembers which rels rows this transaction touched. */
 static void adj_on_update(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid) {
     (void)op;
@@ -294,7 +399,7 @@ static void adj_on_update(void *arg, int op, const char *db, const char *table, 
 /* Rollback hook: nothing of this transaction reached the database. */
 static void adj_on_rollback(void *arg) {
     graph_adj *a = arg;
-    a->ntouched = 0;
+    a->ntouched = a->nltouched = 0;
     a->touch_oom = false;
 }
 
@@ -303,7 +408,7 @@ static void adj_on_rollback(void *arg) {
  * next wrapped commit catches up. */
 static int adj_on_commit(void *arg) {
     graph_adj *a = arg;
-    if (!a->in_commit && a->ntouched) atomic_store(&a->stale, true);
+    if (!a->in_commit && (a->ntouched || a->nltouched)) atomic_store(&a->stale, true);
     return 0;
 }
 
@@ -314,14 +419,21 @@ gs_status graph_adj_attach_writer(graph_adj *a, graph_store *w, gs_error *err) {
     gs_status r = gs_exec(w, "BEGIN", err);
     if (r == GS_OK) {
         r = adj_build(a, w, err);
+        if (r == GS_OK) r = adj_build_labels(a, w, err);
         gs_exec(w, "COMMIT", NULL);
     }
-    if (r == GS_OK && sqlite3_prepare_v3(w->db, "SELECT type, start, end FROM rels WHERE id = ?1", -1,
-                                         SQLITE_PREPARE_PERSISTENT, &a->get, NULL) != SQLITE_OK)
+    if (r == GS_OK && (sqlite3_prepare_v3(w->db, "SELECT type, start, end FROM rels WHERE id = ?1", -1,
+                                          SQLITE_PREPARE_PERSISTENT, &a->get, NULL) != SQLITE_OK ||
+                       sqlite3_prepare_v3(w->db, "SELECT label FROM node_labels WHERE node_id = ?1", -1,
+                                          SQLITE_PREPARE_PERSISTENT, &a->lget, NULL) != SQLITE_OK))
         r = gs_sqlfail(w, err, "adjacency index: preparing");
+    if (r == GS_OK && sqlite3_create_function(w->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, a, adj_label_touch,
+                                              NULL, NULL) != SQLITE_OK)
+        r = gs_sqlfail(w, err, "adjacency index: registering the label hook");
+    if (r == GS_OK) r = gs_exec(w, adj_label_triggers, err);
     if (r == GS_OK) {
         a->writer = w;
-        a->ntouched = 0;
+        a->ntouched = a->nltouched = 0;
         w->adj = a;
         w->adj_writer = true;
         sqlite3_update_hook(w->db, adj_on_update, a);
@@ -350,8 +462,12 @@ void graph_adj_detach(graph_store *s) {
         sqlite3_update_hook(s->db, NULL, NULL);
         sqlite3_rollback_hook(s->db, NULL, NULL);
         sqlite3_commit_hook(s->db, NULL, NULL);
+        sqlite3_exec(s->db, "DROP TRIGGER IF EXISTS temp.dsg_adj_nl_ins; DROP TRIGGER IF EXISTS temp.dsg_adj_nl_del;"
+                            "DROP TRIGGER IF EXISTS temp.dsg_adj_nl_upd;", NULL, NULL, NULL);
+        sqlite3_create_function(s->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
         sqlite3_finalize(a->get);
-        a->get = NULL;
+        sqlite3_finalize(a->lget);
+        a->get = a->lget = NULL;
         a->writer = NULL;
         atomic_store(&a->usable, false);
         pthread_rwlock_unlock(&a->lock);
@@ -449,8 +565,22 @@ void gs_adj_commit_done(graph_store *s, bool ok) {
     graph_adj *a = s->adj;
     if (!a || !s->adj_writer) return;
     a->in_commit = false;
-    if (ok && (a->ntouched || atomic_load(&a->stale))) {
+    if (ok && (a->ntouched || a->nltouched || atomic_load(&a->stale))) {
         bool good = !a->touch_oom;
+        if (good && a->nltouched > 65536) {
+            /* a bulk load: one scan of node_labels beats a re-read per touched node */
+            gs_error err;
+            good = adj_build_labels(a, s, &err) == GS_OK;
+            a->nltouched = 0;
+        }
+        for (size_t i = 0; good && i < a->nltouched; i++) good = adj_apply_labels(a, a->ltouched[i]);
+        a->nltouched = 0;
+        if (good && a->ntouched > 65536 && a->ntouched > a->nbase / 4) {
+            /* a bulk load (graph/bulk_load.c): one scan of `rels` beats a re-read per touched row */
+            gs_error err;
+            good = adj_build(a, s, &err) == GS_OK;
+            a->ntouched = 0;
+        }
         for (size_t i = 0; good && i < a->ntouched; i++) good = adj_apply_one(a, a->touched[i]);
         a->ntouched = 0;
         a->touch_oom = false;
@@ -537,4 +667,18 @@ size_t graph_adj_count(graph_store *s) {
         if (adj_map_get(&a->ovr_map, a->out.rel[k]) == ADJ_NONE) n++;
     pthread_rwlock_unlock(&a->lock);
     return n;
+}
+
+/* Bit of a label for graph_adj_node_labels(); see adjacency.h. Between begin and end. */
+int graph_adj_label_bit(graph_store *s, const char *label) {
+    graph_adj *a = s->adj;
+    for (size_t i = 0; i < a->nlnames; i++)
+        if (strcmp(a->lnames[i], label) == 0) return (int)i;
+    return a->lnames_full ? GRAPH_ADJ_LABEL_UNINDEXED : GRAPH_ADJ_LABEL_NONE;
+}
+
+/* The label bits of a node (0 for a node without labels or unknown). Between begin and end. */
+uint64_t graph_adj_node_labels(graph_store *s, int64_t node) {
+    graph_adj *a = s->adj;
+    return node >= 0 && node < (int64_t)a->nlabels_cap ? a->labels[node] : 0;
 }

@@ -4,6 +4,10 @@
  * variable-length patterns) walk arrays instead of running one SQLite query
  * per visited node.
  *
+ * It also holds each node's labels as a 64-bit set (the first 64 label names),
+ * so label tests of Cypher reads (`(d:Model)` on 60,000 reached nodes) need no
+ * SQLite lookup either.
+ *
  * Shape: a CSR base (both directions: per node, its (other end, rel id, type)
  * entries) built from `rels`, plus overrides: rel id -> its current
  * (type, start, end) or "gone", for relationships changed since the base was
@@ -28,6 +32,8 @@
  */
 #ifndef DSGRAPH_GRAPH_ADJACENCY_H
 #define DSGRAPH_GRAPH_ADJACENCY_H
+
+#include <stdint.h>
 
 #include "store.h"
 
@@ -60,6 +66,15 @@ int graph_adj_type_id(graph_store *s, const char *type);
  * is end). Between begin and end. fn returns non-zero to stop; that value is returned. */
 int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int *type_ids, size_t ntypes,
                    int (*fn)(void *arg, int64_t rel, int64_t other), void *arg);
+/* Node labels, kept the same way (the writer's TEMP triggers on node_labels
+ * record touched nodes; their labels are re-read after COMMIT). The first 64
+ * label names get a bit. graph_adj_label_bit: the bit of a label, or
+ * GRAPH_ADJ_LABEL_NONE when no node has ever had it, or GRAPH_ADJ_LABEL_UNINDEXED
+ * when it has no bit (ask SQLite). Between begin and end. */
+#define GRAPH_ADJ_LABEL_NONE (-1)
+#define GRAPH_ADJ_LABEL_UNINDEXED (-2)
+int graph_adj_label_bit(graph_store *s, const char *label);
+uint64_t graph_adj_node_labels(graph_store *s, int64_t node);
 /* Number of relationships in the index (base + live overrides); for tests and stats. */
 size_t graph_adj_count(graph_store *s);
 

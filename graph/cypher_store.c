@@ -5,6 +5,7 @@
  * Results are copied out (arrays in the arena) before the statement is reused,
  * so nested expansions never share a running statement. */
 #include "cypher_int.h"
+#include "adjacency.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,15 @@ int cy_node_labels(cy_q *q, int64_t id, cy_value *out)
 /* Label test without reading all labels. */
 int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes)
 {
+    /* a read whose snapshot the in-memory index matches asks the index (adjacency.h) */
+    if (graph_adj_begin(q->store)) {
+        int bit = graph_adj_label_bit(q->store, label);
+        if (bit != GRAPH_ADJ_LABEL_UNINDEXED)
+            *yes = bit >= 0 && (graph_adj_node_labels(q->store, id) >> bit & 1);
+        graph_adj_end(q->store);
+        if (bit != GRAPH_ADJ_LABEL_UNINDEXED)
+            return 0;
+    }
     sqlite3_stmt *st = stmt(q, Q_HAS_LABEL);
     if (!st)
         return -1;

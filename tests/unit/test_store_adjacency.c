@@ -1,9 +1,9 @@
 /*
  * tests/unit/test_store_adjacency.c - graph/adjacency.c: the in-memory index
  * follows committed writes only (inserts, deletes, rolled-back transactions and
- * savepoints, rowid reuse, commits that bypass the store), readers use it only
- * when it matches their snapshot, and lineage gives the same answer with and
- * without it (graph/lineage.h modes included).
+ * savepoints, rowid reuse, commits that bypass the store), node labels too;
+ * readers use it only when it matches their snapshot, and lineage gives the
+ * same answer with and without it (graph/lineage.h modes included).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +195,86 @@ static void test_rollbacks_leave_nothing(void **state) {
     assert_int_equal((int64_t)graph_adj_count(w), sql_count(w));
 }
 
+/* "label:yes/no,..." for node n through the reader's index in a fresh
+ * snapshot ("?" for a label the index does not cover); "nope" if unusable. */
+static void labels_of(adj_fix *x, int64_t n, char *buf) {
+    static const char *names[] = {"Model", "Org", "Gone", "Never"};
+    buf[0] = '\0';
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_exec(graph_store_db(x->r), "SELECT count(*) FROM nodes", NULL, NULL, NULL);
+    if (!graph_adj_begin(x->r)) {
+        strcpy(buf, "nope");
+    } else {
+        for (int i = 0; i < 4; i++) {
+            int bit = graph_adj_label_bit(x->r, names[i]);
+            const char *v = bit == GRAPH_ADJ_LABEL_UNINDEXED ? "?"
+                            : bit >= 0 && (graph_adj_node_labels(x->r, n) >> bit & 1) ? "yes" : "no";
+            size_t used = strlen(buf);
+            snprintf(buf + used, 256 - used, "%s%s:%s", i ? "," : "", names[i], v);
+        }
+        graph_adj_end(x->r);
+    }
+    graph_store_read_end(x->r);
+}
+
+/* Node labels follow committed writes the same way: added, removed, rolled
+ * back (whole transactions and savepoints), deleted with their node; a label
+ * past the 64 indexed ones is reported as not indexed. */
+static void test_labels_kept_current(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    sqlite3 *db = graph_store_db(w);
+    gs_error err = {{0}};
+    char buf[256];
+    labels_of(x, 2, buf);
+    assert_string_equal(buf, "Model:yes,Org:no,Gone:no,Never:no");
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO node_labels(node_id, pos, label) VALUES (2, 1, 'Org'), "
+                                      "(3, 1, 'Gone')", NULL, NULL, NULL), SQLITE_OK);   /* a bypassing commit */
+    labels_of(x, 2, buf);
+    assert_string_equal(buf, "nope");   /* stale until a wrapped commit catches up */
+    node(w, "m7");
+    labels_of(x, 2, buf);
+    assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
+    labels_of(x, 3, buf);
+    assert_string_equal(buf, "Model:yes,Org:no,Gone:yes,Never:no");
+    /* rolled back: whole transaction, then a savepoint inside a committed one */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM node_labels WHERE node_id = 2", NULL, NULL, NULL), SQLITE_OK);
+    graph_store_rollback(w);
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "SAVEPOINT t; DELETE FROM node_labels WHERE node_id = 2; ROLLBACK TO t; "
+                                      "RELEASE t; DELETE FROM node_labels WHERE node_id = 3 AND label = 'Gone'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    labels_of(x, 2, buf);
+    assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
+    labels_of(x, 3, buf);
+    assert_string_equal(buf, "Model:yes,Org:no,Gone:no,Never:no");
+    /* a deleted node's labels go with it (cascade); a new node past the array is covered */
+    int64_t dummy = 0;
+    assert_int_equal(graph_node_delete(w, 2, true, &dummy, &err), GS_OK);
+    labels_of(x, 2, buf);
+    assert_string_equal(buf, "Model:no,Org:no,Gone:no,Never:no");
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO nodes(id, props) VALUES (5000, '{}'); "
+                                      "INSERT INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Org')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    labels_of(x, 5000, buf);
+    assert_string_equal(buf, "Model:no,Org:yes,Gone:no,Never:no");
+    /* 70 label names: the first 64 get bits, the rest are not indexed */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    for (int i = 0; i < 70; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO node_labels(node_id, pos, label) VALUES (1, %d, 'L%02d')", i + 1, i);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    labels_of(x, 1, buf);
+    assert_string_equal(buf, "Model:yes,Org:no,Gone:no,Never:?");
+}
+
 /* Readers use the index only when it is exactly their snapshot. */
 static void test_snapshots(void **state) {
     adj_fix *x = *state;
@@ -292,6 +372,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_built_and_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollbacks_leave_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
     };
