@@ -58,21 +58,6 @@ static void add(sema *s, scope *sc, const char *name, int kind)
     sc->kinds[sc->n++] = kind;
 }
 
-/* Does an expression contain an aggregate call? */
-bool cy_expr_has_agg(const cy_expr *e)
-{
-    if (!e)
-        return false;
-    if (e->is_agg)
-        return true;
-    if (cy_expr_has_agg(e->a) || cy_expr_has_agg(e->b) || cy_expr_has_agg(e->c))
-        return true;
-    for (size_t i = 0; i < e->nargs; i++)
-        if (cy_expr_has_agg(e->args[i]))
-            return true;
-    return false;
-}
-
 /* Local variables of comprehensions: a small stack of names. */
 typedef struct locals { const char *name; const struct locals *up; } locals;
 

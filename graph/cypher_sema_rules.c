@@ -8,7 +8,8 @@
  *   literals, parameters, grouping keys that are variables or properties of
  *   variables, and anything built from those (`me.age + count(*)` needs `me` or
  *   `me.age` to be a grouping key): SyntaxError AmbiguousAggregationExpression;
- * - rand() inside an aggregate: SyntaxError NonConstantExpression. */
+ * - rand() inside an aggregate: SyntaxError NonConstantExpression;
+ * and cy_expr_has_agg(), which the executor uses as well. */
 #include "cypher_int.h"
 
 #include <string.h>
@@ -53,41 +54,46 @@ const cy_expr *cy_misplaced_pattern(const cy_expr *e, bool pred)
     return NULL;
 }
 
-/* Is e an aggregate call? By its name, so that it works before check_expr has
- * marked is_agg (ORDER BY keys are checked here first). */
-static bool is_agg_call(const cy_expr *e)
+/* Does e or any expression below it (not into patterns) satisfy pred? */
+static bool expr_any(const cy_expr *e, bool (*pred)(const cy_expr *, const void *), const void *arg)
 {
+    if (!e)
+        return false;
+    if (pred(e, arg))
+        return true;
+    if (expr_any(e->a, pred, arg) || expr_any(e->b, pred, arg) || expr_any(e->c, pred, arg))
+        return true;
+    for (size_t i = 0; i < e->nargs; i++)
+        if (expr_any(e->args[i], pred, arg))
+            return true;
+    return false;
+}
+
+/* Is e an aggregate call? By its name, so that it holds before check_expr has
+ * marked is_agg (ORDER BY keys are checked here first, nested aggregates too). */
+static bool is_agg_call(const cy_expr *e, const void *unused)
+{
+    (void)unused;
     return e->is_agg || e->k == E_COUNTSTAR || (e->k == E_FUNC && e->name && cy_is_aggregate_name(e->name));
 }
 
-/* Does e contain an aggregate call (see is_agg_call)? */
-static bool has_agg_call(const cy_expr *e)
+/* Does an expression contain an aggregate call? */
+bool cy_expr_has_agg(const cy_expr *e)
 {
-    if (!e)
-        return false;
-    if (is_agg_call(e))
-        return true;
-    if (has_agg_call(e->a) || has_agg_call(e->b) || has_agg_call(e->c))
-        return true;
-    for (size_t i = 0; i < e->nargs; i++)
-        if (has_agg_call(e->args[i]))
-            return true;
-    return false;
+    return expr_any(e, is_agg_call, NULL);
 }
 
-/* Does e read variable name anywhere? */
-static bool mentions(const cy_expr *e, const char *name)
+/* Is e the variable named *name? */
+static bool is_var_named(const cy_expr *e, const void *name)
 {
-    if (!e)
-        return false;
-    if (e->k == E_VAR && strcmp(e->name, name) == 0)
-        return true;
-    if (mentions(e->a, name) || mentions(e->b, name) || mentions(e->c, name))
-        return true;
-    for (size_t i = 0; i < e->nargs; i++)
-        if (mentions(e->args[i], name))
-            return true;
-    return false;
+    return e->k == E_VAR && strcmp(e->name, name) == 0;
+}
+
+/* Is e a call of rand()? */
+static bool is_rand_call(const cy_expr *e, const void *unused)
+{
+    (void)unused;
+    return e->k == E_FUNC && e->name && strcasecmp(e->name, "rand") == 0;
 }
 
 /* Comprehension variables in scope while walking an item. */
@@ -107,7 +113,7 @@ static bool is_key(const cy_expr *e, const cy_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const cy_expr *k = items[i].e;
-        if (has_agg_call(k))
+        if (cy_expr_has_agg(k))
             continue;
         if (e->k == E_VAR && k->k == E_VAR && strcmp(e->name, k->name) == 0)
             return true;
@@ -124,7 +130,7 @@ static bool is_key(const cy_expr *e, const cy_item *items, size_t n)
  * an aggregate without being a grouping key, or NULL. */
 static const cy_expr *ambiguous(const cy_expr *e, const cy_item *items, size_t n, const bound *b)
 {
-    if (!e || is_agg_call(e) || e->k == E_LIT || e->k == E_PARAM)
+    if (!e || is_agg_call(e, NULL) || e->k == E_LIT || e->k == E_PARAM)
         return NULL;
     if (e->k == E_VAR)
         return is_bound(b, e->name) || is_key(e, items, n) ? NULL : e;
@@ -151,22 +157,13 @@ static const cy_expr *ambiguous(const cy_expr *e, const cy_item *items, size_t n
  * projection with these items. */
 const cy_expr *cy_ambiguous_aggregation(const cy_expr *e, const cy_item *items, size_t n)
 {
-    return has_agg_call(e) ? ambiguous(e, items, n, NULL) : NULL;
+    return cy_expr_has_agg(e) ? ambiguous(e, items, n, NULL) : NULL;
 }
 
 /* Does e call rand() (an aggregate over it has no stable meaning)? */
 bool cy_calls_rand(const cy_expr *e)
 {
-    if (!e)
-        return false;
-    if (e->k == E_FUNC && e->name && strcasecmp(e->name, "rand") == 0)
-        return true;
-    if (cy_calls_rand(e->a) || cy_calls_rand(e->b) || cy_calls_rand(e->c))
-        return true;
-    for (size_t i = 0; i < e->nargs; i++)
-        if (cy_calls_rand(e->args[i]))
-            return true;
-    return false;
+    return expr_any(e, is_rand_call, NULL);
 }
 
 /* Does any grouping key (non-aggregating item) of the projection read variable
@@ -174,7 +171,7 @@ bool cy_calls_rand(const cy_expr *e)
 bool cy_keys_mention(const cy_item *items, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
-        if (!has_agg_call(items[i].e) && mentions(items[i].e, name))
+        if (!cy_expr_has_agg(items[i].e) && expr_any(items[i].e, is_var_named, name))
             return true;
     return false;
 }
