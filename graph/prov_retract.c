@@ -96,43 +96,67 @@ static gs_status prov_restore_prop(graph_store *s, const char *kind, int64_t id,
     return r;
 }
 
-/* Drops the import's property claims, batch by batch, restoring values. */
-static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
+/* One claim row being undone: its columns as JSON (integers and strings). */
+typedef gs_status (*prov_row_fn)(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err);
+
+/* The batch loop every undo step shares: read up to PROV_BATCH of the import's
+ * claim rows with sel (?1 = import, ?2 = batch size), copy them out (the handler
+ * deletes claims, so the statement must be finished first), hand each to fn,
+ * and repeat until a batch comes back empty. fn must delete the claim it is
+ * given, or the loop would see it again. */
+static gs_status prov_batches(graph_store *s, int64_t imp, const char *sel, const char *what, prov_row_fn fn,
+                              void *ctx, prov_undo *u, gs_error *err) {
     for (;;) {
-        sqlite3_stmt *st = gs_prov_prepare(s,
-            "SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 ORDER BY seq LIMIT ?2", err);
+        sqlite3_stmt *st = gs_prov_prepare(s, sel, err);
         if (!st) return GS_IO;
         sqlite3_bind_int64(st, 1, imp);
         sqlite3_bind_int(st, 2, PROV_BATCH);
         json_t *batch = json_array();
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(batch, json_pack("[I,s,I,s,s]", (json_int_t)sqlite3_column_int64(st, 0),
-                                                   (const char *)sqlite3_column_text(st, 1),
-                                                   (json_int_t)sqlite3_column_int64(st, 2),
-                                                   (const char *)sqlite3_column_text(st, 3),
-                                                   (const char *)sqlite3_column_text(st, 4)));
-        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading property claims");
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            json_t *row = json_array();
+            for (int c = 0; c < sqlite3_column_count(st); c++)
+                json_array_append_new(row, sqlite3_column_type(st, c) == SQLITE_INTEGER
+                                               ? json_integer((json_int_t)sqlite3_column_int64(st, c))
+                                               : json_string((const char *)sqlite3_column_text(st, c)));
+            json_array_append_new(batch, row);
+        }
+        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, what);
         sqlite3_finalize(st);
         size_t n = json_array_size(batch), i;
         json_t *row;
         json_array_foreach(batch, i, row) {
             if (r != GS_OK) break;
-            sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claims WHERE seq = ?1", err);
-            if (!del) { r = GS_IO; break; }
-            sqlite3_bind_int64(del, 1, json_integer_value(json_array_get(row, 0)));
-            r = sqlite3_step(del) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "dropping a property claim");
-            sqlite3_finalize(del);
-            if (r == GS_OK)
-                r = prov_restore_prop(s, json_string_value(json_array_get(row, 1)),
-                                      json_integer_value(json_array_get(row, 2)),
-                                      json_string_value(json_array_get(row, 3)),
-                                      json_string_value(json_array_get(row, 4)), u, err);
+            r = fn(s, imp, row, ctx, u, err);
         }
         json_decref(batch);
         if (r != GS_OK) return r;
         if (n == 0) return GS_OK;
     }
+}
+
+/* Column i of a claim row. */
+static int64_t row_int(json_t *row, size_t i) { return json_integer_value(json_array_get(row, i)); }
+static const char *row_str(json_t *row, size_t i) { return json_string_value(json_array_get(row, i)); }
+
+/* A property claim (seq, kind, entity_id, key, value): dropped, the value restored. */
+static gs_status undo_prop_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
+    (void)imp;
+    (void)ctx;
+    sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claims WHERE seq = ?1", err);
+    if (!del) return GS_IO;
+    sqlite3_bind_int64(del, 1, row_int(row, 0));
+    gs_status r = sqlite3_step(del) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "dropping a property claim");
+    sqlite3_finalize(del);
+    if (r != GS_OK) return r;
+    return prov_restore_prop(s, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), u, err);
+}
+
+/* Drops the import's property claims, batch by batch, restoring values. */
+static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
+    return prov_batches(s, imp,
+                        "SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 ORDER BY seq LIMIT ?2",
+                        "reading property claims", undo_prop_claim, NULL, u, err);
 }
 
 /* Runs a statement with up to two integer/text bindings and returns changes(). */
@@ -153,97 +177,75 @@ static gs_status prov_exec(graph_store *s, const char *sql, int64_t a, int64_t b
     return r;
 }
 
+/* An alias claim (node_id, alias_key): dropped; the alias goes when nobody else claims it. */
+static gs_status undo_alias_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
+    (void)ctx;
+    int64_t node = row_int(row, 0), others = 0, gone = 0;
+    const char *key = row_str(row, 1);
+    gs_status r = prov_exec(s, "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2 AND alias_key = ?3",
+                            node, imp, key, NULL, err);
+    if (r == GS_OK)
+        r = prov_exec(s, "SELECT count(*) FROM alias_claims WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
+                      node, 0, key, &others, err);
+    if (r == GS_OK && others == 0)
+        r = prov_exec(s, "DELETE FROM aliases WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3", node, 0, key,
+                      &gone, err);
+    if (r == GS_OK && gone > 0) {
+        u->aliases_removed++;
+        r = gs_fts_refresh(s, node, NULL, err);
+    }
+    return r;
+}
+
 /* Removes aliases that no other import claims. */
 static gs_status prov_undo_aliases(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
-    for (;;) {
-        sqlite3_stmt *st = gs_prov_prepare(s,
-            "SELECT node_id, alias_key FROM alias_claims WHERE import_id = ?1 LIMIT ?2", err);
-        if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, imp);
-        sqlite3_bind_int(st, 2, PROV_BATCH);
-        json_t *batch = json_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(batch, json_pack("[I,s]", (json_int_t)sqlite3_column_int64(st, 0),
-                                                   (const char *)sqlite3_column_text(st, 1)));
-        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading alias claims");
-        sqlite3_finalize(st);
-        size_t n = json_array_size(batch), i;
-        json_t *row;
-        json_array_foreach(batch, i, row) {
-            if (r != GS_OK) break;
-            int64_t node = json_integer_value(json_array_get(row, 0)), others = 0, gone = 0;
-            const char *key = json_string_value(json_array_get(row, 1));
-            r = prov_exec(s, "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2 AND alias_key = ?3",
-                          node, imp, key, NULL, err);
-            if (r == GS_OK)
-                r = prov_exec(s, "SELECT count(*) FROM alias_claims WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
-                              node, 0, key, &others, err);
-            if (r == GS_OK && others == 0)
-                r = prov_exec(s, "DELETE FROM aliases WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3", node, 0, key,
-                              &gone, err);
-            if (r == GS_OK && gone > 0) {
-                u->aliases_removed++;
-                r = gs_fts_refresh(s, node, NULL, err);
-            }
-        }
-        json_decref(batch);
-        if (r != GS_OK) return r;
-        if (n == 0) return GS_OK;
+    return prov_batches(s, imp, "SELECT node_id, alias_key FROM alias_claims WHERE import_id = ?1 LIMIT ?2",
+                        "reading alias claims", undo_alias_claim, NULL, u, err);
+}
+
+/* The statements of one entity kind's undo step. */
+typedef struct undo_entity_sql {
+    bool node;
+    char del[160], cnt[160], move[260];
+} undo_entity_sql;
+
+/* A node or relationship claim (id, created): dropped; an entity this import
+ * created goes when nobody else claims it (a node only if unconnected), or the
+ * earliest other claimant inherits "created". */
+static gs_status undo_entity_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
+    const undo_entity_sql *q = ctx;
+    int64_t id = row_int(row, 0), others = 0;
+    bool created = row_int(row, 1) == 1;
+    gs_status r = prov_exec(s, q->del, id, imp, NULL, NULL, err);
+    if (r == GS_OK) r = prov_exec(s, q->cnt, id, 0, NULL, &others, err);
+    if (r != GS_OK || !created) return r;
+    if (others > 0) return prov_exec(s, q->move, id, 0, NULL, NULL, err);
+    gs_error derr;
+    gs_status d = q->node ? graph_node_delete(s, id, false, NULL, &derr) : graph_rel_delete(s, id, &derr);
+    if (d == GS_OK) {
+        if (q->node) u->nodes_deleted++;
+        else u->rels_deleted++;
+    } else if (d == GS_CONFLICT && q->node) {
+        u->nodes_kept++;   /* still connected: kept */
+    } else if (d != GS_NOT_FOUND) {
+        r = gs_fail(err, d, "%s", derr.msg);
     }
+    return r;
 }
 
 /* Drops the import's claims on nodes or relationships and deletes what an
  * import created and nobody claims any more. */
 static gs_status prov_undo_entities(graph_store *s, bool node, int64_t imp, prov_undo *u, gs_error *err) {
     const char *tab = node ? "node_claims" : "rel_claims", *col = node ? "node_id" : "rel_id";
-    char q_sel[160], q_del[160], q_cnt[160], q_move[260];
-    snprintf(q_sel, sizeof q_sel, "SELECT %s, created FROM %s WHERE import_id = ?1 LIMIT ?2", col, tab);
-    snprintf(q_del, sizeof q_del, "DELETE FROM %s WHERE %s = ?1 AND import_id = ?2", tab, col);
-    snprintf(q_cnt, sizeof q_cnt, "SELECT count(*) FROM %s WHERE %s = ?1 AND ?2 = ?2", tab, col);
-    snprintf(q_move, sizeof q_move,
+    undo_entity_sql q = {.node = node};
+    char sel[160];
+    snprintf(sel, sizeof sel, "SELECT %s, created FROM %s WHERE import_id = ?1 LIMIT ?2", col, tab);
+    snprintf(q.del, sizeof q.del, "DELETE FROM %s WHERE %s = ?1 AND import_id = ?2", tab, col);
+    snprintf(q.cnt, sizeof q.cnt, "SELECT count(*) FROM %s WHERE %s = ?1 AND ?2 = ?2", tab, col);
+    snprintf(q.move, sizeof q.move,
              "UPDATE %s SET created = 1 WHERE %s = ?1 AND ?2 = ?2 AND import_id = "
              "(SELECT min(import_id) FROM %s WHERE %s = ?1)", tab, col, tab, col);
-    for (;;) {
-        sqlite3_stmt *st = gs_prov_prepare(s, q_sel, err);
-        if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, imp);
-        sqlite3_bind_int(st, 2, PROV_BATCH);
-        json_t *batch = json_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(batch, json_pack("[I,i]", (json_int_t)sqlite3_column_int64(st, 0),
-                                                   sqlite3_column_int(st, 1)));
-        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading claims");
-        sqlite3_finalize(st);
-        size_t n = json_array_size(batch), i;
-        json_t *row;
-        json_array_foreach(batch, i, row) {
-            if (r != GS_OK) break;
-            int64_t id = json_integer_value(json_array_get(row, 0)), others = 0;
-            bool created = json_integer_value(json_array_get(row, 1)) == 1;
-            r = prov_exec(s, q_del, id, imp, NULL, NULL, err);
-            if (r == GS_OK) r = prov_exec(s, q_cnt, id, 0, NULL, &others, err);
-            if (r != GS_OK || !created) continue;
-            if (others > 0) {   /* someone else still claims it: they inherit "created" */
-                r = prov_exec(s, q_move, id, 0, NULL, NULL, err);
-            } else if (node) {
-                gs_error derr;
-                gs_status d = graph_node_delete(s, id, false, NULL, &derr);
-                if (d == GS_OK) u->nodes_deleted++;
-                else if (d == GS_CONFLICT) u->nodes_kept++;   /* still connected: kept */
-                else if (d != GS_NOT_FOUND) r = gs_fail(err, d, "%s", derr.msg);
-            } else {
-                gs_error derr;
-                gs_status d = graph_rel_delete(s, id, &derr);
-                if (d == GS_OK) u->rels_deleted++;
-                else if (d != GS_NOT_FOUND) r = gs_fail(err, d, "%s", derr.msg);
-            }
-        }
-        json_decref(batch);
-        if (r != GS_OK) return r;
-        if (n == 0) return GS_OK;
-    }
+    return prov_batches(s, imp, sel, "reading claims", undo_entity_claim, &q, u, err);
 }
 
 /* imports.retract: everything above, then the import is marked retracted. */
