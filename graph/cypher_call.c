@@ -132,11 +132,10 @@ int cy_call_check(cy_q *q, cy_clause *c)
 int cy_run_call(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
     const proc *pr = find_proc(c->var);
-    out->ncols = in->ncols + c->nitems;
-    out->names = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *out->names);
-    cy_memcpy(out->names, in->names, in->ncols * sizeof *in->names);
+    const char **yielded = cy_alloc(&q->arena, c->nitems * sizeof *yielded);
     for (size_t i = 0; i < c->nitems; i++)
-        out->names[in->ncols + i] = c->items[i].alias;
+        yielded[i] = c->items[i].alias;
+    cy_rows_extend(q, in, yielded, c->nitems, out);
     /* the procedure's rows, once: they do not depend on the input row */
     sqlite3_stmt *st = cy_stmt_sql(q, ST_CALL, pr->sql);
     if (!st)

@@ -58,7 +58,7 @@ static int match_cb(cy_q *q, void *arg, const cy_env *env)
 }
 
 /* The output columns of a clause that adds variables to the input's. */
-static void extend_names(cy_q *q, const cy_rows *in, const char *const *extra, size_t nextra, cy_rows *out)
+void cy_rows_extend(cy_q *q, const cy_rows *in, const char *const *extra, size_t nextra, cy_rows *out)
 {
     out->ncols = in->ncols + nextra;
     out->names = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *out->names);
@@ -66,15 +66,22 @@ static void extend_names(cy_q *q, const cy_rows *in, const char *const *extra, s
     cy_memcpy(out->names + in->ncols, extra, nextra * sizeof *extra);
 }
 
-/* MATCH; with next (an aggregating WITH/RETURN) its rows stream into the
- * projection and *out receives the projection's result instead. */
-static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, const cy_clause *next)
+/* The output columns of MATCH, CREATE or MERGE: the input's plus the pattern's
+ * new variables. */
+void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, cy_rows *out)
 {
     cy_value *dummy = cy_alloc(&q->arena, (in->ncols ? in->ncols : 1) * sizeof *dummy);
     cy_env names_env = {.names = in->names, .vals = dummy, .n = in->ncols};
     const char **extra;
-    size_t nextra = cy_pattern_vars(&q->arena, &c->pat, &names_env, &extra);
-    extend_names(q, in, extra, nextra, out);
+    size_t nextra = cy_pattern_vars(&q->arena, pat, &names_env, &extra);
+    cy_rows_extend(q, in, extra, nextra, out);
+}
+
+/* MATCH; with next (an aggregating WITH/RETURN) its rows stream into the
+ * projection and *out receives the projection's result instead. */
+static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, const cy_clause *next)
+{
+    cy_rows_extend_pattern(q, in, &c->pat, out);
     cy_proj *sink = next ? cy_proj_begin(q, next, out->names, out->ncols) : NULL;
     bool reach = sink && cy_proj_duplicate_free(sink) && cy_match_reach_ok(&c->pat);
     cy_value *scratch = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *scratch);
@@ -114,7 +121,7 @@ static bool aggregating(const cy_clause *c)
 /* UNWIND: one row per list element (null gives none, a scalar one). */
 static int run_unwind(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
-    extend_names(q, in, &c->var, 1, out);
+    cy_rows_extend(q, in, &c->var, 1, out);
     for (size_t r = 0; r < in->n; r++) {
         cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
         cy_value v;

@@ -383,6 +383,9 @@ typedef struct cy_rows {
     cy_value **rows;
     size_t n, cap;
 } cy_rows;
+/* Output columns: the input's plus extra names / plus a pattern's new variables (cypher_exec.c). */
+void cy_rows_extend(cy_q *q, const cy_rows *in, const char *const *extra, size_t nextra, cy_rows *out);
+void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, cy_rows *out);
 /* Runs a CALL clause (cypher_call.c). */
 int cy_run_call(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row);

@@ -39,16 +39,7 @@ static int load_props_db(cy_q *q, int sid, int64_t id, cy_value *out);
 /* The statement for id, prepared on first use, reset and unbound. */
 static sqlite3_stmt *stmt(cy_q *q, int id)
 {
-    if (!q->st[id]) {
-        if (sqlite3_prepare_v2(graph_store_db(q->store), cy_sql[id], -1, &q->st[id], NULL) != SQLITE_OK) {
-            cy_rt(q, -1, "InternalError", "", "preparing a query: %s", sqlite3_errmsg(graph_store_db(q->store)));
-            return NULL;
-        }
-    } else {
-        sqlite3_reset(q->st[id]);
-        sqlite3_clear_bindings(q->st[id]);
-    }
-    return q->st[id];
+    return cy_stmt_sql(q, id, cy_sql[id]);
 }
 
 /* Appends ,"labels":[...],"properties":{...} of a node straight from the stored
@@ -89,7 +80,8 @@ int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(q, "reading a relationship");
 }
 
-/* A statement of another cypher file in slot (>= CY_ST_FIRST_FREE), prepared once per query. */
+/* The statement in slot (other cypher files use slots >= CY_ST_FIRST_FREE): prepared on
+ * first use on this connection and kept (cypher_plan_cache.c), else reset and unbound. */
 sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql)
 {
     if (!q->st[slot]) {

@@ -429,14 +429,7 @@ static int merge_null_props(cy_q *q, const cy_pattern_part *pp, const cy_env *en
 /* MERGE per row: match the pattern, else create all of it. */
 static int run_merge(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
-    cy_value *dummy = cy_alloc(&q->arena, (in->ncols ? in->ncols : 1) * sizeof *dummy);
-    cy_env names_env = {.names = in->names, .vals = dummy, .n = in->ncols};
-    const char **extra;
-    size_t nextra = cy_pattern_vars(&q->arena, &c->pat, &names_env, &extra);
-    out->ncols = in->ncols + nextra;
-    out->names = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *out->names);
-    cy_memcpy(out->names, in->names, in->ncols * sizeof *in->names);
-    cy_memcpy(out->names + in->ncols, extra, nextra * sizeof *extra);
+    cy_rows_extend_pattern(q, in, &c->pat, out);
     for (size_t r = 0; r < in->n; r++) {
         cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
         merge_ctx m = {.c = c, .out = out, .in_row = in->rows[r], .nin = in->ncols};
@@ -498,14 +491,7 @@ int cy_write_clause(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
     size_t max_new = 0;
     for (size_t p = 0; p < c->pat.n; p++)
         max_new += 2 * c->pat.parts[p].nrels + 2;
-    cy_value *dummy = cy_alloc(&q->arena, (in->ncols ? in->ncols : 1) * sizeof *dummy);
-    cy_env names_env = {.names = in->names, .vals = dummy, .n = in->ncols};
-    const char **extra;
-    size_t nextra = cy_pattern_vars(&q->arena, &c->pat, &names_env, &extra);
-    out->ncols = in->ncols + nextra;
-    out->names = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *out->names);
-    cy_memcpy(out->names, in->names, in->ncols * sizeof *in->names);
-    cy_memcpy(out->names + in->ncols, extra, nextra * sizeof *extra);
+    cy_rows_extend_pattern(q, in, &c->pat, out);
     for (size_t r = 0; r < in->n; r++) {
         cy_env env = {.names = cy_alloc(&q->arena, (in->ncols + max_new) * sizeof(char *)),
                       .vals = cy_alloc(&q->arena, (in->ncols + max_new) * sizeof(cy_value))};
