@@ -271,6 +271,43 @@ def query_bench(args, sock, pid, name, direction, expect):
     return {"status": "n/a: `query` exists but the probe did not run (%s)" % last[:200]}
 
 
+def cypher_lookup_bench(args, sock, pid, names):
+    """The same point lookup by name through Cypher `query` and through the `sql` method
+    (issue 5: within 2x of `sql`), 1 and 16 clients, not pipelined."""
+    out = {"query": {}, "sql": {}}
+    for conns in (1, 16):
+        for mode, key in (("qget", "query"), ("sqlget", "sql")):
+            runs = []
+            for _ in range(args.runs):
+                r = loadgen(args, sock, mode, ["--conns", str(conns), "--window", "1", "--duration", str(args.duration),
+                                               "--names", names], pid, timeout=args.duration + 60)
+                if r["errors"]:
+                    fail("%s c=%d: %d error replies, first: %s" % (mode, conns, r["errors"], r["first_error"]))
+                runs.append(r)
+            out[key]["c%d_w1" % conns] = {"rps": agg([r["rps"] for r in runs]),
+                                          "p50_ms": agg([r["p50_ms"] for r in runs]),
+                                          "p99_ms": agg([r["p99_ms"] for r in runs])}
+    return out
+
+
+def export_bench(args, work, sock, pid, big):
+    """(d): `dsctl export` of the whole graph as JSON and of the largest root's tree as DOT:
+    wall time of the dsctl process, bytes written, the daemon's peak RSS so far."""
+    out = {}
+    for key, argv in (("json", ["export", "json_export"]),
+                      ("dot", ["export", "dot_lineage", "--opt", "root=" + big, "--opt", "direction=down"])):
+        path = os.path.join(work, "export." + key)
+        t0 = time.monotonic()
+        r = subprocess.run([args.dsctl, "--socket", sock] + argv + ["-o", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=7200)
+        elapsed = time.monotonic() - t0
+        if r.returncode != 0 or not os.path.exists(path):
+            fail("export %s: exit %d: %s" % (key, r.returncode, r.stderr.decode("utf-8", "replace")[:300]))
+        out[key] = {"s": elapsed, "bytes": os.path.getsize(path), "rss": proc_status(pid)}
+        os.unlink(path)
+    return out
+
+
 def main():
     """Options, build, the whole run, results file and table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -287,6 +324,10 @@ def main():
     ap.add_argument("--no-seed-load", action="store_true", help="skip the in-process --seed load figure")
     ap.add_argument("--no-import", action="store_true", help="skip the `dsctl import` figures")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--no-hf-import", action="store_true", help="skip the HF JSON Lines import figure")
+    ap.add_argument("--only-import", action="store_true",
+                    help="generate, run the baseline, then only the `dsctl import` figures (skips the socket load, "
+                         "lineage, lookups, start-up and --seed)")
     args = ap.parse_args()
     if args.small:
         args.models = 10000
@@ -347,6 +388,11 @@ def bench(args, work, res):
         if base[key]["result"] != want:
             fail("baseline %s = %d, generator says %d" % (key, base[key]["result"], want))
 
+    if args.only_import:
+        import_figures(args, work, res, data, gen, base)
+        res["export"] = {"status": "skipped (--only-import)"}
+        return
+
     log("echo ceiling")
     esock = os.path.join(work, "echo.sock")
     echo = subprocess.Popen([args.echo_server, "--socket", esock, "--max-seconds", "1200"], stdout=subprocess.DEVNULL)
@@ -393,9 +439,12 @@ def bench(args, work, res):
     res["rss_after_lineage"] = proc_status(d.pid)
 
     log("point lookups and ping")
+    res["cypher_lookup"] = cypher_lookup_bench(args, d.sock, d.pid, names)
     res["get"] = socket_matrix(args, d.sock, "get", d.pid, names)
     res["ping"] = socket_matrix(args, d.sock, "ping", d.pid)
     res["rss_after_lookups"] = proc_status(d.pid)
+    log("export")
+    res["export"] = export_bench(args, work, d.sock, d.pid, big)
     d.stop()
 
     log("start-up with the graph loaded")
@@ -414,15 +463,22 @@ def bench(args, work, res):
         ds = Daemon(args.dsgraphd, work, "seeded", seed=os.path.join(data, "rpc.jsonl"), timeout=7200)
         res["load_seed"] = {"s": ds.ready_s, "rss": proc_status(ds.pid)}
         ds.stop()
+    import_figures(args, work, res, data, gen, base)
+
+
+def import_figures(args, work, res, data, gen, base):
+    """The `dsctl import` figures (CSV, then HF JSON Lines), each into a fresh daemon."""
     if importers_present() and not args.no_import:
         log("dsgraphd: `dsctl import` of nodes.csv + rels.csv")
         res["import_csv"] = import_bench(args, work, [os.path.join(data, "nodes.csv"), os.path.join(data, "rels.csv")],
                                          "csv", gen, base, True)
-        log("dsgraphd: `dsctl import` of models.jsonl (HF)")
-        res["import_hf"] = import_bench(args, work, [os.path.join(data, "models.jsonl")], "hf", gen, base, False)
+        if args.no_hf_import:
+            res["import_hf"] = {"status": "skipped (--no-hf-import)"}
+        else:
+            log("dsgraphd: `dsctl import` of models.jsonl (HF)")
+            res["import_hf"] = import_bench(args, work, [os.path.join(data, "models.jsonl")], "hf", gen, base, False)
     elif importers_present():
         res["import_csv"] = res["import_hf"] = {"status": "skipped (--no-import)"}
-    res["export"] = {"status": "n/a: no exporter yet (issue 6 (d))"}
 
 
 def importers_present():

@@ -52,6 +52,13 @@ def main():
         for mode in ("get", "ping"):
             if sorted(res[mode]) != ["c16_w1", "c16_w16", "c1_w1", "c1_w16", "c64_w1", "c64_w16"]:
                 problems.append("%s matrix incomplete: %s" % (mode, sorted(res[mode])))
+        cl = res.get("cypher_lookup", {})
+        for key in ("query", "sql"):
+            if sorted(cl.get(key, {})) != ["c16_w1", "c1_w1"]:
+                problems.append("cypher_lookup %s incomplete: %s" % (key, sorted(cl.get(key, {}))))
+        for key in ("json", "dot"):
+            if not res.get("export", {}).get(key, {}).get("bytes"):
+                problems.append("export %s wrote nothing: %s" % (key, res.get("export")))
         if "| benchmark |" not in p.stdout:
             problems.append("no table printed")
         if problems:
