@@ -1,6 +1,6 @@
 /* tests/unit/test_graph_cypher_api.c - graph/cypher.h beyond single cases:
  * the write detector, error positions, transactions (own and the caller's),
- * read-only stores and the limits. */
+ * read-only stores, the limits and the plan cache. */
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -156,6 +156,66 @@ static void test_limits(void **state)
     graph_store_close(s);
 }
 
+/* Runs text with params (JSON text or NULL); returns the status, fills *hit
+ * with whether the connection's plan cache served it. */
+static gs_status run_counted(graph_store *s, const char *text, const char *params, char **out, graph_query_error *qe,
+                             bool *hit)
+{
+    uint64_t h0, h1, m;
+    graph_query_cache_counts(s, &h0, &m);
+    json_t *p = params ? json_loads(params, 0, NULL) : NULL;
+    gs_status st = graph_query(s, text, p, NULL, out, qe);
+    json_decref(p);
+    graph_query_cache_counts(s, &h1, &m);
+    *hit = h1 == h0 + 1;
+    return st;
+}
+
+/* The plan cache: a repeated text is served from it with new parameter values;
+ * a missing parameter still fails (the plan is not used); a text that failed to
+ * compile is never kept; the least recently used of 33 texts is evicted. */
+static void test_plan_cache(void **state)
+{
+    (void)state;
+    graph_store *s = open_store(GS_OPEN_CREATE);
+    char *out = NULL;
+    graph_query_error qe;
+    bool hit;
+    assert_int_equal(run_counted(s, "RETURN $x AS v", "{\"x\": 1}", &out, &qe, &hit), GS_OK);
+    assert_false(hit);
+    assert_non_null(strstr(out, "[[1]]"));
+    free(out);
+    assert_int_equal(run_counted(s, "RETURN $x AS v", "{\"x\": \"two\"}", &out, &qe, &hit), GS_OK);
+    assert_true(hit);
+    assert_non_null(strstr(out, "[[\"two\"]]"));
+    free(out);
+    out = NULL;
+    assert_int_not_equal(run_counted(s, "RETURN $x AS v", NULL, &out, &qe, &hit), GS_OK);
+    assert_false(hit);
+    assert_string_equal(qe.code, "MissingParameter");
+    assert_null(out);
+    for (int i = 0; i < 2; i++) {   /* a compile error is reported the same way twice, never cached */
+        assert_int_not_equal(run_counted(s, "RETURN nope AS v", NULL, &out, &qe, &hit), GS_OK);
+        assert_false(hit);
+        assert_string_equal(qe.code, "UndefinedVariable");
+    }
+    /* 32 plans are kept: the first of 33 texts is gone, the last is there */
+    for (int i = 0; i < 33; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "RETURN %d AS v", i);
+        assert_int_equal(run_counted(s, text, NULL, &out, &qe, &hit), GS_OK);
+        free(out);
+    }
+    assert_int_equal(run_counted(s, "RETURN 32 AS v", NULL, &out, &qe, &hit), GS_OK);
+    assert_true(hit);
+    free(out);
+    assert_int_equal(run_counted(s, "RETURN 0 AS v", NULL, &out, &qe, &hit), GS_OK);
+    assert_false(hit);
+    assert_non_null(strstr(out, "[[0]]"));
+    free(out);
+    graph_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +223,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
