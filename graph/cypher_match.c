@@ -25,6 +25,7 @@ typedef struct matcher {
     int shortest_len;         /* exact length for shortestPath search, or -1 */
     bool reach;               /* variable-length: each reachable end node once (cy_match_reach) */
     bool found;               /* a shortest path of the current length was found */
+    const cy_node_pat *labels_done; /* its labels were checked already (reach_via_index) */
 } matcher;
 
 static int part_step(matcher *m, size_t pi, size_t ri, int64_t cur);
@@ -86,7 +87,7 @@ static int props_match(matcher *m, const cy_expr *props, const cy_value *entity,
 static int node_ok(matcher *m, const cy_node_pat *np, int64_t id, bool *ok)
 {
     *ok = true;
-    for (size_t i = 0; i < np->nlabels && *ok; i++)
+    for (size_t i = 0; i < np->nlabels && *ok && np != m->labels_done; i++)
         if (cy_node_has_label(m->q, id, np->labels[i], ok))
             return -1;
     if (!*ok)
@@ -293,7 +294,8 @@ static int adj_bfs_visit(void *arg, int64_t rel, int64_t other)
  * "every type") and no property map. The whole reachable set is collected under
  * the index's read lock and reported after graph_adj_end, so no SQL or nested
  * match runs while the lock is held. 1: not usable (use SQLite); 0/-1 otherwise. */
-static int reach_via_index(matcher *m, const cy_rel_pat *rp, int64_t start, int64_t **emit, size_t *nemit)
+static int reach_via_index(matcher *m, const cy_rel_pat *rp, const cy_node_pat *end, int64_t start, int64_t **emit,
+                           size_t *nemit, bool *labels_done)
 {
     graph_store *s = m->q->store;
     if (rp->ntypes == 0 || rp->props || m->nused || rp->ntypes > 64 || !graph_adj_begin(s))
@@ -323,6 +325,26 @@ static int reach_via_index(matcher *m, const cy_rel_pat *rp, int64_t start, int6
         if (rp->dir != DIR_OUT)
             graph_adj_each(s, cur, GRAPH_DOWN, tids, nt, adj_bfs_visit, &b);
     }
+    /* the end node's labels, under the same lock: `(d:Model)` on every reached node */
+    uint64_t want = 0;
+    bool none = false;
+    *labels_done = rc == 0;
+    for (size_t i = 0; i < end->nlabels && *labels_done; i++) {
+        int bit = graph_adj_label_bit(s, end->labels[i]);
+        if (bit == GRAPH_ADJ_LABEL_UNINDEXED)
+            *labels_done = false;
+        else if (bit == GRAPH_ADJ_LABEL_NONE)
+            none = true;
+        else
+            want |= (uint64_t)1 << bit;
+    }
+    if (*labels_done && end->nlabels) {
+        size_t w = 0;
+        for (size_t i = 0; i < b.nemit && !none; i++)
+            if ((graph_adj_node_labels(s, b.emit[i]) & want) == want)
+                b.emit[w++] = b.emit[i];
+        b.nemit = w;
+    }
     graph_adj_end(s);
     free(b.node);
     free(b.depth);
@@ -347,10 +369,15 @@ static int varlen_reach(matcher *m, size_t pi, size_t ri, int64_t start)
     const cy_rel_pat *rp = &pp->rels[ri];
     int64_t *emit = NULL;
     size_t nemit = 0;
-    int via = reach_via_index(m, rp, start, &emit, &nemit);
+    bool labels_done = false;
+    int via = reach_via_index(m, rp, &pp->nodes[ri + 1], start, &emit, &nemit, &labels_done);
     if (via <= 0) {
+        const cy_node_pat *saved = m->labels_done;
+        if (labels_done)
+            m->labels_done = &pp->nodes[ri + 1];
         for (size_t i = 0; via == 0 && i < nemit; i++)
             via = with_node(m, &pp->nodes[ri + 1], emit[i], pi, ri + 1);
+        m->labels_done = saved;
         free(emit);
         return via;
     }
