@@ -97,11 +97,21 @@ int cy_agg_step(cy_q *q, const cy_expr *e, cy_agg *a, const cy_value *args)
     if (v->t == CV_NULL)
         return 0;
     if (e->distinct) {
-        cy_buf b = {0};
         bool fresh;
-        cy_key(&b, v);
-        cy_hset_put(q, &a->seen, b.p, b.len, &fresh);
-        free(b.p);
+        if (v->t == CV_NODE || v->t == CV_REL) {
+            /* `count(DISTINCT d)` over a lineage: a fixed-width key, no formatting,
+             * no allocation (upper-case tags and length 9 never equal a cy_key text) */
+            char k[9];
+            int64_t id = v->t == CV_NODE ? v->u.node : v->u.rel->id;
+            k[0] = v->t == CV_NODE ? 'N' : 'R';
+            memcpy(k + 1, &id, sizeof id);
+            cy_hset_put(q, &a->seen, k, sizeof k, &fresh);
+        } else {
+            cy_buf b = {0};
+            cy_key(&b, v);
+            cy_hset_put(q, &a->seen, b.p, b.len, &fresh);
+            free(b.p);
+        }
         if (!fresh)
             return 0;
     }
