@@ -338,7 +338,7 @@ static int import_id_param(const char *M, json_t *params, json_int_t *id, rpc_er
 int m_imports_show(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
 {
     const char *M = "imports.show";
-    json_int_t id, limit = 1000;
+    json_int_t id = 0, limit = 1000;
     if (import_id_param(M, params, &id, err))
         return -1;
     json_t *jl = json_object_get(params, "limit");
@@ -356,7 +356,7 @@ int m_imports_show(method_ctx *ctx, json_t *params, json_t **result, rpc_error *
 int m_imports_retract(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
 {
     const char *M = "imports.retract";
-    json_int_t id;
+    json_int_t id = 0;
     if (import_id_param(M, params, &id, err))
         return -1;
     gs_error gerr;
