@@ -141,6 +141,20 @@ static int lex_string(cy_q *q, const char *s, size_t *i, cy_tok *t)
     return 0;
 }
 
+/* Does a name-like word followed by ':' start at p (digits and letters mixed,
+ * as in `{1B2c3e67: 1}`, where a map key is expected)? A plain number before
+ * ':' (`{1: 2}`) is left to the parser. */
+static bool map_key_at(const char *p)
+{
+    size_t j = 0;
+    bool letter = false;
+    while (ident_char((unsigned char)p[j]))
+        letter |= !isdigit((unsigned char)p[j++]);
+    while (p[j] == ' ' || p[j] == '\t' || p[j] == '\n' || p[j] == '\r')
+        j++;
+    return letter && p[j] == ':';
+}
+
 /* Numbers: decimal, 0x hex, 0o octal integers; floats with '.' and/or exponent. */
 static int lex_number(cy_q *q, const char *s, size_t *i, cy_tok *t)
 {
@@ -281,6 +295,9 @@ int cy_lex(cy_q *q, cy_tok **toks, size_t *ntoks)
             t->slen = b.len;
             free(b.p);
             i = j;
+        } else if (isdigit(c) && n > 0 && (v[n - 1].k == T_LBRACE || v[n - 1].k == T_COMMA) && map_key_at(s + i)) {
+            free(v);   /* `{1B2c3e67: 1}`: a map key, not a number, and keys cannot start with a digit */
+            return cy_fail(q, (int)i, "SyntaxError", "UnexpectedSyntax", "a map key cannot start with a digit");
         } else if (isdigit(c) || (c == '.' && isdigit((unsigned char)s[i + 1]))) {
             rc = lex_number(q, s, &i, t);
         } else if (c == '\'' || c == '"') {
