@@ -84,7 +84,7 @@ def table(r):
     else:
         add(("HF JSON Lines importer", ih["status"], "", "", ""))
     rss = r.get("rss_after_load") or {}
-    add(("daemon peak RSS during the socket load (MiB)", _num(rss.get("VmHWM")),
+    add(("daemon peak RSS during the load (MiB)", _num(rss.get("VmHWM")),
          _num(b["peak_rss_kib"] / 1024.0) + " (whole baseline)", "",
          _target((rss.get("VmHWM") or 0) <= 512, "by %.0f MiB" % ((rss.get("VmHWM") or 0) - 512))))
 
