@@ -62,6 +62,24 @@ static void dsctl_progress(const char *name, double done, double total, double t
     fflush(stderr);
 }
 
+/* Why: "1, 2, 3" for the summary line (a static buffer: one summary at a time). */
+static const char *replayed_list(json_t *ids)
+{
+    static char buf[256];
+    size_t used = 0, i;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(ids, i, v) {
+        int n = snprintf(buf + used, sizeof buf - used, "%s%" JSON_INTEGER_FORMAT, i ? ", " : "", json_integer_value(v));
+        if (n < 0 || (size_t)n >= sizeof buf - used) {
+            snprintf(buf + (sizeof buf > 6 ? sizeof buf - 6 : 0), 6, ", ...");
+            break;
+        }
+        used += (size_t)n;
+    }
+    return buf;
+}
+
 /* Why: the person-readable summary of one import.end result. */
 static void dsctl_import_summary(const char *file, json_t *r, double secs)
 {
@@ -81,6 +99,11 @@ static void dsctl_import_summary(const char *file, json_t *r, double secs)
         printf("%s: dry run with %s, nothing written; would create %" JSON_INTEGER_FORMAT " nodes, update %"
                JSON_INTEGER_FORMAT ", create %" JSON_INTEGER_FORMAT " relationships, set %" JSON_INTEGER_FORMAT
                " properties", file, plugin ? plugin : "?", nc, nu, rc, ps);
+    else if (json_is_null(id) && json_array_size(json_object_get(r, "replayed_imports")))
+        /* a restore of an export with provenance: its facts belong to the recreated imports */
+        printf("%s: restored imports %s with %s: %" JSON_INTEGER_FORMAT " nodes created, %" JSON_INTEGER_FORMAT
+               " updated, %" JSON_INTEGER_FORMAT " relationships created, %" JSON_INTEGER_FORMAT " properties set",
+               file, replayed_list(json_object_get(r, "replayed_imports")), plugin ? plugin : "?", nc, nu, rc, ps);
     else
         printf("%s: import %" JSON_INTEGER_FORMAT " with %s: %" JSON_INTEGER_FORMAT " nodes created, %"
                JSON_INTEGER_FORMAT " updated, %" JSON_INTEGER_FORMAT " relationships created, %" JSON_INTEGER_FORMAT

@@ -1,6 +1,7 @@
 /* core/plugin_import.c - the importer context (ctx), the input object, and
  * one run of an importer (see plugin_import.h). */
 #include "plugin_import.h"
+#include "bulk_csv.h"
 #include "log.h"
 #include "lua_dsgraph.h"
 #include "plugin_sandbox.h"
@@ -29,6 +30,7 @@ typedef struct import_run {
     int64_t nwarnings;
     char *user_error;        /* ctx:error(msg), sticky */
     int64_t progress_done, progress_total;
+    struct import_replay *replay;   /* set once the run replays history (the replay block below), or NULL */
 } import_run;
 
 static import_run *run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
@@ -349,12 +351,194 @@ static int ctx_line(lua_State *L)
     return 1;
 }
 
+/* ---- replaying recorded history: ctx:replay_import, ctx:replay_claims ----
+ * An importer restoring an export with provenance (json_graph reading json_export) recreates
+ * the historical imports and attributes each claim to its original import (docs/plugins.md,
+ * "Replaying provenance"). Claims may name only imports this run replayed, or 0 (direct writes).
+ * If the run claims nothing itself, its own imports row is dropped at the end: the replayed
+ * imports are the record of what it did, so export -> import -> export gives the same bytes. */
+
+struct import_replay {
+    int64_t *ids;   /* the import ids this run replayed (recreated or reused), sorted */
+    size_t n, cap;
+};
+
+/* Why: claims may only name this run's replayed imports (or 0); a sorted list answers fast. */
+static bool replay_known(const struct import_replay *rp, int64_t id)
+{
+    if (id == 0)
+        return true;
+    size_t lo = 0, hi = rp ? rp->n : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (rp->ids[mid] == id)
+            return true;
+        if (rp->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Why: remembers a replayed import id (kept sorted, no duplicates); -1 when out of memory. */
+static int replay_remember(import_run *r, int64_t id)
+{
+    if (replay_known(r->replay, id))
+        return 0;
+    if (!r->replay && !(r->replay = calloc(1, sizeof *r->replay)))
+        return -1;
+    struct import_replay *rp = r->replay;
+    if (rp->n == rp->cap) {
+        size_t cap = rp->cap ? rp->cap * 2 : 16;
+        int64_t *ids = realloc(rp->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        rp->ids = ids;
+        rp->cap = cap;
+    }
+    size_t i = rp->n++;
+    while (i > 0 && rp->ids[i - 1] > id) {
+        rp->ids[i] = rp->ids[i - 1];
+        i--;
+    }
+    rp->ids[i] = id;
+    return 0;
+}
+
+/* ctx:replay_import{plugin=, input=, sha256=, started_at=, finished_at=, retracted_at=,
+ * nodes=, relationships=, properties=, warnings=} -> {id = N}: recreates a historical import
+ * (or reuses the identical row already there) that ctx:replay_claims may then name. */
+static int ctx_replay_import(lua_State *L)
+{
+    import_run *r = run_of(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    char err[600];
+    json_t *rec = lua_dsgraph_tojson(L, 2, "import", err, sizeof err);
+    if (!rec)
+        return luaL_error(L, "ctx:replay_import: %s", err);
+    int64_t id = 0;
+    bool reused = false;
+    gs_error gerr;
+    gs_status st = json_is_object(rec) ? prov_replay_import(r->s, rec, &id, &reused, &gerr) : GS_INVALID;
+    if (!json_is_object(rec))
+        snprintf(gerr.msg, sizeof gerr.msg, "the import must be a table with string keys");
+    json_decref(rec);
+    if (st != GS_OK)
+        return luaL_error(L, "ctx:replay_import: %s", gerr.msg);
+    if (replay_remember(r, id) != 0)
+        return luaL_error(L, "ctx:replay_import: out of memory");
+    ctx_push_handle(L, id);
+    lua_pushboolean(L, reused);
+    lua_setfield(L, -2, "reused");
+    return 1;
+}
+
+/* ctx:replay_claims("node"|"rel", entity, {entity=, properties=, aliases=}): the entity's
+ * claims become exactly these (this run's own claims on it are dropped; see provenance.h). */
+static int ctx_replay_claims(lua_State *L)
+{
+    import_run *r = run_of(L);
+    const char *kind = luaL_checkstring(L, 2);
+    int64_t id = ctx_node_id(L, 3, "ctx:replay_claims", "the entity");
+    luaL_checktype(L, 4, LUA_TTABLE);
+    char err[600];
+    json_t *claims = lua_dsgraph_tojson(L, 4, "claims", err, sizeof err);
+    if (!claims)
+        return luaL_error(L, "ctx:replay_claims: %s", err);
+    static const char *const lists[] = {"entity", "properties", "aliases"};
+    const char *bad = NULL;
+    int64_t bad_id = 0;
+    for (int k = 0; k < 3 && !bad; k++) {
+        json_t *list = json_object_get(claims, lists[k]), *c;
+        size_t i;
+        if (list && !json_is_array(list) && !(json_is_object(list) && json_object_size(list) == 0))
+            bad = lists[k];
+        json_array_foreach(list, i, c) {
+            json_t *imp = json_object_get(c, "import");
+            if (!json_is_integer(imp) || !replay_known(r->replay, json_integer_value(imp))) {
+                bad = lists[k];
+                bad_id = json_integer_value(imp);
+                break;
+            }
+        }
+    }
+    if (bad || !json_is_object(claims)) {
+        json_decref(claims);
+        return luaL_error(L, "ctx:replay_claims: %s: each claim's import must be one ctx:replay_import returned "
+                             "(or 0), not %I", bad ? bad : "claims", (lua_Integer)bad_id);
+    }
+    if (!r->replay && !(r->replay = calloc(1, sizeof *r->replay))) {   /* marks the run as replaying */
+        json_decref(claims);
+        return luaL_error(L, "ctx:replay_claims: out of memory");
+    }
+    gs_error gerr;
+    gs_status st = prov_replay_claims(r->s, kind, id, claims, &gerr);
+    json_decref(claims);
+    if (st != GS_OK)
+        return luaL_error(L, "ctx:replay_claims: %s", gerr.msg);
+    return 0;
+}
+
+/* Why: after a successful run that replayed history, drops its own row when it claims
+ * nothing (*imp becomes 0); 0 or -1 with msg. */
+static int replay_close(import_run *r, int64_t *imp, char *msg, size_t msglen)
+{
+    if (!r->replay || *imp == 0)
+        return 0;
+    bool dropped = false;
+    gs_error gerr;
+    if (prov_import_drop_unclaimed(r->s, *imp, &dropped, &gerr) != GS_OK) {
+        snprintf(msg, msglen, "%s", gerr.msg);
+        return -1;
+    }
+    if (dropped) {
+        log_info("import of %s by %s replayed %zu imports and claims nothing itself: its row is not kept",
+                 r->in->name, r->p->name, r->replay->n);
+        *imp = 0;
+    }
+    return 0;
+}
+
+/* Why: the result names the imports a replaying run recreated or reused ("replayed_imports"). */
+static void replay_report(const import_run *r, json_t *result)
+{
+    if (!r->replay || !result)
+        return;
+    json_t *ids = json_array();
+    for (size_t i = 0; i < r->replay->n; i++)
+        json_array_append_new(ids, json_integer(r->replay->ids[i]));
+    json_object_set_new(result, "replayed_imports", ids);
+}
+
+/* Why: the run's replay list is C memory, freed with the run. */
+static void replay_free(import_run *r)
+{
+    if (r->replay)
+        free(r->replay->ids);
+    free(r->replay);
+    r->replay = NULL;
+}
+
+/* ---- end of the replay block ---- */
+
+/* ---- bulk loads (core/bulk_csv.c, graph/bulk_load.c) ---- */
+
+/* ctx:bulk_csv{columns=..., ...}: the whole CSV input in one C loop, no Lua call per row. */
+static int ctx_bulk_csv(lua_State *L)
+{
+    import_run *r = run_of(L);
+    return bulk_csv_lua(L, 2, r->s, r->in->f, &r->line);
+}
+
 /* Builds ctx: a table of closures over the run. */
 static void ctx_push(lua_State *L, import_run *r, bool dry_run)
 {
     static const luaL_Reg fns[] = {{"node", ctx_node},   {"rel", ctx_rel},           {"alias", ctx_alias},
                                    {"warn", ctx_warn},   {"error", ctx_error},       {"progress", ctx_progress},
-                                   {"line", ctx_line},   {NULL, NULL}};
+                                   {"line", ctx_line},   {"replay_import", ctx_replay_import},
+                                   {"replay_claims", ctx_replay_claims}, {"bulk_csv", ctx_bulk_csv},
+                                   {NULL, NULL}};
     lua_newtable(L);
     lua_pushlightuserdata(L, r);
     luaL_setfuncs(L, fns, 1);
@@ -476,6 +660,8 @@ int plugin_import_run(graph_store *s, const plugin_set *set, const plugin_info *
             snprintf(msg, sizeof msg, "%s", gerr.msg);
             rc = PLUGIN_IMPORT_INTERNAL;
         }
+        if (rc == PLUGIN_IMPORT_OK && replay_close(&r, &imp, msg, sizeof msg) != 0)
+            rc = PLUGIN_IMPORT_INTERNAL;
     }
     prov_import_stop(s);
     if (rc != PLUGIN_IMPORT_OK) {
@@ -486,6 +672,7 @@ int plugin_import_run(graph_store *s, const plugin_set *set, const plugin_info *
         log_info("import failed: %s", err);
     } else {
         *result = import_result(&r, dry_run ? 0 : imp, &counts, dry_run, false);
+        replay_report(&r, *result);
         log_info("import %s of %s by %s: %lld nodes created, %lld updated, %lld relationships, %lld warnings",
                  dry_run ? "(dry run)" : "done", in->name, p->name, (long long)counts.nodes_created,
                  (long long)counts.nodes_updated, (long long)counts.rels_created, (long long)r.nwarnings);
@@ -493,6 +680,7 @@ int plugin_import_run(graph_store *s, const plugin_set *set, const plugin_info *
     if (dry_run && import_sql(s, "ROLLBACK TO import_dry; RELEASE import_dry", err, errlen) != 0)
         rc = PLUGIN_IMPORT_INTERNAL;
     free(r.user_error);
+    replay_free(&r);
     json_decref(r.warnings);
     if (rc != PLUGIN_IMPORT_OK) {
         json_decref(*result);

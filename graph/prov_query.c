@@ -160,3 +160,78 @@ gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **
     *out = json_pack("{s:o,s:o}", "imports", imports, "properties", props);
     return GS_OK;
 }
+
+/* Why: appends {fields...} built from the current row to out[entity id] under list name. */
+static void prov_range_add(json_t *out, int64_t entity, const char *list, json_t *item) {
+    char key[24];
+    snprintf(key, sizeof key, "%" PRId64, entity);
+    json_t *e = json_object_get(out, key);
+    if (!e) {
+        e = json_object();
+        json_object_set_new(out, key, e);
+    }
+    json_t *arr = json_object_get(e, list);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(e, list, arr);
+    }
+    json_array_append_new(arr, item ? item : json_null());
+}
+
+/* Every claim on the nodes or relationships with ids in [first, last] (see provenance.h).
+ * Why by range: an exporter pages through the graph in id order, and three range queries per
+ * page cost far less than three queries per entity at a million entities. */
+gs_status prov_claims_range(graph_store *s, const char *kind, int64_t first, int64_t last, json_t **out,
+                            gs_error *err) {
+    *out = NULL;
+    bool node = strcmp(kind, "node") == 0;
+    if (!node && strcmp(kind, "rel") != 0) return gs_fail(err, GS_INVALID, "kind must be \"node\" or \"rel\"");
+    static const char *const effects[] = {"asserted", "created", "updated"};
+    const char *sql[3] = {
+        node ? "SELECT node_id, import_id, created FROM node_claims WHERE node_id BETWEEN ?1 AND ?2 "
+               "ORDER BY node_id, import_id"
+             : "SELECT rel_id, import_id, created FROM rel_claims WHERE rel_id BETWEEN ?1 AND ?2 "
+               "ORDER BY rel_id, import_id",
+        node ? "SELECT entity_id, import_id, key, value FROM prop_claims WHERE kind = 'node' "
+               "AND entity_id BETWEEN ?1 AND ?2 ORDER BY entity_id, key, seq"
+             : "SELECT entity_id, import_id, key, value FROM prop_claims WHERE kind = 'rel' "
+               "AND entity_id BETWEEN ?1 AND ?2 ORDER BY entity_id, key, seq",
+        node ? "SELECT c.node_id, c.import_id, a.alias FROM alias_claims c JOIN aliases a "
+               "ON a.node_id = c.node_id AND a.alias_key = c.alias_key WHERE c.node_id BETWEEN ?1 AND ?2 "
+               "ORDER BY c.node_id, a.rowid, c.import_id"
+             : NULL};
+    static const char *const lists[3] = {"entity", "properties", "aliases"};
+    json_t *res = json_object();
+    for (int q = 0; q < 3 && sql[q]; q++) {
+        sqlite3_stmt *st = gs_prov_prepare(s, sql[q], err);
+        if (!st) {
+            json_decref(res);
+            return GS_IO;
+        }
+        sqlite3_bind_int64(st, 1, first);
+        sqlite3_bind_int64(st, 2, last);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t entity = sqlite3_column_int64(st, 0);
+            json_t *imp = json_integer(sqlite3_column_int64(st, 1)), *item;
+            if (q == 0) {
+                int c = sqlite3_column_int(st, 2);
+                item = json_pack("{s:o,s:s}", "import", imp, "effect", effects[c >= 0 && c <= 2 ? c : 0]);
+            } else if (q == 1) {
+                json_t *v = json_loads((const char *)sqlite3_column_text(st, 3), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                item = json_pack("{s:o,s:s,s:o}", "import", imp, "key", (const char *)sqlite3_column_text(st, 2),
+                                 "value", v ? v : json_null());
+            } else {
+                item = json_pack("{s:o,s:s}", "import", imp, "alias", (const char *)sqlite3_column_text(st, 2));
+            }
+            prov_range_add(res, entity, lists[q], item);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            json_decref(res);
+            return gs_sqlfail(s, err, "reading claims");
+        }
+    }
+    *out = res;
+    return GS_OK;
+}

@@ -238,3 +238,210 @@ void prov_import_stop(graph_store *s) {
 prov_counts prov_current(const graph_store *s) {
     return s->prov;
 }
+
+/* ---- replaying recorded history (ctx:replay_import / ctx:replay_claims, plugin_import.c) ----
+ * An import that restores an export (json_graph reading json_export's provenance) recreates the
+ * historical imports as rows of their own and attributes each claim to its original import, so
+ * the graph's provenance is the one that was exported. */
+
+/* Why: an optional string field of a replayed import row (NULL when absent or null). */
+static const char *prov_replay_str(const json_t *rec, const char *key) {
+    return json_string_value(json_object_get(rec, key));
+}
+
+/* Recreates one historical import row (or reuses the identical one already there: same plugin,
+ * input, sha256 and started_at), so restoring an export twice, or into the daemon it came from,
+ * adds no rows. Why a separate row per import: retract, imports.show and checks keep working
+ * on the restored history exactly as on the original. */
+gs_status prov_replay_import(graph_store *s, const json_t *rec, int64_t *id_out, bool *reused, gs_error *err) {
+    *id_out = 0;
+    *reused = false;
+    if (!s->prov_import) return gs_fail(err, GS_INVALID, "history can only be replayed by an import");
+    static const char *const need[] = {"plugin", "input", "sha256", "started_at"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
+        const char *v = prov_replay_str(rec, need[i]);
+        if (!v || !*v) return gs_fail(err, GS_INVALID, "a replayed import needs a non-empty string %s", need[i]);
+    }
+    static const char *const opt_str[] = {"finished_at", "retracted_at"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(rec, opt_str[i]);
+        if (v && !json_is_null(v) && !json_is_string(v))
+            return gs_fail(err, GS_INVALID, "a replayed import's %s must be a string or null", opt_str[i]);
+    }
+    static const char *const counts[] = {"nodes", "relationships", "properties", "warnings"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(rec, counts[i]);
+        if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return gs_fail(err, GS_INVALID, "a replayed import's %s must be a non-negative integer", counts[i]);
+    }
+    sqlite3_stmt *st = gs_prov_prepare(s,
+        "SELECT id FROM imports WHERE plugin = ?1 AND input_name = ?2 AND sha256 = ?3 AND started_at = ?4 "
+        "AND id <> ?5 ORDER BY id LIMIT 1", err);
+    if (!st) return GS_IO;
+    for (int i = 0; i < 4; i++) sqlite3_bind_text(st, i + 1, prov_replay_str(rec, need[i]), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, s->prov_import);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id_out = sqlite3_column_int64(st, 0);
+        *reused = true;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return GS_OK;
+    if (rc != SQLITE_DONE) return gs_sqlfail(s, err, "looking up a replayed import");
+    st = gs_prov_prepare(s,
+        "INSERT INTO imports(plugin, input_name, sha256, started_at, finished_at, retracted_at, nodes, "
+        "relationships, properties, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err);
+    if (!st) return GS_IO;
+    for (int i = 0; i < 4; i++) sqlite3_bind_text(st, i + 1, prov_replay_str(rec, need[i]), -1, SQLITE_STATIC);
+    for (int i = 0; i < 2; i++) {
+        const char *v = prov_replay_str(rec, opt_str[i]);
+        if (v) sqlite3_bind_text(st, i + 5, v, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, i + 5);
+    }
+    for (int i = 0; i < 4; i++) sqlite3_bind_int64(st, i + 7, json_integer_value(json_object_get(rec, counts[i])));
+    gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "recording a replayed import");
+    sqlite3_finalize(st);
+    if (r == GS_OK) *id_out = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+/* Why: the running import's own claims on an entity make way for the replayed ones. */
+static gs_status prov_replay_clear(graph_store *s, bool node, int64_t id, gs_error *err) {
+    static const char *const sql[2][3] = {
+        {"DELETE FROM rel_claims WHERE rel_id = ?1 AND import_id = ?2",
+         "DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2", NULL},
+        {"DELETE FROM node_claims WHERE node_id = ?1 AND import_id = ?2",
+         "DELETE FROM prop_claims WHERE kind = 'node' AND entity_id = ?1 AND import_id = ?2",
+         "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2"}};
+    for (int i = 0; i < 3 && sql[node][i]; i++) {
+        sqlite3_stmt *st = gs_prov_prepare(s, sql[node][i], err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, s->prov_import);
+        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "replacing claims");
+        if (r == GS_OK && i == 1) s->prov.props_set -= sqlite3_changes(s->db);   /* no longer this run's */
+        sqlite3_finalize(st);
+        if (r != GS_OK) return r;
+    }
+    return GS_OK;
+}
+
+/* Why: one replayed property claim; an identical claim already there keeps its place (seq). */
+static gs_status prov_replay_prop(graph_store *s, const char *kind, int64_t id, const json_t *c, gs_error *err) {
+    const char *key = json_string_value(json_object_get(c, "key"));
+    json_t *val = json_object_get(c, "value");
+    int64_t imp = json_integer_value(json_object_get(c, "import"));
+    if (!key || !*key || !val || json_is_null(val))
+        return gs_fail(err, GS_INVALID, "a property claim needs a key and a non-null value");
+    if (kind[0] == 'n' && strcmp(key, "name") == 0)
+        return gs_fail(err, GS_INVALID, "a node's name is its identity and is never claimed");
+    if (imp == 0) return gs_fail(err, GS_INVALID, "direct writes (import 0) claim no property values");
+    int64_t saved = s->prov_import;
+    s->prov_import = imp;   /* GS_ST_PROV_PROP_GET/PUT read the import id from here */
+    bool changed = false;
+    gs_status r = gs_prov_prop(s, kind, id, key, val, false, &changed, err);
+    s->prov_import = saved;   /* a new replayed claim counts in props_set, an identical one does not */
+    return r;
+}
+
+/* Why: one replayed alias claim, of an alias the node has. */
+static gs_status prov_replay_alias(graph_store *s, int64_t id, const json_t *c, gs_error *err) {
+    const char *alias = json_string_value(json_object_get(c, "alias"));
+    int64_t imp = json_integer_value(json_object_get(c, "import"));
+    if (!alias) return gs_fail(err, GS_INVALID, "an alias claim needs an alias");
+    if (imp == 0) return gs_fail(err, GS_INVALID, "direct writes (import 0) claim no aliases");
+    char *key = graph_name_key(alias, err);
+    if (!key) return GS_INVALID;
+    sqlite3_stmt *st = gs_prov_prepare(s, "SELECT 1 FROM aliases WHERE node_id = ?1 AND alias_key = ?2", err);
+    gs_status r = st ? GS_OK : GS_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) r = gs_fail(err, GS_INVALID, "\"%s\" is not an alias of node %" PRId64, alias, id);
+        else if (rc != SQLITE_ROW) r = gs_sqlfail(s, err, "reading an alias");
+        sqlite3_finalize(st);
+    }
+    if (r == GS_OK) {
+        st = gs_stmt(s, GS_ST_PROV_ALIAS_CLAIM, err);
+        if (!st) r = GS_IO;
+        else {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, imp);
+            r = gs_exec_stmt(s, st, "recording an alias claim", err);
+        }
+    }
+    free(key);
+    return r;
+}
+
+/* Replaces the running import's claims on one entity with recorded ones (see provenance.h). */
+gs_status prov_replay_claims(graph_store *s, const char *kind, int64_t id, const json_t *claims, gs_error *err) {
+    bool node = strcmp(kind, "node") == 0;
+    if (!node && strcmp(kind, "rel") != 0) return gs_fail(err, GS_INVALID, "kind must be \"node\" or \"rel\"");
+    if (!s->prov_import) return gs_fail(err, GS_INVALID, "history can only be replayed by an import");
+    sqlite3_stmt *st = gs_prov_prepare(s, node ? "SELECT 1 FROM nodes WHERE id = ?1" : "SELECT 1 FROM rels WHERE id = ?1",
+                                       err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return gs_fail(err, GS_NOT_FOUND, "no %s with id %" PRId64, node ? "node" : "relationship", id);
+    if (rc != SQLITE_ROW) return gs_sqlfail(s, err, "replaying claims");
+    gs_status r = prov_replay_clear(s, node, id, err);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(claims, "entity"), i, c) {
+        if (r != GS_OK) break;
+        const char *effect = json_string_value(json_object_get(c, "effect"));
+        int created = !effect ? -1 : strcmp(effect, "created") == 0 ? 1 : strcmp(effect, "updated") == 0 ? 2
+                                   : strcmp(effect, "asserted") == 0 ? 0 : -1;
+        if (created < 0) {
+            r = gs_fail(err, GS_INVALID, "an entity claim's effect must be \"created\", \"updated\" or \"asserted\"");
+            break;
+        }
+        st = gs_stmt(s, node ? GS_ST_PROV_NODE_CLAIM : GS_ST_PROV_REL_CLAIM, err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(c, "import")));
+        sqlite3_bind_int(st, 3, created);
+        r = gs_exec_stmt(s, st, "recording a claim", err);
+    }
+    json_array_foreach(json_object_get(claims, "properties"), i, c) {
+        if (r != GS_OK) break;
+        r = prov_replay_prop(s, node ? "node" : "rel", id, c, err);
+    }
+    json_t *aliases = json_object_get(claims, "aliases");
+    if (r == GS_OK && !node && json_array_size(aliases) > 0)
+        return gs_fail(err, GS_INVALID, "a relationship has no aliases");
+    json_array_foreach(aliases, i, c) {
+        if (r != GS_OK) break;
+        r = prov_replay_alias(s, id, c, err);
+    }
+    return r;
+}
+
+/* Removes a finished import's row when it claims nothing (see provenance.h). */
+gs_status prov_import_drop_unclaimed(graph_store *s, int64_t id, bool *dropped, gs_error *err) {
+    *dropped = false;
+    sqlite3_stmt *st = gs_prov_prepare(s,
+        "SELECT EXISTS (SELECT 1 FROM node_claims WHERE import_id = ?1) OR "
+        "EXISTS (SELECT 1 FROM rel_claims WHERE import_id = ?1) OR "
+        "EXISTS (SELECT 1 FROM alias_claims WHERE import_id = ?1) OR "
+        "EXISTS (SELECT 1 FROM prop_claims WHERE import_id = ?1)", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    bool claims = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return gs_sqlfail(s, err, "looking for an import's claims");
+    if (claims) return GS_OK;
+    st = gs_prov_prepare(s, "DELETE FROM imports WHERE id = ?1", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "removing an import");
+    sqlite3_finalize(st);
+    *dropped = r == GS_OK;
+    return r;
+}

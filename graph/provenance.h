@@ -72,4 +72,30 @@ gs_status prov_retract(graph_store *s, int64_t id, json_t **out, gs_error *err);
  * import 0 is the direct source. */
 gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **out, gs_error *err);
 
+/* The claims on every node ("node") or relationship ("rel") with an id in [first, last], as
+ * {"<id>": {"entity":[{"import","effect"}], "properties":[{"import","key","value"}],
+ *           "aliases":[{"import","alias"}]}} with only the lists that are not empty; effect is
+ * "created", "updated" (the import changed an existing entity) or "asserted"; properties are
+ * ordered by key, oldest claim first (the last one is what reads show, unless a direct write
+ * changed the value since); aliases in the node's alias order. Entities without claims are absent. */
+gs_status prov_claims_range(graph_store *s, const char *kind, int64_t first, int64_t last, json_t **out,
+                            gs_error *err);
+
+/* ---- replaying recorded history (an import restoring an export's provenance) ----
+ * Only the running import may replay (plugin_import.c: ctx:replay_import, ctx:replay_claims). */
+/* Recreates a historical import row from rec {"plugin","input","sha256","started_at" (required),
+ * "finished_at","retracted_at" (string or null), "nodes","relationships","properties","warnings"}.
+ * An identical row (same plugin, input, sha256 and started_at) is reused instead (*reused). */
+gs_status prov_replay_import(graph_store *s, const json_t *rec, int64_t *id_out, bool *reused, gs_error *err);
+/* Replaces the running import's own claims on node/rel id with the recorded ones, in order:
+ * {"entity":[{"import":N,"effect":"created"|"updated"|"asserted"}],
+ *  "properties":[{"key","value","import"}] (oldest first per key; the last is what reads show),
+ *  "aliases":[{"alias","import"}]} (nodes only; each alias must be one of the node's).
+ * Import ids are real ids (the caller checks they are replayed ones, or 0 for direct writes,
+ * which claim entities only). An identical claim already there is kept as it is. */
+gs_status prov_replay_claims(graph_store *s, const char *kind, int64_t id, const json_t *claims, gs_error *err);
+/* Deletes import id's row if it claims nothing (*dropped): an import that only replayed history
+ * leaves the replayed imports as its record, not an empty row of its own. */
+gs_status prov_import_drop_unclaimed(graph_store *s, int64_t id, bool *dropped, gs_error *err);
+
 #endif

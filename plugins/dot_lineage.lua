@@ -2,9 +2,14 @@
 --
 -- Models are boxes labelled "name\nreleased\nparams" (params as "671B/37B":
 -- total/active). An edge goes from the older model to the one made from it:
--- BASED_ON solid, labelled with its "relation"; DISTILLED_FROM dashed. Left to
--- right (rankdir=LR) and, within that, models in release order. Each
--- organisation a model is DEVELOPED_BY is a cluster (subgraph cluster_N).
+-- BASED_ON solid, labelled with its "relation"; DISTILLED_FROM dashed.
+-- Laid out along release time, left to right (rankdir=LR): a timeline row of
+-- release months (plaintext nodes "2024-12", chained by invisible edges in date
+-- order), and each month's models in one column with its timeline node
+-- ({rank=same; ...}; newrank=true lets ranks cross the clusters). A model
+-- released as "2024" (year only) gets the column "2024"; one without a release
+-- date is placed by its edges alone. Each organisation a model is DEVELOPED_BY
+-- is a cluster (subgraph cluster_N).
 -- Options (dsctl export dot_lineage --opt key=value):
 --   root=NAME          only this model's lineage (name or alias)
 --   direction=up|down|both   ancestors, descendants, or both (default both)
@@ -48,6 +53,41 @@ local function model_label(n)
   local pt = params_text(p)
   if pt then parts[#parts + 1] = pt end
   return table.concat(parts, "\n")
+end
+
+-- The timeline column of a release date: "YYYY-MM" of "YYYY-MM[-DD...]", "YYYY" of a
+-- year alone; nil when the value is no date.
+local function release_month(v)
+  if type(v) ~= "string" then return nil end
+  return v:match("^(%d%d%d%d%-%d%d)") or v:match("^(%d%d%d%d)$") or v:match("^(%d%d%d%d)[^%d%-]")
+end
+
+-- Why a separate pass: the timeline row and the rank=same columns, in date order.
+local function write_timeline(w, shown)
+  local members, months = {}, {}
+  for _, n in ipairs(shown) do
+    local m = release_month(n.props.released)
+    if m then
+      if not members[m] then
+        members[m] = {}
+        months[#months + 1] = m
+      end
+      table.insert(members[m], n.id)
+    end
+  end
+  table.sort(months)
+  if #months == 0 then return end
+  local ids = {}
+  for i, m in ipairs(months) do
+    ids[i] = "time" .. i
+    w(string.format("  %s [label=%s, shape=plaintext, style=\"\", fontsize=11, fontcolor=\"#556677\"];\n", ids[i], q(m)))
+  end
+  if #ids > 1 then w(string.format("  %s [style=invis];\n", table.concat(ids, " -> "))) end
+  for i, m in ipairs(months) do
+    local parts = { ids[i] }
+    for _, id in ipairs(members[m]) do parts[#parts + 1] = "m" .. id end
+    w(string.format("  { rank=same; %s; }\n", table.concat(parts, "; ")))
+  end
 end
 
 local function has_label(n, l)
@@ -132,6 +172,7 @@ local function run(ctx, opts)
   for _, n in ipairs(shown) do
     if not org_of[n.id] then node_line(n, "  ") end
   end
+  write_timeline(w, shown)
 
   -- lineage edges: from the base/teacher to the derived model
   for r in ctx:rels() do
@@ -176,7 +217,7 @@ end
 
 return {
   name = "dot_lineage",
-  version = "1.0.0",
+  version = "1.1.0",
   description = "model lineage as a Graphviz DOT graph (dsctl export dot_lineage --format svg)",
   exporter = { extension = "dot", media_type = "text/vnd.graphviz", run = run },
 }

@@ -3,8 +3,11 @@
 -- Every property key becomes a typed <key> (attr.type boolean, long, double or
 -- string; a key whose values have several types, and lists/objects, are
 -- strings, the latter holding JSON). A node's labels are the data "labels"
--- (joined with ":", as in Cypher) and a relationship's type the data "type";
--- aliases are "aliases" (JSON list). Keys are sorted by name; nodes and edges
+-- (":Model", joined with ":" as in Cypher) and a relationship's type the data
+-- "type", both declared by typed <key>s (attr.type="string") like every property;
+-- aliases are "aliases" (JSON list). <node> and <edge> carry only the schema's
+-- attributes (id, source, target): no extra labels=/label= attributes, so the
+-- file validates against graphml.xsd. Keys are sorted by name; nodes and edges
 -- are in id order, so the output is deterministic.
 
 local function xml(s)
@@ -74,7 +77,7 @@ local function run(ctx, opts)
   end
   ctx:write('  <graph id="G" edgedefault="directed">\n')
   for n in ctx:nodes() do
-    local parts = { string.format('    <node id="%d" labels="%s">\n', n.id, xml(":" .. table.concat(n.labels, ":"))) }
+    local parts = { string.format('    <node id="n%d">\n', n.id) }
     parts[#parts + 1] = string.format('      <data key="labels">%s</data>\n', xml(":" .. table.concat(n.labels, ":")))
     if #n.aliases > 0 then
       parts[#parts + 1] = string.format('      <data key="aliases">%s</data>\n', xml(dsgraph.json.encode(dsgraph.list(n.aliases))))
@@ -89,7 +92,7 @@ local function run(ctx, opts)
     ctx:write(table.concat(parts))
   end
   for r in ctx:rels() do
-    local parts = { string.format('    <edge id="r%d" source="%d" target="%d" label="%s">\n', r.id, r.start, r["end"], xml(r.type)) }
+    local parts = { string.format('    <edge id="e%d" source="n%d" target="n%d">\n', r.id, r.start, r["end"]) }
     parts[#parts + 1] = string.format('      <data key="type">%s</data>\n', xml(r.type))
     for _, name in ipairs(enames) do
       local v = r.props[name]
@@ -105,7 +108,7 @@ end
 
 return {
   name = "graphml_export",
-  version = "1.0.0",
+  version = "1.1.0",
   description = "the graph as GraphML with typed keys (Gephi, yEd, Cytoscape)",
   exporter = { extension = "graphml", media_type = "application/graphml+xml", run = run },
 }

@@ -15,6 +15,13 @@
 -- A node merges by its first label and properties.name (the store's identity rule);
 -- a node without a name is an error (it could not be merged on re-import).
 -- Property values keep their JSON types (1 and 1.0 differ, [] stays a list).
+--
+-- Provenance (the JSON graph only): a document with "imports" (as json_export writes it)
+-- restores history. Each listed import is recreated (ctx:replay_import: same plugin, input,
+-- sha256, times and counts; an identical row already there is reused) and every node and
+-- relationship gets exactly the claims its "claims" lists, attributed to those imports
+-- (ctx:replay_claims; a record without "claims" has none). This import itself then claims
+-- nothing, so the daemon keeps no row of its own for it: the replayed imports are its record.
 
 local function describe(what, idx, rec)
   local id = type(rec) == "table" and rec.id
@@ -29,6 +36,51 @@ local function check_strings(ctx, list, where, what)
     if type(s) ~= "string" or s == "" then ctx:error(string.format("%s: %s[%d] must be a non-empty string", where, what, i)) end
   end
   return list
+end
+
+-- The document's imports, recreated in list order; returns file id -> import id (0 -> 0).
+local function replay_imports(ctx, list)
+  if type(list) ~= "table" or not dsgraph.is_list(list) then ctx:error("\"imports\" must be a list") end
+  local map = { [0] = 0 }
+  for i, rec in ipairs(list) do
+    local where = describe("imports", i, rec)
+    if type(rec) ~= "table" or dsgraph.is_list(rec) then ctx:error(where .. ": an import must be an object") end
+    if math.type(rec.id) ~= "integer" or rec.id <= 0 or map[rec.id] then
+      ctx:error(where .. ": id must be a positive integer, unique in the list")
+    end
+    local ok, h = pcall(ctx.replay_import, ctx, rec)
+    if not ok then ctx:error(where .. ": " .. tostring(h)) end
+    map[rec.id] = h.id
+  end
+  return map
+end
+
+-- Attributes the recorded claims of one entity to the recreated imports.
+local function replay_claims(ctx, imports, kind, h, claims, where)
+  if claims == nil or claims == dsgraph.null then claims = {} end
+  if type(claims) ~= "table" or dsgraph.is_list(claims) then ctx:error(where .. ": claims must be an object") end
+  local out = {}
+  for _, list in ipairs({ "entity", "properties", "aliases" }) do
+    local src = claims[list]
+    if src ~= nil then
+      if type(src) ~= "table" or not dsgraph.is_list(src) then ctx:error(where .. ": claims." .. list .. " must be a list") end
+      local dst = {}
+      for i, c in ipairs(src) do
+        local imp = type(c) == "table" and imports[c.import]
+        if not imp then
+          ctx:error(string.format("%s: claims.%s[%d] names import %s, which is not in \"imports\"", where, list, i,
+            tostring(type(c) == "table" and c.import)))
+        end
+        local copy = {}
+        for k, v in pairs(c) do copy[k] = v end
+        copy.import = imp
+        dst[i] = copy
+      end
+      out[list] = dst
+    end
+  end
+  local ok, err = pcall(ctx.replay_claims, ctx, kind, h, out)
+  if not ok then ctx:error(where .. ": " .. tostring(err)) end
 end
 
 -- Puts one node record; remembers its handle under its file id.
@@ -96,12 +148,17 @@ local function run_graph(ctx, input, first)
   local nodes, rels = doc.nodes or dsgraph.list {}, doc.relationships or dsgraph.list {}
   if type(nodes) ~= "table" or type(rels) ~= "table" then ctx:error("\"nodes\" and \"relationships\" must be lists") end
   local total, ids = #nodes + #rels, {}
+  local imports = doc.imports ~= nil and replay_imports(ctx, doc.imports) or nil
   for i, n in ipairs(nodes) do
-    put_node(ctx, ids, n, describe("nodes", i, n))
+    local where = describe("nodes", i, n)
+    local h = put_node(ctx, ids, n, where)
+    if imports then replay_claims(ctx, imports, "node", h, n.claims, where) end
     if i % 1000 == 0 then ctx:progress(i, total) end
   end
   for i, r in ipairs(rels) do
-    put_rel(ctx, ids, r, type(r) == "table" and r.type or nil, describe("relationships", i, r))
+    local where = describe("relationships", i, r)
+    local h = put_rel(ctx, ids, r, type(r) == "table" and r.type or nil, where)
+    if imports then replay_claims(ctx, imports, "rel", h, r.claims, where) end
     if i % 1000 == 0 then ctx:progress(#nodes + i, total) end
   end
   ctx:progress(total, total)
@@ -143,13 +200,14 @@ end
 
 return {
   name = "json_graph",
-  version = "1.0.0",
+  version = "1.1.0",
   description = "JSON graph ({nodes, relationships}) and JSON Lines of the same records",
   importer = {
     extensions = { "json", "jsonl", "ndjson" },
     media_types = { "application/json", "application/x-ndjson" },
     detect = function(head)
       return head:find('^%s*{%s*"nodes"%s*:') ~= nil or head:find('^%s*{%s*"relationships"%s*:') ~= nil
+        or head:find('^%s*{%s*"imports"%s*:') ~= nil
         or head:find('^%s*{%s*"type"%s*:%s*"node"') ~= nil
     end,
     run = run,

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Exporters (docs/plugins.md, "The exporter API") through the real daemon and dsctl:
-golden files of json_export and dot_lineage on the bundled data, the JSON round trip
+golden files of every shipped exporter on the bundled data (json_export, dot_lineage,
+markdown_report, graphml_export, csv_export), the JSON round trip
 (export -> import into an empty daemon -> export gives the same bytes), `dot -Tsvg`
 without warnings on every DOT output, xmllint on GraphML, exporters on an empty graph,
 an exporter that fails halfway (clear error, no file), limits, determinism, the ctx
@@ -71,7 +72,7 @@ def dot_ok(data, what):
 def golden(name, data):
     path = os.path.join(GOLDEN, name)
     if UPDATE:
-        os.makedirs(GOLDEN, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
     with open(path, "rb") as f:
@@ -108,9 +109,32 @@ def dot_golden_and_variants_parse_without_warnings():
     for args in DOT_VARIANTS:
         out = export(d, "dot_lineage", *args)
         dot_ok(out, "dot_lineage %s" % " ".join(args))
+    dot_ranks_by_release(data)
     up = export(d, "dot_lineage", "--opt", "root=DeepSeek-R1", "--opt", "direction=up")
     check(b"DeepSeek-V3-Base" in up and b"Qwen2.5" not in up, "root=DeepSeek-R1 direction=up shows its ancestors only")
     d.stop_ok()
+
+
+def dot_ranks_by_release(data):
+    """Laid out along release time: a timeline of months chained in date order by invisible
+    edges, and every dated model in the rank=same column of its release month."""
+    import re
+    text = data.decode()
+    labels = dict(re.findall(r'  (time\d+) \[label="([^"]+)", shape=plaintext', text))
+    groups = re.findall(r"  \{ rank=same; (time\d+); ([^}]*)\}", text)
+    months = [labels[t] for t, _ in groups]
+    check(len(months) >= 5, "rank=same columns: %r" % months)
+    eq(months, sorted(set(months)), "the timeline's months, in date order, once each")
+    chain = " -> ".join("time%d" % (i + 1) for i in range(len(months)))
+    check("  %s [style=invis];" % chain in text, "the timeline is chained in order by invisible edges")
+    column = {}
+    for t, members in groups:
+        for m in members.replace(";", " ").split():
+            column[m] = labels[t]
+    models = re.findall(r'  +(m\d+) \[label="[^"\\]*\\n(\d{4}-\d{2})[^"]*"\];', text)
+    check(len(models) >= 20, "dated models: %d" % len(models))
+    for m, month in models:
+        eq(column.get(m), month, "the column of %s" % m)
 
 
 @test
@@ -173,13 +197,87 @@ def graphml_is_well_formed():
     r = subprocess.run(["xmllint", "--noout", path], capture_output=True, timeout=60)
     check(r.returncode == 0 and r.stderr == b"", "xmllint: %r" % r.stderr)
     check(b'attr.name="params_total" attr.type="long"' in data, "typed key for params_total")
+    graphml_follows_the_schema(data, nodes=56, edges=131)
+    golden("deepseek.graphml", data)
     d.stop_ok()
+
+
+@test
+def csv_goldens():
+    """csv_export's files on the bundled data: the nodes file and one file per label pair."""
+    d = daemon()
+    parts = export(d, "csv_export", "--opt", "part=parts").decode().splitlines()
+    eq(len(parts), 9, "csv parts of the bundled data: %r" % parts)
+    for line in parts:
+        args, name = [], []
+        for kv in line.split():
+            args += ["--opt", kv]
+            name.append(kv.split("=", 1)[1])
+        golden(os.path.join("csv", "-".join(name) + ".csv"), export(d, "csv_export", *args))
+    d.stop_ok()
+
+
+GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
+# the attributes graphml.xsd (structure + attributes extension) allows on each element
+GRAPHML_ATTRS = {
+    "graphml": set(),
+    "key": {"id", "for", "attr.name", "attr.type"},
+    "graph": {"id", "edgedefault"},
+    "node": {"id"},
+    "edge": {"id", "source", "target", "directed"},
+    "data": {"key"},
+}
+
+
+def graphml_follows_the_schema(data, nodes, edges):
+    """Labels and types are typed <key>s + <data>, never extra attributes on <node>/<edge>;
+    every <data> names a declared key of its domain and its text fits the key's type."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(data)
+    keys = {}
+    for el in root.iter():
+        tag = el.tag.replace(GRAPHML_NS, "")
+        check(tag in GRAPHML_ATTRS, "element <%s> is not GraphML" % tag)
+        extra = {a for a in el.attrib if not a.startswith("{")} - GRAPHML_ATTRS[tag]
+        check(not extra, "<%s> has attributes outside the schema: %s" % (tag, sorted(extra)))
+        if tag == "key":
+            check(el.get("id") not in keys, "key id %s declared twice" % el.get("id"))
+            check(el.get("attr.type") in ("boolean", "int", "long", "float", "double", "string"),
+                  "key %s: attr.type %r" % (el.get("id"), el.get("attr.type")))
+            keys[el.get("id")] = (el.get("for"), el.get("attr.type"), el.get("attr.name"))
+    eq(keys.get("labels"), ("node", "string", "labels"), "the typed key of node labels")
+    eq(keys.get("type"), ("edge", "string", "type"), "the typed key of relationship types")
+    counts = {"node": 0, "edge": 0}
+    for tag in ("node", "edge"):
+        for el in root.iter(GRAPHML_NS + tag):
+            counts[tag] += 1
+            seen = set()
+            for dat in el.findall(GRAPHML_NS + "data"):
+                k = dat.get("key")
+                check(k in keys and keys[k][0] == tag, "<%s id=%s> data key %r is not a declared %s key" % (
+                    tag, el.get("id"), k, tag))
+                check(k not in seen, "<%s id=%s> has data %s twice" % (tag, el.get("id"), k))
+                seen.add(k)
+                kind, text = keys[k][1], dat.text or ""
+                if kind == "long":
+                    int(text)
+                elif kind == "double":
+                    float(text)
+                elif kind == "boolean":
+                    check(text in ("true", "false"), "boolean data %r" % text)
+            check(("labels" if tag == "node" else "type") in seen,
+                  "<%s id=%s> has no %s data" % (tag, el.get("id"), "labels" if tag == "node" else "type"))
+    eq(counts, {"node": nodes, "edge": edges}, "nodes and edges in the GraphML")
 
 
 @test
 def exporters_on_an_empty_graph():
     d = daemon(seed=None)
-    eq(export(d, "json_export"), b'{"nodes":[],"relationships":[]}\n', "json_export of nothing")
+    eq(export(d, "json_export"), b'{"imports":[],"nodes":[],"relationships":[]}\n', "json_export of nothing")
+    eq(export(d, "json_export", "--opt", "provenance=false"), b'{"nodes":[],"relationships":[]}\n',
+       "json_export of nothing without provenance")
+    eq(export(d, "csv_export", "--opt", "part=parts"), b"part=nodes\n", "csv_export's parts of nothing")
+    eq(export(d, "csv_export"), b":ID,:LABEL,name:string\n", "csv_export of nothing: the header only")
     dot_ok(export(d, "dot_lineage"), "dot_lineage of an empty graph")
     dot_ok(export(d, "dot_lineage", "--opt", "techniques=true", "--opt", "impacts=true"), "empty, with layers")
     if shutil.which("xmllint"):
@@ -187,6 +285,13 @@ def exporters_on_an_empty_graph():
         dsctl(d, "export", "graphml_export", "-o", path)
         r = subprocess.run(["xmllint", "--noout", path], capture_output=True, timeout=60)
         check(r.returncode == 0, "xmllint on the empty GraphML: %r" % r.stderr)
+        with open(path, "rb") as f:
+            graphml_follows_the_schema(f.read(), nodes=0, edges=0)
+    # an empty file is still a success: -o FILE is written and renamed
+    for name in ("json_export", "markdown_report", "dot_lineage", "csv_export"):
+        path = os.path.join(d.dir, "empty." + name)
+        dsctl(d, "export", name, "-o", path)
+        check(os.path.getsize(path) > 0 and not os.path.exists(path + ".tmp"), "%s -o FILE of nothing" % name)
     check(export(d, "markdown_report").startswith("# AI 模型知识图谱报告".encode()), "markdown_report of nothing")
     r = dsctl(d, "export", "dot_lineage", "--opt", "root=DeepSeek-R1", check_rc=1)
     check(b"no Model named DeepSeek-R1" in r.stderr, "root on an empty graph: %r" % r.stderr)
@@ -208,6 +313,15 @@ def failing_exporter_leaves_no_file():
     dsctl(d, "export", "fail_halfway", "-o", out, check_rc=1)
     eq(open(out).read(), "old\n", "the previous file")
     check(not os.path.exists(out + ".tmp"), "no FILE.tmp")
+    # to stdout the chunks already written stay, but the exit status and stderr say it failed
+    r = dsctl(d, "export", "fail_halfway", check_rc=1)
+    check(b"gave up after five nodes" in r.stderr, "stderr of a failed export to stdout: %r" % r.stderr)
+    # rendering: a failed export is never handed to dot, and leaves no picture
+    if shutil.which("dot"):
+        svg = os.path.join(d.dir, "fail.svg")
+        r = dsctl(d, "export", "fail_halfway", "--format", "svg", "-o", svg, check_rc=1)
+        check(b"gave up after five nodes" in r.stderr, "stderr of a failed --format svg: %r" % r.stderr)
+        check(not os.path.exists(svg) and not os.path.exists(svg + ".tmp"), "no picture after a failed export")
     with d.client() as c:
         res, e = c.call("export", {"plugin": "fail_halfway"})
         check(e is not None and "fail_halfway" in e["message"], "JSON-RPC error: %r" % (e,))
@@ -240,7 +354,7 @@ def limits_end_the_run_not_the_daemon():
 @test
 def output_is_deterministic():
     d = daemon()
-    for name in ("json_export", "dot_lineage", "graphml_export", "markdown_report"):
+    for name in ("json_export", "dot_lineage", "graphml_export", "markdown_report", "csv_export"):
         a, b = export(d, name), export(d, name)
         check(a == b and len(a) > 0, "two exports by %s differ" % name)
     d.stop_ok()

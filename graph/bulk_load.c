@@ -1,0 +1,717 @@
+/*
+ * graph/bulk_load.c - many nodes and relationships per call, for importers
+ * (see bulk_load.h for the contract). The fast paths write exactly the rows
+ * graph_node_put / graph_rel_put would write for a new node or relationship
+ * (row, labels, aliases, search row, claims, counts); every other case is
+ * handed to those functions.
+ */
+#include "bulk_load.h"
+#include "bulk_map.h"
+#include "store_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BULK_MAX_DEFERRED 8
+#define BULK_MAX_LABELS 64
+#define BULK_MAX_TYPES 4096
+#define BULK_FTS_HASH (32 << 20)
+#define BULK_CLAIM_BATCH 64       /* property claims per INSERT statement */   /* FTS5 pending-terms threshold during a load (bytes) */
+
+enum {
+    BS_NODE,
+    BS_LABEL,
+    BS_ALIAS,
+    BS_FTS,
+    BS_REL,
+    BS_CLAIM_NODE,
+    BS_CLAIM_REL,
+    BS_CLAIM_ALIAS,
+    BS_CLAIM_PROP,
+    BS_LOAD_NAMES,
+    BS_LOAD_ALIASES,
+    BS_NODE_LABELS,
+    BS_NODE_KEY,
+    BS_NODE_ALIAS_KEYS,
+    BS_REL_FIND,
+    BS__COUNT
+};
+
+static const char *const bulk_sql[BS__COUNT] = {
+    [BS_NODE] = "INSERT INTO nodes(name_key, props) VALUES (?1, ?2)",
+    [BS_LABEL] = "INSERT OR IGNORE INTO node_labels(node_id, pos, label) VALUES (?1, ?2, ?3)",
+    [BS_ALIAS] = "INSERT OR IGNORE INTO aliases(node_id, alias, alias_key) VALUES (?1, ?2, ?3)",
+    [BS_FTS] = "INSERT INTO temp.gs_bulk_fts(id, name, aliases, body) VALUES (?1, ?2, ?3, ?4)",
+    [BS_REL] = "INSERT INTO rels(type, start, end, props) VALUES (?1, ?2, ?3, ?4)",
+    [BS_CLAIM_NODE] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
+    [BS_CLAIM_REL] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, 1)",
+    [BS_CLAIM_ALIAS] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
+    [BS_CLAIM_PROP] = "INSERT INTO prop_claims(kind, entity_id, key, value, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [BS_LOAD_NAMES] = "SELECT n.id, n.name_key FROM node_labels l JOIN nodes n ON n.id = l.node_id "
+                      "WHERE l.label = ?1 AND n.name_key IS NOT NULL",
+    [BS_LOAD_ALIASES] = "SELECT a.node_id, a.alias_key FROM node_labels l JOIN aliases a ON a.node_id = l.node_id "
+                        "WHERE l.label = ?1",
+    [BS_NODE_LABELS] = "SELECT label FROM node_labels WHERE node_id = ?1",
+    [BS_NODE_KEY] = "SELECT name_key FROM nodes WHERE id = ?1",
+    [BS_NODE_ALIAS_KEYS] = "SELECT alias_key FROM aliases WHERE node_id = ?1",
+    [BS_REL_FIND] = "SELECT id FROM rels WHERE start = ?1 AND type = ?2 AND end = ?3 LIMIT 1",
+};
+
+/* Indexes built once at the end when their table was empty at the start. */
+static const char *const bulk_node_indexes[] = {"nodes_name_key", "aliases_key", "node_labels_label"};
+static const char *const bulk_rel_indexes[] = {"rels_start", "rels_end"};
+
+typedef struct bulk_buf {
+    char *p;
+    size_t len, cap;
+} bulk_buf;
+
+/* A property claim waiting for its batch INSERT; key and value are offsets into claim_text. */
+typedef struct bulk_claim {
+    int64_t id;
+    size_t key, val, val_len;
+    bool rel;
+} bulk_claim;
+
+struct graph_bulk {
+    graph_store *s;
+    bool fresh_nodes, fresh_rels;   /* the table was empty at begin: nothing to look up there */
+    char *deferred[BULK_MAX_DEFERRED];   /* CREATE INDEX statements to run at the end */
+    size_t ndeferred;
+    sqlite3_stmt *st[BS__COUNT];
+    bulk_names names;     /* label \x1f name key -> node */
+    bulk_names aliases;   /* label \x1f alias key -> node */
+    bulk_ids claimed;     /* nodes this load matched and claimed (not the ones it created: memory) */
+    bulk_rels rels;       /* (start, type, end) -> relationship created by this load */
+    char **loaded;        /* labels whose stored nodes are in names/aliases */
+    size_t nloaded;
+    char *types[BULK_MAX_TYPES];
+    size_t ntypes;
+    prov_counts saved;    /* the import's counts at begin, restored if the load is undone */
+    int64_t fts_hash_was, fts_merge_was; /* node_fts's hashsize, automerge before the load (-1: unset) */
+    bulk_buf key, mk, text, fts_aliases, fts_body, akeys;
+    bulk_claim claims[BULK_CLAIM_BATCH];   /* property claims not inserted yet */
+    size_t nclaims;
+    bulk_buf claim_text;
+    sqlite3_stmt *claim_batch;             /* INSERT of BULK_CLAIM_BATCH claims */
+};
+
+static gs_status bulk_prepare_claim_batch(graph_bulk *b, gs_error *err);
+
+/* Makes room for n more bytes (+ a NUL); false on OOM. */
+static bool buf_room(bulk_buf *b, size_t n) {
+    if (b->len + n + 1 <= b->cap) return true;
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->len + n + 1) ncap *= 2;
+    char *np = realloc(b->p, ncap);
+    if (!np) return false;
+    b->p = np;
+    b->cap = ncap;
+    return true;
+}
+
+/* Appends n bytes; false on OOM. */
+static bool buf_add(bulk_buf *b, const char *s, size_t n) {
+    if (!buf_room(b, n)) return false;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return true;
+}
+
+/* Appends a line to a newline-separated list (the search index's columns). */
+static bool buf_line(bulk_buf *b, const char *s, size_t n) {
+    if (b->len && !buf_add(b, "\n", 1)) return false;
+    return buf_add(b, s, n);
+}
+
+/* Appends s as a JSON string exactly as jansson spells it (gs_props_dump):
+ * \" \\ \b \f \n \r \t, other control characters as \u00XX, the rest as is. */
+static bool buf_quote(bulk_buf *b, const char *s) {
+    size_t n = strlen(s);
+    if (!buf_room(b, 6 * n + 2)) return false;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default: o += sprintf(o, "u%04X", c); break;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = '\0';
+    return true;
+}
+
+/* The name key of s into b (replacing its content): ASCII text is trimmed and
+ * lower-cased here (what NFKC + case folding do to it), the rest goes through
+ * graph_name_key. */
+static gs_status bulk_key(bulk_buf *b, const char *s, gs_error *err) {
+    b->len = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    bool ascii = true;
+    size_t n = 0;
+    for (; p[n]; n++)
+        if (p[n] >= 0x80) {
+            ascii = false;
+            break;
+        }
+    if (ascii) {
+        size_t a = 0, z = n;
+        while (a < z && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
+        while (z > a && (s[z - 1] == ' ' || (s[z - 1] >= '\t' && s[z - 1] <= '\r'))) z--;
+        if (!buf_room(b, z - a)) return gs_fail(err, GS_IO, "out of memory");
+        for (size_t i = a; i < z; i++) b->p[b->len++] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+        b->p[b->len] = '\0';
+        return GS_OK;
+    }
+    char *k = graph_name_key(s, err);
+    if (!k) return GS_INVALID;
+    bool ok = buf_add(b, k, strlen(k));
+    free(k);
+    return ok ? GS_OK : gs_fail(err, GS_IO, "out of memory");
+}
+
+/* The map key label \x1f key into b->mk. */
+static bool bulk_map_key(graph_bulk *b, const char *label, const char *key, size_t klen) {
+    b->mk.len = 0;
+    return buf_add(&b->mk, label, strlen(label)) && buf_add(&b->mk, "\x1f", 1) && buf_add(&b->mk, key, klen);
+}
+
+/* Steps a write statement, resets it; GS_OK or the SQLite error. */
+static gs_status bulk_exec(graph_bulk *b, sqlite3_stmt *st, const char *what, gs_error *err) {
+    int rc = sqlite3_step(st);
+    gs_status r = rc == SQLITE_DONE || rc == SQLITE_ROW ? GS_OK : gs_sqlfail(b->s, err, what);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* Drops an index whose table is empty, remembering how to build it again. */
+static gs_status bulk_defer_index(graph_bulk *b, const char *name, gs_error *err) {
+    sqlite3_stmt *st = gs_prov_prepare(b->s, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    char *sql = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) sql = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (!sql || b->ndeferred == BULK_MAX_DEFERRED) {
+        free(sql);
+        return GS_OK;   /* not there (or no room): nothing to defer */
+    }
+    char drop[128];
+    snprintf(drop, sizeof drop, "DROP INDEX \"%s\"", name);
+    gs_status r = gs_exec(b->s, drop, err);
+    if (r != GS_OK) free(sql);
+    else b->deferred[b->ndeferred++] = sql;
+    return r;
+}
+
+/* Builds the deferred indexes (at the end, or before a row needs them). */
+static gs_status bulk_undefer(graph_bulk *b, gs_error *err) {
+    gs_status r = GS_OK;
+    for (size_t i = 0; i < b->ndeferred; i++) {
+        if (r == GS_OK) r = gs_exec(b->s, b->deferred[i], err);
+        free(b->deferred[i]);
+    }
+    b->ndeferred = 0;
+    return r;
+}
+
+/* Frees everything b holds (statements, maps, buffers) and b. */
+static void bulk_free(graph_bulk *b) {
+    for (int i = 0; i < BS__COUNT; i++) sqlite3_finalize(b->st[i]);
+    for (size_t i = 0; i < b->ndeferred; i++) free(b->deferred[i]);
+    for (size_t i = 0; i < b->nloaded; i++) free(b->loaded[i]);
+    free(b->loaded);
+    for (size_t i = 0; i < b->ntypes; i++) free(b->types[i]);
+    bulk_names_free(&b->names);
+    bulk_names_free(&b->aliases);
+    bulk_ids_free(&b->claimed);
+    bulk_rels_free(&b->rels);
+    sqlite3_finalize(b->claim_batch);
+    bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys, &b->claim_text};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->p);
+    free(b);
+}
+
+/* One FTS5 setting of node_fts: *was gets its stored value (-1: unset), then it becomes value. */
+static gs_status bulk_fts_set(graph_bulk *b, const char *key, int64_t value, int64_t *was, gs_error *err) {
+    char sql[160];
+    if (was) {
+        snprintf(sql, sizeof sql, "SELECT v FROM node_fts_config WHERE k = '%s'", key);
+        sqlite3_stmt *st = gs_prov_prepare(b->s, sql, err);
+        if (!st) return GS_IO;
+        *was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    snprintf(sql, sizeof sql, "INSERT INTO node_fts(node_fts, rank) VALUES ('%s', %lld)", key, (long long)value);
+    return gs_exec(b->s, sql, err);
+}
+
+/* FTS5 flushes its pending terms to a new segment every `hashsize` bytes (1 MiB
+ * by default) and merges segments as it goes (`automerge`, 4 by default): a
+ * million search rows would make hundreds of segments and rewrite them many
+ * times inside one huge transaction, where every page read back goes through
+ * the WAL. While the staged rows go in, the threshold is BULK_FTS_HASH and
+ * merging is off (a few large segments are left, which later writes merge
+ * incrementally); afterwards both settings are what they were. */
+static gs_status bulk_fts_tune(graph_bulk *b, bool start, gs_error *err) {
+    if (start) {
+        gs_status r = bulk_fts_set(b, "hashsize", BULK_FTS_HASH, &b->fts_hash_was, err);
+        return r == GS_OK ? bulk_fts_set(b, "automerge", 0, &b->fts_merge_was, err) : r;
+    }
+    gs_status r = bulk_fts_set(b, "hashsize", b->fts_hash_was >= 0 ? b->fts_hash_was : 1048576, NULL, err);
+    return r == GS_OK ? bulk_fts_set(b, "automerge", b->fts_merge_was >= 0 ? b->fts_merge_was : 4, NULL, err) : r;
+}
+
+/* Moves the staged search rows into node_fts, in id order, in one statement.
+ * Staging keeps FTS5's work (tokenising, segment writes and merges) out of the
+ * row loop, where it competed with every other table for the page cache. */
+static gs_status bulk_fts_flush(graph_bulk *b, gs_error *err) {
+    gs_status r = gs_exec(b->s, "INSERT INTO node_fts(rowid, name, aliases, body) "
+                                "SELECT id, name, aliases, body FROM temp.gs_bulk_fts ORDER BY id", err);
+    return r == GS_OK ? gs_exec(b->s, "DELETE FROM temp.gs_bulk_fts", err) : r;
+}
+
+/* True if the table has no rows. */
+static bool bulk_table_empty(graph_store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    bool empty = false;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) empty = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return empty;
+}
+
+/* See bulk_load.h: the savepoint, the deferred indexes, the statements. */
+gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
+    *out = NULL;
+    if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
+    if (!s->in_tx || !s->prov_import) return gs_fail(err, GS_INVALID, "a bulk load needs a running import");
+    graph_bulk *b = calloc(1, sizeof *b);
+    if (!b) return gs_fail(err, GS_IO, "out of memory");
+    b->s = s;
+    b->saved = s->prov;
+    gs_status r = gs_exec(s, "SAVEPOINT gs_bulk", err);
+    if (r != GS_OK) {
+        free(b);
+        return r;
+    }
+    r = bulk_fts_tune(b, true, err);
+    if (r == GS_OK)
+        r = gs_exec(s, "CREATE TEMP TABLE IF NOT EXISTS gs_bulk_fts(id INTEGER PRIMARY KEY, name, aliases, body)", err);
+    b->fresh_nodes = r == GS_OK && bulk_table_empty(s, "SELECT 1 FROM nodes LIMIT 1");
+    b->fresh_rels = bulk_table_empty(s, "SELECT 1 FROM rels LIMIT 1");
+    for (size_t i = 0; r == GS_OK && b->fresh_nodes && i < sizeof bulk_node_indexes / sizeof *bulk_node_indexes; i++)
+        r = bulk_defer_index(b, bulk_node_indexes[i], err);
+    for (size_t i = 0; r == GS_OK && b->fresh_rels && i < sizeof bulk_rel_indexes / sizeof *bulk_rel_indexes; i++)
+        r = bulk_defer_index(b, bulk_rel_indexes[i], err);
+    for (int i = 0; r == GS_OK && i < BS__COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, bulk_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL) != SQLITE_OK)
+            r = gs_sqlfail(s, err, "bulk load: preparing");
+    if (r == GS_OK) r = bulk_prepare_claim_batch(b, err);
+    if (r != GS_OK) {
+        graph_bulk_end(b, false, NULL);
+        return r;
+    }
+    *out = b;
+    return GS_OK;
+}
+
+/* Puts the stored nodes of label (names and aliases) into the maps, once per
+ * label; on a graph that was empty there is nothing to read. */
+static gs_status bulk_load_label(graph_bulk *b, const char *label, gs_error *err) {
+    if (b->fresh_nodes) return GS_OK;
+    for (size_t i = 0; i < b->nloaded; i++)
+        if (strcmp(b->loaded[i], label) == 0) return GS_OK;
+    char **nl = realloc(b->loaded, (b->nloaded + 1) * sizeof *nl);
+    if (!nl) return gs_fail(err, GS_IO, "out of memory");
+    b->loaded = nl;
+    if (!(b->loaded[b->nloaded] = strdup(label))) return gs_fail(err, GS_IO, "out of memory");
+    b->nloaded++;
+    for (int which = 0; which < 2; which++) {
+        sqlite3_stmt *st = b->st[which ? BS_LOAD_ALIASES : BS_LOAD_NAMES];
+        bulk_names *m = which ? &b->aliases : &b->names;
+        sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+        int rc;
+        gs_status r = GS_OK;
+        while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 1);
+            if (!bulk_map_key(b, label, k, (size_t)sqlite3_column_bytes(st, 1)) ||
+                !bulk_names_add(m, b->mk.p, b->mk.len, sqlite3_column_int64(st, 0)))
+                r = gs_fail(err, GS_IO, "out of memory");
+        }
+        if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(b->s, err, "bulk load: reading names");
+        sqlite3_reset(st);
+        if (r != GS_OK) return r;
+    }
+    return GS_OK;
+}
+
+/* Adds (label, key) -> id to a map; the key is in bulk_buf k. */
+static gs_status bulk_map_add(graph_bulk *b, bulk_names *m, const char *label, const char *key, size_t klen,
+                              int64_t id, gs_error *err) {
+    if (!bulk_map_key(b, label, key, klen) || !bulk_names_add(m, b->mk.p, b->mk.len, id))
+        return gs_fail(err, GS_IO, "out of memory");
+    return GS_OK;
+}
+
+/* After graph_node_put changed node id: its labels, name and aliases as stored go into the maps. */
+static gs_status bulk_sync_node(graph_bulk *b, int64_t id, gs_error *err) {
+    char *labels[BULK_MAX_LABELS];
+    size_t nlabels = 0;
+    gs_status r = GS_OK;
+    sqlite3_stmt *st = b->st[BS_NODE_LABELS];
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW && nlabels < BULK_MAX_LABELS)
+        if (!(labels[nlabels++] = strdup((const char *)sqlite3_column_text(st, 0)))) r = gs_fail(err, GS_IO, "out of memory");
+    sqlite3_reset(st);
+    for (int which = 0; r == GS_OK && which < 2; which++) {
+        st = b->st[which ? BS_NODE_ALIAS_KEYS : BS_NODE_KEY];
+        sqlite3_bind_int64(st, 1, id);
+        while (r == GS_OK && sqlite3_step(st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            size_t klen = (size_t)sqlite3_column_bytes(st, 0);
+            for (size_t i = 0; k && r == GS_OK && i < nlabels; i++)
+                r = bulk_map_add(b, which ? &b->aliases : &b->names, labels[i], k, klen, id, err);
+        }
+        sqlite3_reset(st);
+    }
+    for (size_t i = 0; i < nlabels; i++) free(labels[i]);
+    return r;
+}
+
+/* Claims node id for the import with created = 0, once per load. */
+static gs_status bulk_claim_match(graph_bulk *b, int64_t id, gs_error *err) {
+    if (bulk_ids_has(&b->claimed, id)) return GS_OK;
+    sqlite3_stmt *st = b->st[BS_CLAIM_NODE];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, b->s->prov_import);
+    sqlite3_bind_int(st, 3, 0);
+    gs_status r = bulk_exec(b, st, "recording a claim", err);
+    if (r == GS_OK && !bulk_ids_add(&b->claimed, id)) r = gs_fail(err, GS_IO, "out of memory");
+    return r;
+}
+
+/* Binds pending claim i as the parameters from 5 * slot + 1 of st. */
+static void bulk_bind_claim(graph_bulk *b, sqlite3_stmt *st, size_t i, int slot) {
+    const bulk_claim *c = &b->claims[i];
+    int at = 5 * slot;
+    sqlite3_bind_text(st, at + 1, c->rel ? "rel" : "node", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, at + 2, c->id);
+    sqlite3_bind_text(st, at + 3, b->claim_text.p + c->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 4, b->claim_text.p + c->val, (int)c->val_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, at + 5, b->s->prov_import);
+}
+
+/* Inserts the pending property claims: one statement for a full batch, else one per claim.
+ * Must run before anything reads prop_claims (graph_node_put / graph_rel_put) and at the end. */
+static gs_status bulk_flush_claims(graph_bulk *b, gs_error *err) {
+    gs_status r = GS_OK;
+    if (b->nclaims == BULK_CLAIM_BATCH && b->claim_batch) {
+        for (size_t i = 0; i < b->nclaims; i++) bulk_bind_claim(b, b->claim_batch, i, (int)i);
+        r = bulk_exec(b, b->claim_batch, "recording property claims", err);
+    } else {
+        for (size_t i = 0; r == GS_OK && i < b->nclaims; i++) {
+            bulk_bind_claim(b, b->st[BS_CLAIM_PROP], i, 0);
+            r = bulk_exec(b, b->st[BS_CLAIM_PROP], "recording a property claim", err);
+        }
+    }
+    b->nclaims = 0;
+    b->claim_text.len = 0;
+    return r;
+}
+
+/* Queues the claims of new entity (node or rel, id) on each of its properties. */
+static gs_status bulk_claim_props(graph_bulk *b, bool rel, int64_t id, const graph_bulk_prop *props, size_t nprops,
+                                  gs_error *err) {
+    for (size_t i = 0; i < nprops; i++) {
+        bulk_claim *c = &b->claims[b->nclaims];
+        c->id = id;
+        c->rel = rel;
+        c->key = b->claim_text.len;
+        if (!buf_add(&b->claim_text, props[i].key, strlen(props[i].key) + 1)) return gs_fail(err, GS_IO, "out of memory");
+        c->val = b->claim_text.len;
+        c->val_len = props[i].json_len;
+        if (!buf_add(&b->claim_text, props[i].json, props[i].json_len)) return gs_fail(err, GS_IO, "out of memory");
+        b->s->prov.props_set++;
+        if (++b->nclaims == BULK_CLAIM_BATCH) {
+            gs_status r = bulk_flush_claims(b, err);
+            if (r != GS_OK) return r;
+        }
+    }
+    return GS_OK;
+}
+
+/* The statement that inserts a full batch of claims. OR IGNORE (a new entity
+ * has no claims, so nothing is ignored) spares SQLite a statement journal: a
+ * statement that needs one opens a savepoint, and FTS5 flushes its pending
+ * terms to a new segment at every savepoint, which undoes BULK_FTS_HASH. */
+static gs_status bulk_prepare_claim_batch(graph_bulk *b, gs_error *err) {
+    bulk_buf sql = {0};
+    static const char head[] = "INSERT OR IGNORE INTO prop_claims(kind, entity_id, key, value, import_id) VALUES ";
+    bool ok = buf_add(&sql, head, sizeof head - 1);
+    for (int i = 0; ok && i < BULK_CLAIM_BATCH; i++) ok = buf_add(&sql, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)", i ? 12 : 11);
+    gs_status r = ok ? GS_OK : gs_fail(err, GS_IO, "out of memory");
+    if (r == GS_OK && sqlite3_prepare_v3(b->s->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, &b->claim_batch, NULL) != SQLITE_OK)
+        r = gs_sqlfail(b->s, err, "bulk load: preparing");
+    free(sql.p);
+    return r;
+}
+
+/* The props text of a new node: props with "name" in its sorted place. */
+static bool bulk_node_text(graph_bulk *b, const graph_bulk_node_row *row) {
+    bulk_buf *t = &b->text;
+    t->len = 0;
+    bool named = false, ok = buf_add(t, "{", 1);
+    for (size_t i = 0; ok && i <= row->nprops; i++) {
+        if (!named && (i == row->nprops || strcmp(row->props[i].key, "name") > 0)) {
+            ok = (t->len > 1 ? buf_add(t, ",", 1) : true) && buf_add(t, "\"name\":", 7) && buf_quote(t, row->name);
+            named = true;
+        }
+        if (!ok || i == row->nprops) break;
+        ok = (t->len > 1 ? buf_add(t, ",", 1) : true) && buf_quote(t, row->props[i].key) && buf_add(t, ":", 1) &&
+             buf_add(t, row->props[i].json, row->props[i].json_len);
+    }
+    return ok && buf_add(t, "}", 1);
+}
+
+/* Inserts a new node with everything graph_node_put would write for it. key is b->key. */
+static gs_status bulk_node_create(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
+    graph_store *s = b->s;
+    if (!bulk_node_text(b, row)) return gs_fail(err, GS_IO, "out of memory");
+    sqlite3_stmt *st = b->st[BS_NODE];
+    sqlite3_bind_text(st, 1, b->key.p, (int)b->key.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b->text.p, (int)b->text.len, SQLITE_STATIC);
+    gs_status r = bulk_exec(b, st, "inserting a node", err);
+    if (r != GS_OK) return r;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    st = b->st[BS_LABEL];
+    for (size_t i = 0; r == GS_OK && i < row->nlabels; i++) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        sqlite3_bind_text(st, 3, row->labels[i], -1, SQLITE_STATIC);
+        r = bulk_exec(b, st, "adding a label", err);
+        if (r == GS_OK) r = bulk_map_add(b, &b->names, row->labels[i], b->key.p, b->key.len, id, err);
+    }
+    /* aliases: rows, claims, the search column (keys, first spelling wins) */
+    b->fts_aliases.len = 0;
+    b->akeys.len = 0;
+    for (size_t i = 0; r == GS_OK && i < row->naliases; i++) {
+        r = bulk_key(&b->akeys, row->aliases[i], err);
+        if (r == GS_OK && b->akeys.len == 0)
+            r = gs_fail(err, GS_INVALID, "alias \"%.100s\" is empty after normalisation", row->aliases[i]);
+        if (r != GS_OK) break;
+        st = b->st[BS_ALIAS];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, row->aliases[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, b->akeys.p, (int)b->akeys.len, SQLITE_STATIC);
+        r = bulk_exec(b, st, "adding an alias", err);
+        if (r != GS_OK || sqlite3_changes(s->db) == 0) continue;
+        if (!buf_line(&b->fts_aliases, b->akeys.p, b->akeys.len)) r = gs_fail(err, GS_IO, "out of memory");
+        st = b->st[BS_CLAIM_ALIAS];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, b->akeys.p, (int)b->akeys.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, s->prov_import);
+        if (r == GS_OK) r = bulk_exec(b, st, "recording an alias claim", err);
+        if (r == GS_OK && sqlite3_changes(s->db) > 0) s->prov.aliases_added++;
+        for (size_t l = 0; r == GS_OK && l < row->nlabels; l++)
+            r = bulk_map_add(b, &b->aliases, row->labels[l], b->akeys.p, b->akeys.len, id, err);
+    }
+    /* the search row: name key, alias keys, keys of the other strings */
+    b->fts_body.len = 0;
+    for (size_t i = 0; r == GS_OK && i < row->nstrings; i++) {
+        r = bulk_key(&b->akeys, row->strings[i], NULL);
+        if (r != GS_OK) {
+            r = GS_OK;   /* as search.c: a string that cannot be normalised is left out */
+            continue;
+        }
+        if (b->akeys.len && !buf_line(&b->fts_body, b->akeys.p, b->akeys.len)) r = gs_fail(err, GS_IO, "out of memory");
+    }
+    if (r == GS_OK) {
+        st = b->st[BS_FTS];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, b->key.p, (int)b->key.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, b->fts_aliases.p ? b->fts_aliases.p : "", (int)b->fts_aliases.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, b->fts_body.p ? b->fts_body.p : "", (int)b->fts_body.len, SQLITE_STATIC);
+        r = bulk_exec(b, st, "updating the search index", err);
+    }
+    if (r == GS_OK) {
+        st = b->st[BS_CLAIM_NODE];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, s->prov_import);
+        sqlite3_bind_int(st, 3, 1);
+        r = bulk_exec(b, st, "recording a claim", err);
+    }
+    if (r == GS_OK) r = bulk_claim_props(b, false, id, row->props, row->nprops, err);
+    if (r == GS_OK) {
+        s->prov.nodes_created++;
+        *id_out = id;
+    }
+    return r;
+}
+
+/* JSON objects for graph_node_put / graph_rel_put from a row's property texts. */
+static gs_status bulk_props_json(const graph_bulk_prop *props, size_t nprops, json_t **out, gs_error *err) {
+    *out = json_object();
+    for (size_t i = 0; *out && i < nprops; i++) {
+        json_t *v = json_loadb(props[i].json, props[i].json_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (!v || json_object_set_new(*out, props[i].key, v) != 0) {
+            json_decref(*out);
+            *out = NULL;
+            return gs_fail(err, GS_INVALID, "property \"%.100s\": not a JSON value", props[i].key);
+        }
+    }
+    return *out ? GS_OK : gs_fail(err, GS_IO, "out of memory");
+}
+
+/* The general case: graph_node_put with the deferred indexes back, then the maps follow. */
+static gs_status bulk_node_put(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
+    gs_status r = bulk_flush_claims(b, err);
+    if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
+    if (r == GS_OK) r = bulk_undefer(b, err);
+    json_t *props = NULL, *aliases = json_array();
+    if (r == GS_OK) r = bulk_props_json(row->props, row->nprops, &props, err);
+    for (size_t i = 0; r == GS_OK && i < row->naliases; i++) json_array_append_new(aliases, json_string(row->aliases[i]));
+    bool created = false;
+    if (r == GS_OK)
+        r = graph_node_put(b->s, row->labels, row->nlabels, row->name, props, row->naliases ? aliases : NULL, id_out,
+                           &created, err);
+    json_decref(props);
+    json_decref(aliases);
+    if (r == GS_OK) r = bulk_sync_node(b, *id_out, err);
+    if (r == GS_OK && !bulk_ids_add(&b->claimed, *id_out)) r = gs_fail(err, GS_IO, "out of memory");
+    return r;
+}
+
+/* See bulk_load.h: resolves the row's identity in memory, then creates, claims or merges. */
+gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
+    if (row->nlabels == 0 || !row->name) return gs_fail(err, GS_INVALID, "a bulk node needs a label and a name");
+    if (row->nlabels > BULK_MAX_LABELS) return gs_fail(err, GS_INVALID, "more than %d labels", BULK_MAX_LABELS);
+    gs_status r = GS_OK;
+    for (size_t i = 0; r == GS_OK && i < row->nlabels; i++) r = bulk_load_label(b, row->labels[i], err);
+    if (r == GS_OK) r = bulk_key(&b->key, row->name, err);
+    if (r != GS_OK) return r;
+    if (b->key.len == 0) return gs_fail(err, GS_INVALID, "name is empty");
+    if (!bulk_map_key(b, row->labels[0], b->key.p, b->key.len)) return gs_fail(err, GS_IO, "out of memory");
+    int64_t id = bulk_names_get(&b->names, b->mk.p, b->mk.len);
+    if (id == 0) id = bulk_names_get(&b->aliases, b->mk.p, b->mk.len);
+    if (id == 0) return bulk_node_create(b, row, id_out, err);
+    if (id > 0 && row->nlabels == 1 && row->nprops == 0 && row->naliases == 0) {
+        *id_out = id;   /* a reference to a known node (a relationship's end): only the claim */
+        return bulk_claim_match(b, id, err);
+    }
+    return bulk_node_put(b, row, id_out, err);   /* changes a known node, or an ambiguous name */
+}
+
+/* The interned id of a relationship type, -1 + err if it is not valid or too many. */
+static int32_t bulk_type(graph_bulk *b, const char *type, gs_error *err) {
+    for (size_t i = b->ntypes; i-- > 0;)
+        if (strcmp(b->types[i], type) == 0) return (int32_t)i;
+    if (!gs_utf8_ok(type)) return gs_fail(err, GS_INVALID, "type must be a non-empty UTF-8 string"), -1;
+    if (b->ntypes == BULK_MAX_TYPES) return gs_fail(err, GS_INVALID, "more than %d relationship types", BULK_MAX_TYPES), -1;
+    if (!(b->types[b->ntypes] = strdup(type))) return gs_fail(err, GS_IO, "out of memory"), -1;
+    return (int32_t)b->ntypes++;
+}
+
+/* Props text of a new relationship: the sorted props as one object. */
+static bool bulk_rel_text(graph_bulk *b, const graph_bulk_prop *props, size_t nprops) {
+    bulk_buf *t = &b->text;
+    t->len = 0;
+    bool ok = buf_add(t, "{", 1);
+    for (size_t i = 0; ok && i < nprops; i++)
+        ok = (i ? buf_add(t, ",", 1) : true) && buf_quote(t, props[i].key) && buf_add(t, ":", 1) &&
+             buf_add(t, props[i].json, props[i].json_len);
+    return ok && buf_add(t, "}", 1);
+}
+
+/* See bulk_load.h: creates the relationship unless (start, type, end) exists, else merges. */
+gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t end, const graph_bulk_prop *props,
+                         size_t nprops, int64_t *id_out, gs_error *err) {
+    int32_t t = bulk_type(b, type, err);
+    if (t < 0) return GS_INVALID;
+    int64_t id = bulk_rels_get(&b->rels, start, t, end);
+    gs_status r = GS_OK;
+    if (id == 0 && !b->fresh_rels) {   /* relationships from before the load: one index probe */
+        sqlite3_stmt *st = b->st[BS_REL_FIND];
+        sqlite3_bind_int64(st, 1, start);
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, end);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_DONE) r = gs_sqlfail(b->s, err, "looking up a relationship");
+        sqlite3_reset(st);
+        if (r != GS_OK) return r;
+    }
+    if (id != 0) {   /* exists: graph_rel_put's merge, with the indexes back */
+        json_t *pj = NULL;
+        bool created = false;
+        r = bulk_flush_claims(b, err);
+        if (r == GS_OK) r = bulk_undefer(b, err);
+        if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
+        if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
+        json_decref(pj);
+        if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id))
+            r = gs_fail(err, GS_IO, "out of memory");
+        if (r == GS_OK && id_out) *id_out = id;
+        return r;
+    }
+    if (!bulk_rel_text(b, props, nprops)) return gs_fail(err, GS_IO, "out of memory");
+    sqlite3_stmt *st = b->st[BS_REL];
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int64(st, 3, end);
+    sqlite3_bind_text(st, 4, b->text.p, (int)b->text.len, SQLITE_STATIC);
+    r = bulk_exec(b, st, "inserting a relationship", err);
+    if (r != GS_OK) return r;
+    id = sqlite3_last_insert_rowid(b->s->db);
+    st = b->st[BS_CLAIM_REL];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, b->s->prov_import);
+    r = bulk_exec(b, st, "recording a claim", err);
+    if (r == GS_OK) r = bulk_claim_props(b, true, id, props, nprops, err);
+    if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
+    if (r == GS_OK) {
+        b->s->prov.rels_created++;
+        if (id_out) *id_out = id;
+    }
+    return r;
+}
+
+/* See bulk_load.h: pending claims, indexes, search rows and FTS5 settings, then release or undo. */
+gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
+    if (!b) return GS_OK;
+    gs_status r = keep ? bulk_flush_claims(b, err) : GS_OK;
+    for (int i = 0; i < BS__COUNT; i++) {
+        sqlite3_finalize(b->st[i]);
+        b->st[i] = NULL;
+    }
+    sqlite3_finalize(b->claim_batch);
+    b->claim_batch = NULL;
+    if (keep && r == GS_OK) r = bulk_undefer(b, err);
+    if (keep && r == GS_OK) r = bulk_fts_flush(b, err);
+    if (keep && r == GS_OK) r = bulk_fts_tune(b, false, err);
+    if (keep && r == GS_OK) r = gs_exec(b->s, "RELEASE gs_bulk", err);
+    if (!keep || r != GS_OK) {
+        gs_exec(b->s, "ROLLBACK TO gs_bulk", NULL);
+        gs_exec(b->s, "RELEASE gs_bulk", NULL);
+        b->s->prov = b->saved;
+    }
+    gs_exec(b->s, "DROP TABLE IF EXISTS temp.gs_bulk_fts", NULL);
+    bulk_free(b);
+    return r;
+}

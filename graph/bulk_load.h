@@ -1,0 +1,73 @@
+/*
+ * graph/bulk_load.h - loading many nodes and relationships in one go, for
+ * importers (the C loop of core/bulk_csv.c): the same merge rules, claims and
+ * counts as graph_node_put / graph_rel_put inside an import, at a fraction of
+ * their cost per row:
+ *
+ *   - identity is resolved in memory: the name and alias keys of the labels a
+ *     load meets are read once (nothing to read on an empty graph) and kept,
+ *     with every node the load creates, in hash tables; relationships created
+ *     by the load are found by (start, type, end) the same way;
+ *   - a row that creates a node or relationship is a few prepared INSERTs
+ *     (row, labels, aliases, search row, claims) with no re-read and no JSON
+ *     tree: properties arrive as canonical JSON text per value;
+ *   - on an empty `nodes` (or `rels`) table the secondary indexes of the
+ *     table are dropped at graph_bulk_begin and built once at graph_bulk_end
+ *     (sorted build instead of random inserts);
+ *   - relationships that were there before the load are found with one
+ *     index probe per row (none when `rels` was empty);
+ *   - anything else (a row that changes an existing node, a relationship
+ *     that exists already, an ambiguous name) goes through graph_node_put /
+ *     graph_rel_put unchanged, after the deferred indexes are back, so the
+ *     result is always the one those calls would give.
+ *
+ * A load runs inside a running import (prov_import_begin) and the caller's
+ * transaction, in a savepoint of its own: graph_bulk_end(b, false) undoes
+ * everything the load did. One load at a time per store; no other writes to
+ * the store between begin and end.
+ */
+#ifndef DSGRAPH_GRAPH_BULK_LOAD_H
+#define DSGRAPH_GRAPH_BULK_LOAD_H
+
+#include "store.h"
+
+typedef struct graph_bulk graph_bulk;
+
+/* One property of a row: key (non-empty UTF-8) and the value as canonical JSON
+ * text (gs_props_dump's spelling; never null). A row's props are sorted by key
+ * (strcmp) with no key twice. */
+typedef struct graph_bulk_prop {
+    const char *key;
+    const char *json;
+    size_t json_len;
+} graph_bulk_prop;
+
+/* One node row: labels[0] is the identity label; name is required; props must
+ * not contain "name" (the node's name is `name`); strings are the raw string
+ * values among props (array elements too), for the search index; aliases may
+ * be NULL. */
+typedef struct graph_bulk_node_row {
+    const char *const *labels;
+    size_t nlabels;
+    const char *name;
+    const graph_bulk_prop *props;
+    size_t nprops;
+    const char *const *strings;
+    size_t nstrings;
+    const char *const *aliases;
+    size_t naliases;
+} graph_bulk_node_row;
+
+/* Starts a load on s (an import must be running, inside graph_store_begin). */
+gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err);
+/* Merges one node like graph_node_put; *id_out gets its id. */
+gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err);
+/* Merges one relationship like graph_rel_put(create=false); both ends must be
+ * nodes of the store. *id_out (may be NULL) gets its id. */
+gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t end, const graph_bulk_prop *props,
+                         size_t nprops, int64_t *id_out, gs_error *err);
+/* Ends the load: with keep, builds the deferred indexes and keeps the rows;
+ * without, rolls everything back. Frees b either way. */
+gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * graph/bulk_map.h - the in-memory hash tables a bulk load resolves identity
+ * with, instead of one index probe per row (graph/bulk_load.c):
+ *   - bulk_names: string key (label + '\x1f' + name key) -> node id, with
+ *     BULK_AMBIGUOUS when two different nodes share a key;
+ *   - bulk_rels:  (start, type id, end) -> relationship id;
+ *   - bulk_ids:   a set of ids (nodes this load already claimed).
+ * Open addressing, linear probing, power-of-two capacities, grown at 1/2 full.
+ * Keys are copied into an arena that is freed with the table.
+ */
+#ifndef DSGRAPH_GRAPH_BULK_MAP_H
+#define DSGRAPH_GRAPH_BULK_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BULK_AMBIGUOUS (-1)
+
+typedef struct bulk_arena_block bulk_arena_block;
+
+typedef struct bulk_names {
+    struct bulk_name_slot *slots;
+    size_t cap, n;
+    bulk_arena_block *arena;
+} bulk_names;
+
+typedef struct bulk_rels {
+    struct bulk_rel_slot *slots;
+    size_t cap, n;
+} bulk_rels;
+
+typedef struct bulk_ids {
+    int64_t *slots;   /* 0 = empty (ids are positive) */
+    size_t cap, n;
+} bulk_ids;
+
+/* 0 if absent, BULK_AMBIGUOUS, or the node id. */
+int64_t bulk_names_get(const bulk_names *m, const char *key, size_t len);
+/* Adds key -> id; a different id already there makes the key BULK_AMBIGUOUS. False on OOM. */
+bool bulk_names_add(bulk_names *m, const char *key, size_t len, int64_t id);
+void bulk_names_free(bulk_names *m);
+
+/* 0 if absent, else the relationship id. */
+int64_t bulk_rels_get(const bulk_rels *m, int64_t start, int32_t type, int64_t end);
+/* Adds (start, type, end) -> id unless present (the lowest id stays). False on OOM. */
+bool bulk_rels_add(bulk_rels *m, int64_t start, int32_t type, int64_t end, int64_t id);
+void bulk_rels_free(bulk_rels *m);
+
+/* True if id is in the set. */
+bool bulk_ids_has(const bulk_ids *m, int64_t id);
+/* Adds id (> 0). False on OOM. */
+bool bulk_ids_add(bulk_ids *m, int64_t id);
+void bulk_ids_free(bulk_ids *m);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * tests/unit/test_bulk_load.c - graph/bulk_load.c on its own: the props text
+ * it writes is the store's canonical text (every escape, non-ASCII), the maps
+ * resolve names and aliases like graph_node_put, an undone load leaves every
+ * table, index and count as it was, and ambiguous names are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "bulk_load.h"
+#include "provenance.h"
+#include "store_fixture.h"
+
+/* One integer from SQL (counts). */
+static int64_t sql_int(graph_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The props text of node id as stored. */
+static char *node_props(graph_store *s, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), "SELECT props FROM nodes WHERE id = ?1", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *text = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return text;
+}
+
+/* Starts a transaction and an import, then a load. */
+static graph_bulk *start(graph_store *s)
+{
+    gs_error err;
+    int64_t imp = 0;
+    graph_bulk *b = NULL;
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    assert_int_equal(prov_import_begin(s, "test", "in.csv", "aa", &imp, &err), GS_OK);
+    assert_int_equal(graph_bulk_begin(s, &b, &err), GS_OK);
+    return b;
+}
+
+/* The stored text equals jansson's canonical dump of the same object, escapes included. */
+static void props_text_is_canonical(void **state)
+{
+    fixture *f = *state;
+    graph_bulk *b = start(f->s);
+    char all[40];
+    for (int i = 0; i < 31; i++) all[i] = (char)(i + 1);   /* every control character */
+    all[31] = '"';
+    all[32] = '\\';
+    all[33] = '/';
+    strcpy(all + 34, "\x7f\xc3\xa9");
+    graph_bulk_prop props[] = {{"a\"key", "1", 1}, {"b", "[1.5,\"x\"]", 9}, {"z", "true", 4}};
+    const char *labels[] = {"Model"};
+    graph_bulk_node_row row = {.labels = labels, .nlabels = 1, .name = all, .props = props, .nprops = 3};
+    int64_t id = 0;
+    gs_error err;
+    assert_int_equal(graph_bulk_node(b, &row, &id, &err), GS_OK);
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    char *stored = node_props(f->s, id);
+    json_t *obj = json_loads(stored, 0, NULL);
+    assert_non_null(obj);
+    assert_string_equal(json_string_value(json_object_get(obj, "name")), all);
+    char *canon = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    assert_string_equal(stored, canon);
+    free(canon);
+    json_decref(obj);
+    free(stored);
+    /* claims: every property but the name, with the import's counts */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims WHERE kind = 'node'"), 3);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims WHERE key = 'b' AND value = '[1.5,\"x\"]'"), 1);
+    prov_counts c;
+    assert_int_equal(prov_import_finish(f->s, 0, &c, &err), GS_OK);
+    assert_int_equal(c.nodes_created, 1);
+    assert_int_equal(c.props_set, 3);
+    assert_int_equal(graph_store_commit(f->s, &err), GS_OK);
+}
+
+/* Names and aliases resolve like node.put (case, NFKC); an undone load leaves nothing behind. */
+static void identity_and_undo(void **state)
+{
+    fixture *f = *state;
+    graph_bulk *b = start(f->s);
+    gs_error err;
+    const char *labels[] = {"Model"};
+    const char *alias[] = {"v3-id"};
+    graph_bulk_node_row row = {.labels = labels, .nlabels = 1, .name = "DeepSeek-V3", .aliases = alias, .naliases = 1};
+    int64_t a = 0, b2 = 0, c2 = 0, d = 0;
+    assert_int_equal(graph_bulk_node(b, &row, &a, &err), GS_OK);
+    graph_bulk_node_row by_case = {.labels = labels, .nlabels = 1, .name = "ＤＥＥＰＳＥＥＫ-v3"};
+    assert_int_equal(graph_bulk_node(b, &by_case, &b2, &err), GS_OK);
+    graph_bulk_node_row by_alias = {.labels = labels, .nlabels = 1, .name = " V3-ID "};
+    assert_int_equal(graph_bulk_node(b, &by_alias, &c2, &err), GS_OK);
+    assert_int_equal(a, b2);
+    assert_int_equal(a, c2);
+    const char *paper[] = {"Paper"};
+    graph_bulk_node_row other_label = {.labels = paper, .nlabels = 1, .name = "DeepSeek-V3"};
+    assert_int_equal(graph_bulk_node(b, &other_label, &d, &err), GS_OK);
+    assert_true(d != a);
+    assert_int_equal(graph_bulk_rel(b, a, "BASED_ON", d, NULL, 0, NULL, &err), GS_OK);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM nodes"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM sqlite_schema WHERE name = 'rels_start'"), 0);   /* deferred */
+    assert_int_equal(graph_bulk_end(b, false, &err), GS_OK);   /* undo */
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM nodes"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_fts"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claims"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                   "('rels_start', 'rels_end', 'nodes_name_key', 'aliases_key', 'node_labels_label')"),
+                     5);
+    prov_counts c;
+    assert_int_equal(prov_import_finish(f->s, 0, &c, &err), GS_OK);
+    assert_int_equal(c.nodes_created, 0);   /* the undone load's counts are gone too */
+    assert_int_equal(c.rels_created, 0);
+    graph_store_rollback(f->s);
+}
+
+/* Two nodes sharing an alias: a row naming it is refused, as node.put refuses it. */
+static void ambiguous_alias_is_refused(void **state)
+{
+    fixture *f = *state;
+    graph_bulk *b = start(f->s);
+    gs_error err;
+    const char *labels[] = {"Model"};
+    const char *alias[] = {"x"};
+    graph_bulk_node_row one = {.labels = labels, .nlabels = 1, .name = "A", .aliases = alias, .naliases = 1};
+    graph_bulk_node_row two = {.labels = labels, .nlabels = 1, .name = "B", .aliases = alias, .naliases = 1};
+    graph_bulk_node_row ref = {.labels = labels, .nlabels = 1, .name = "X"};
+    int64_t id = 0;
+    assert_int_equal(graph_bulk_node(b, &one, &id, &err), GS_OK);
+    assert_int_equal(graph_bulk_node(b, &two, &id, &err), GS_OK);
+    assert_int_equal(graph_bulk_node(b, &ref, &id, &err), GS_AMBIGUOUS);
+    assert_non_null(strstr(err.msg, "matches 2 nodes by alias"));
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM aliases WHERE alias_key = 'x'"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM alias_claims"), 2);
+    graph_store_rollback(f->s);
+}
+
+static int setup(void **state) { return fixture_open(state, NULL); }
+static int teardown(void **state) { return fixture_close(state); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(props_text_is_canonical, setup, teardown),
+        cmocka_unit_test_setup_teardown(identity_and_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(ambiguous_alias_is_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
