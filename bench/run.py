@@ -325,10 +325,9 @@ def main():
     ap.add_argument("--no-import", action="store_true", help="skip the `dsctl import` figures")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--no-hf-import", action="store_true", help="skip the HF JSON Lines import figure")
-    ap.add_argument("--load", choices=("socket", "csv"), default="socket",
-                    help="how the main daemon is loaded: node.put/rel.put batches through the socket (default; "
-                         "~16 min at 1M) or `dsctl import` of the CSV files (minutes less; it is then the CSV "
-                         "import figure)")
+    ap.add_argument("--load", choices=("socket", "csv"), default="csv",
+                    help="how the main daemon is loaded: `dsctl import` of the CSV files (default; it is then the "
+                         "CSV import figure) or node.put/rel.put batches through the socket (~16 min at 1M)")
     ap.add_argument("--no-export", action="store_true", help="skip the `dsctl export` figures")
     ap.add_argument("--only-import", action="store_true",
                     help="generate, run the baseline, then only the `dsctl import` figures (skips the socket load, "
