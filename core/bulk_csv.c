@@ -95,30 +95,8 @@ static bool bbuf_add(bcsv_buf *b, const char *s, size_t n) {
 
 /* Appends a JSON string the way jansson (gs_props_dump) spells it. */
 static bool bbuf_quote(bcsv_buf *b, const char *s, size_t n) {
-    if (!bbuf_room(b, 6 * n + 2)) return false;
-    char *o = b->p + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default: o += sprintf(o, "u%04X", c); break;
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->p);
-    b->p[b->len] = '\0';
+    if (!bbuf_room(b, 6 * n + 3)) return false;
+    b->len += graph_bulk_quote(b->p + b->len, s, n);
     return true;
 }
 

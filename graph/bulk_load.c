@@ -127,12 +127,9 @@ static bool buf_line(bulk_buf *b, const char *s, size_t n) {
     return buf_add(b, s, n);
 }
 
-/* Appends s as a JSON string exactly as jansson spells it (gs_props_dump):
- * \" \\ \b \f \n \r \t, other control characters as \u00XX, the rest as is. */
-static bool buf_quote(bulk_buf *b, const char *s) {
-    size_t n = strlen(s);
-    if (!buf_room(b, 6 * n + 2)) return false;
-    char *o = b->p + b->len;
+/* See bulk_load.h. */
+size_t graph_bulk_quote(char *out, const char *s, size_t n) {
+    char *o = out;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -153,8 +150,15 @@ static bool buf_quote(bulk_buf *b, const char *s) {
         }
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->p);
-    b->p[b->len] = '\0';
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+/* Appends s as a JSON string exactly as jansson spells it (graph_bulk_quote). */
+static bool buf_quote(bulk_buf *b, const char *s) {
+    size_t n = strlen(s);
+    if (!buf_room(b, 6 * n + 3)) return false;
+    b->len += graph_bulk_quote(b->p + b->len, s, n);
     return true;
 }
 

@@ -58,6 +58,11 @@ typedef struct graph_bulk_node_row {
     size_t naliases;
 } graph_bulk_node_row;
 
+/* Writes s (n bytes) as a JSON string exactly as jansson spells it
+ * (gs_props_dump: \" \\ \b \f \n \r \t, other control characters as \u00XX,
+ * the rest as is) and a NUL; out needs 6 * n + 3 bytes. Returns the length. */
+size_t graph_bulk_quote(char *out, const char *s, size_t n);
+
 /* Starts a load on s (an import must be running, inside graph_store_begin). */
 gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err);
 /* Merges one node like graph_node_put; *id_out gets its id. */
