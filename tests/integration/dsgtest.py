@@ -340,6 +340,27 @@ _ACTIVE = []       # daemons and temp dirs of the running test, cleaned up when 
 _TMPDIRS = []
 
 
+def vm_hwm_kib(pid):
+    """Peak resident memory (VmHWM) of a process in KiB, or None when it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def sanitized(binary):
+    """Is binary built with AddressSanitizer (its memory bounds are looser)?"""
+    try:
+        out = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return False
+    return "libasan" in out
+
+
 def make_tmpdir(prefix="dsgt-"):
     d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     _TMPDIRS.append(d)

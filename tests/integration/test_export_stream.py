@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import DSCTL, SOURCE_DIR, Daemon, check, eq, make_tmpdir, run_all, test, write_jsonl  # noqa: E402
+from dsgtest import DSCTL, Daemon, SOURCE_DIR, check, eq, make_tmpdir, run_all, sanitized, test, vm_hwm_kib, write_jsonl  # noqa: E402
 
 SHIPPED = os.path.join(SOURCE_DIR, "plugins")
 NODES = int(os.environ.get("DSGTEST_STREAM_NODES", "50000"))
@@ -42,22 +42,6 @@ return {
   },
 }
 """
-
-
-def vm_hwm_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def sanitized(binary):
-    try:
-        out = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return False
-    return "libasan" in out
 
 
 def start_daemon():

@@ -12,29 +12,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import DSCTL, Skip, check, eq, run_all, test  # noqa: E402
+from dsgtest import DSCTL, Skip, check, eq, run_all, sanitized, test, vm_hwm_kib  # noqa: E402
 from plugtest import SHIPPED_PLUGINS, plugin_daemon  # noqa: E402
 
 ROWS = int(os.environ.get("DSGTEST_CSV_ROWS", "1000000"))
 MAX_PING_S = 0.050
 MAX_HWM_MIB = 256
 SANITIZER_HWM_MIB = 1536
-
-
-def vm_hwm_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return None
-
-
-def sanitized(binary):
-    try:
-        out = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return False
-    return "libasan" in out
 
 
 @test(timeout=590)
