@@ -17,6 +17,10 @@
 --   techniques=true    add the techniques the models USE (dotted edges)
 --   impacts=true       add the impacts the models HAVE_IMPACT on (dotted edges)
 -- Output is deterministic: everything is emitted in id order.
+-- Memory: the plugin holds the shown models only, each as the four fields the
+-- label needs; with root= it finds them with one reachability query, so the
+-- diagram of one 60,000-model tree in a 1,000,000-model graph fits the default
+-- plugin_memory_limit (relationships are streamed, never held).
 
 local FONT = "Noto Sans CJK SC"
 
@@ -95,42 +99,66 @@ local function has_label(n, l)
   return false
 end
 
--- The root model by name or alias (normalised), or an error naming it.
-local function find_root(ctx, models, name)
-  local key = dsgraph.normalize(name)
-  for _, n in ipairs(models) do
+-- What the diagram needs of a model: small, so a tree of 60,000 models fits the
+-- plugin memory cap (whole node tables with every property would not).
+local function shape(n)
+  return { id = n.id, props = { name = n.props.name, released = n.props.released,
+    params_total = n.props.params_total, params_active = n.props.params_active } }
+end
+
+-- The root model by name (one index lookup), else by name or alias after
+-- normalisation (one pass over the models, none of them kept), or an error.
+local function find_root(ctx, name)
+  local r = ctx:query("MATCH (n:Model {name: $name}) RETURN id(n) ORDER BY id(n) LIMIT 1", { name = name })
+  if #r.rows > 0 then return ctx:node(r.rows[1][1]) end
+  local key, by_alias = dsgraph.normalize(name), nil
+  for n in ctx:nodes("Model") do
     if dsgraph.normalize(n.props.name or "") == key then return n end
-  end
-  for _, n in ipairs(models) do
-    for _, a in ipairs(n.aliases) do
-      if dsgraph.normalize(a) == key then return n end
+    if not by_alias then
+      for _, a in ipairs(n.aliases) do
+        if dsgraph.normalize(a) == key then by_alias = n break end
+      end
     end
   end
+  if by_alias then return by_alias end
   error("no Model named " .. name, 0)
 end
 
 local function run(ctx, opts)
-  local models, by_id = {}, {}
-  for n in ctx:nodes("Model") do
-    models[#models + 1] = n
-    by_id[n.id] = n
-  end
-  local keep = by_id
+  local keep, shown = {}, {}
   if opts.root then
-    local root = find_root(ctx, models, opts.root)
+    local root = find_root(ctx, opts.root)
     local dir = opts.direction or "both"
     if dir ~= "up" and dir ~= "down" and dir ~= "both" then error("direction must be up, down or both", 0) end
     local depth = tonumber(opts.depth or "0")
     if not depth or depth < 0 then error("depth must be a non-negative integer", 0) end
-    keep = { [root.id] = root }
+    keep[root.id] = shape(root)
     local dirs = dir == "both" and { "up", "down" } or { dir }
+    local hops = depth > 0 and string.format("*1..%d", math.tointeger(depth)) or "*"
     for _, d in ipairs(dirs) do
-      local l = ctx:lineage(root.id, d, { "BASED_ON", "DISTILLED_FROM" }, math.tointeger(depth) or 0)
-      for _, n in ipairs(l.nodes) do keep[n.id] = by_id[n.id] end
+      -- only the fields the diagram shows, and each model once (a reachability walk)
+      local step = d == "up" and ("-[:BASED_ON|DISTILLED_FROM%s]->"):format(hops)
+                              or ("<-[:BASED_ON|DISTILLED_FROM%s]-"):format(hops)
+      local r = ctx:query("MATCH (r:Model {name: $name}) WHERE id(r) = $id MATCH (r)" .. step .. "(n:Model) " ..
+        "RETURN collect(DISTINCT [id(n), n.name, n.released, n.params_total, n.params_active]) AS ns",
+        { id = root.id, name = root.props.name })
+      for _, t in ipairs(r.rows[1][1]) do
+        if not keep[t[1]] then
+          local function v(x) if x ~= dsgraph.null then return x end end
+          keep[t[1]] = { id = t[1], props = { name = v(t[2]), released = v(t[3]), params_total = v(t[4]),
+            params_active = v(t[5]) } }
+        end
+      end
+    end
+    for _, n in pairs(keep) do shown[#shown + 1] = n end
+    table.sort(shown, function(a, b) return a.id < b.id end)
+  else
+    for n in ctx:nodes("Model") do
+      local s = shape(n)
+      keep[n.id] = s
+      shown[#shown + 1] = s
     end
   end
-  local shown = {}
-  for _, n in ipairs(models) do if keep[n.id] then shown[#shown + 1] = n end end
 
   -- organisations: the first DEVELOPED_BY (by relationship id) of each shown model
   local org_of, orgs, org_list = {}, {}, {}

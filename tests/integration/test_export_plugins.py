@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import DSCTL, SOURCE_DIR, Daemon, Skip, check, eq, run_all, test  # noqa: E402
+from dsgtest import DSCTL, SOURCE_DIR, Daemon, Skip, check, eq, make_tmpdir, run_all, test  # noqa: E402
 
 SHIPPED = os.path.join(SOURCE_DIR, "plugins")
 TEST_PLUGINS = os.path.join(SOURCE_DIR, "tests", "plugins", "export")
@@ -268,6 +268,42 @@ def graphml_follows_the_schema(data, nodes, edges):
             check(("labels" if tag == "node" else "type") in seen,
                   "<%s id=%s> has no %s data" % (tag, el.get("id"), "labels" if tag == "node" else "type"))
     eq(counts, {"node": nodes, "edge": edges}, "nodes and edges in the GraphML")
+
+
+@test(timeout=300)
+def dot_lineage_of_one_tree_needs_memory_for_that_tree_only():
+    # 20,000 models; the root's tree is 1,000 of them. With a 3 MiB plugin cap the export
+    # must work: the plugin may hold the tree's models, never the whole graph's.
+    seed = os.path.join(make_tmpdir(), "forest.jsonl")
+    with open(seed, "w") as f:
+        rid, batch = 0, []
+        def put(method, params):
+            nonlocal rid
+            rid += 1
+            batch.append({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+            if len(batch) == 500:
+                f.write(json.dumps(batch) + "\n")
+                batch.clear()
+        for i in range(1, 20001):
+            put("node.put", {"labels": ["Model"], "name": "m%d" % i,
+                             "properties": {"released": "2024-%02d" % (1 + i % 12), "card": "x" * 200}})
+        for i in range(2, 1001):   # m1 <- m2, m3; m2 <- m4, m5; ... a binary tree of 1,000
+            put("rel.put", {"start": {"label": "Model", "name": "m%d" % i}, "type": "BASED_ON",
+                            "end": {"label": "Model", "name": "m%d" % (i // 2)}, "properties": {"relation": "finetune"}})
+        for i in range(1002, 20001):   # the rest: pairs outside the tree
+            put("rel.put", {"start": {"label": "Model", "name": "m%d" % i}, "type": "BASED_ON",
+                            "end": {"label": "Model", "name": "m%d" % (i - 1)}, "properties": {"relation": "finetune"}})
+        if batch:
+            f.write(json.dumps(batch) + "\n")
+    d = daemon(seed, {"plugin_memory_limit": 3 << 20})
+    try:
+        out = export(d, "dot_lineage", "--opt", "root=m1", "--opt", "direction=down")
+        eq(out.count(b" -> m"), 999, "edges of the 1,000-model tree")
+        check(b"m1000 [" in out and b"m1001 [" not in out, "the tree's models and no other")
+        whole = dsctl(d, "export", "dot_lineage", check_rc=1)   # the whole graph does not fit 3 MiB
+        check(b"memory limit" in whole.stderr, "the whole graph's export fails on the cap: %r" % whole.stderr)
+    finally:
+        d.stop()
 
 
 @test
