@@ -173,7 +173,9 @@ static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
         return;
     }
     c->flags = c->method->classify ? c->method->classify(c->params) : c->method->flags;
-    plan->needs |= c->flags;
+    plan->needs |= c->flags & (METHOD_STORE | METHOD_WRITE);
+    if (!(c->flags & METHOD_QUICK))
+        plan->slow = true;
 }
 
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
@@ -313,14 +315,26 @@ void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
  * The member order matches what jansson writes for ordinary replies. */
 static char *rpc_raw_reply(rpc_call *c, size_t *len)
 {
-    char *id = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-    if (!id)
+    char num[24], *id = num;
+    if (json_is_integer(c->id))   /* the usual id: no json_dumps round trip */
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(c->id));
+    else if (!(id = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))))
         return NULL;
-    size_t n = strlen(c->raw_result) + strlen(id) + 48;
-    char *line = malloc(n);
-    if (line)
-        *len = (size_t)snprintf(line, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", id, c->raw_result);
-    free(id);
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
+    size_t idn = strlen(id), rn = strlen(c->raw_result);
+    size_t n = sizeof head - 1 + idn + sizeof mid - 1 + rn + 2;
+    char *line = malloc(n + 1);
+    if (line) {
+        char *p = line;
+        memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
+        memcpy(p, id, idn), p += idn;
+        memcpy(p, mid, sizeof mid - 1), p += sizeof mid - 1;
+        memcpy(p, c->raw_result, rn), p += rn;
+        memcpy(p, "}\n", 3);
+        *len = n;
+    }
+    if (id != num)
+        free(id);
     return line;
 }
 
@@ -333,7 +347,7 @@ char *rpc_plan_reply(rpc_plan *plan, size_t *len)
     for (size_t i = 0; i < plan->ncalls; i++) {
         rpc_call *c = &plan->calls[i];
         if (c->raw_result && c->reply) {
-            json_t *v = json_loads(c->raw_result, JSON_DECODE_ANY, NULL);
+            json_t *v = json_loads(c->raw_result, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
             json_object_set_new(c->reply, "result", v ? v : json_null());
         }
     }
@@ -379,7 +393,7 @@ bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first)
 
 void rpc_plan_free(rpc_plan *plan)
 {
-    for (size_t i = 0; i < plan->ncalls; i++) {
+    for (size_t i = 0; plan->calls && i < plan->ncalls; i++) {
         json_decref(plan->calls[i].reply);
         free(plan->calls[i].raw_result);
     }

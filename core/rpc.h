@@ -45,8 +45,10 @@ int rpc_fail_store(rpc_error *err, gs_status st, const char *method, const gs_er
 /* "not_found", "parse_error", ...: the error's data.kind. */
 const char *rpc_code_kind(int code);
 
-/* What a method needs in order to run. */
-enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1 };
+/* What a method needs in order to run. METHOD_QUICK marks a short, bounded
+ * read (a point lookup): the daemon may run quick requests of several clients
+ * in one worker hand-off. It is not part of rpc_plan.needs. */
+enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1, METHOD_QUICK = 1u << 2 };
 
 /* Everything a method may touch while it runs on a worker thread. */
 typedef struct method_ctx {
@@ -91,6 +93,7 @@ typedef struct rpc_plan {
     size_t ncalls;
     rpc_call *calls;
     unsigned needs;    /* union of the methods' flags: does it need a worker, the writer? */
+    bool slow;         /* a call of the line is not METHOD_QUICK */
 } rpc_plan;
 
 /* Parses and validates a line. Never fails: a bad line becomes a plan whose

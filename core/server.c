@@ -1,5 +1,6 @@
 /* core/server.c - sockets, clients, request queues, limits and shutdown. */
 #include "server.h"
+#include "server_int.h"
 #include "access.h"
 #include "framing.h"
 #include "export_stream.h"
@@ -21,51 +22,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-typedef struct client client;
-
-/* A framed request line waiting its turn. len == LINE_TOO_LONG marks the
- * point where an oversized line was refused: answer, then close. */
-typedef struct pending_line {
-    struct pending_line *next;
-    size_t len;
-    char data[];
-} pending_line;
-#define LINE_TOO_LONG ((size_t)-1)
-
-struct client {
-    uv_pipe_t pipe;
-    uint64_t no;              /* for log lines */
-    peer_cred peer;
-    bool may_write;
-    char name[64];            /* "client 7 (uid 1000)" */
-    framer fr;
-    pending_line *head, *tail;
-    int nqueued;
-    size_t queued_bytes;      /* bytes of the lines in the queue */
-    bool running;             /* a job of this client is on a worker */
-    bool reading;
-    bool closing;
-    bool close_when_flushed;  /* after an oversized line or a refused connection */
-    int refs;                 /* the handle + each job in flight */
-    client *prev, *next;
-};
-
-/* One request line on its way through a worker. */
-typedef struct job {
-    work_item w;
-    client *c;
-    rpc_plan plan;
-    method_ctx ctx;
-    char *reply;
-    size_t reply_len;
-    pending_line *line;       /* a large line still to be parsed, off the loop */
-    bool to_writer;           /* parsed off the loop and found to need the writer */
-} job;
-
-/* Lines longer than this are parsed on a pool thread, not on the loop, so a
- * client uploading megabytes never delays another client's ping. */
-#define PARSE_OFF_LOOP_BYTES (64 * 1024)
-
 static struct {
     uv_loop_t *loop;
     dsg_config *cfg;
@@ -77,16 +33,21 @@ static struct {
     uv_timer_t drain_timer;
     client *clients;
     int nclients;
+    client *flush_head;       /* clients with buffered output, flushed in the check phase */
+    uv_check_t flush_check;
     uint64_t next_no;
     bool stopping;
     uint64_t stop_deadline;
 } S;
 
-static void client_pump(client *c);
-static void client_close(client *c);
 static void client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-static void server_check_drained(void);
+
+/* The live config (limits change on SIGHUP), for server_jobs.c. */
+const dsg_config *server_config(void) { return S.cfg; }
+
+/* True once SIGTERM/SIGINT started the shutdown. */
+bool server_is_stopping(void) { return S.stopping; }
 
 /* ---- output ---- */
 
@@ -96,12 +57,26 @@ typedef struct write_req {
     char *data;
 } write_req;
 
-static void client_unref(client *c)
+/* Frees the client once the handle, every job, write and flush entry let go. */
+void client_unref(client *c)
 {
     if (--c->refs > 0)
         return;
     framer_free(&c->fr);
+    free(c->out);
     free(c);
+}
+
+/* Output the kernel has not taken yet: queued writes plus the buffered replies. */
+static size_t client_unflushed(client *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + c->out_len;
+}
+
+/* True when nothing of this client is queued, planned, running or unwritten. */
+bool client_idle(client *c)
+{
+    return !c->running && !c->head && !c->next_job && client_unflushed(c) == 0;
 }
 
 static void client_on_written(uv_write_t *req, int status)
@@ -112,185 +87,151 @@ static void client_on_written(uv_write_t *req, int status)
     free(wr);
     if (status < 0 && !c->closing)
         log_debug("%s: write failed: %s", c->name, uv_strerror(status));
-    if (!c->closing && c->close_when_flushed && uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0 &&
-        !c->running && !c->head)
+    if (!c->closing && c->close_when_flushed && client_idle(c))
         client_close(c);
     client_unref(c);
     if (S.stopping)
         server_check_drained();
 }
 
-/* Queues one reply line (takes ownership of data) and enforces max_output_bytes:
- * a client that does not read its replies is disconnected, so its unread
- * output can never grow without bound. */
-static void client_send(client *c, char *data, size_t len)
+/* Hands the buffered replies to the kernel: one write(2) for everything this
+ * loop iteration produced; what the socket does not take goes to uv_write,
+ * behind any earlier queued write, so order is kept. */
+static void client_flush(client *c)
+{
+    if (c->out_len == 0)
+        return;
+    if (c->closing) {
+        c->out_len = 0;
+        return;
+    }
+    size_t off = 0;
+    uv_buf_t buf = uv_buf_init(c->out, (unsigned)c->out_len);
+    int n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);   /* UV_EAGAIN if writes are queued */
+    if (n > 0)
+        off = (size_t)n;
+    else if (n < 0 && n != UV_EAGAIN) {
+        log_debug("%s: write failed: %s", c->name, uv_strerror(n));
+        c->out_len = 0;
+        client_close(c);
+        return;
+    }
+    if (off == c->out_len) {
+        c->out_len = 0;
+        if (c->out_cap > 64 * 1024) {   /* keep a small buffer, not the largest reply ever sent */
+            free(c->out);
+            c->out = NULL;
+            c->out_cap = 0;
+        }
+        return;
+    }
+    write_req *wr = malloc(sizeof *wr);
+    if (!wr) {
+        c->out_len = 0;
+        client_close(c);
+        return;
+    }
+    wr->c = c;
+    wr->data = c->out;   /* the rest is written from the same buffer; it changes owner */
+    buf = uv_buf_init(c->out + off, (unsigned)(c->out_len - off));
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    c->refs++;
+    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, client_on_written) != 0) {
+        free(wr->data);
+        free(wr);
+        c->refs--;
+        client_close(c);
+    }
+}
+
+/* Check phase, once per loop iteration after all I/O callbacks: submits the
+ * quick jobs gathered in this iteration, then flushes every client that got
+ * replies in it. */
+static void server_flush_all(uv_check_t *h)
+{
+    jobs_submit_quick();
+    while (S.flush_head) {
+        client *c = S.flush_head;
+        S.flush_head = c->flush_next;
+        c->flush_next = NULL;
+        c->flush_listed = false;
+        client_flush(c);
+        if (!c->closing && c->close_when_flushed && client_idle(c))
+            client_close(c);
+        client_unref(c);
+    }
+    if (S.stopping)
+        server_check_drained();
+}
+
+/* Queues one reply (takes ownership of data) in the client's output buffer;
+ * it is written at the end of this loop iteration with the other replies.
+ * Enforces max_output_bytes on what the kernel has not taken: a client that
+ * does not read its replies is disconnected, so its unread output can never
+ * grow without bound. */
+void client_send(client *c, char *data, size_t len)
 {
     if (c->closing) {
         free(data);
         return;
     }
-    write_req *wr = malloc(sizeof *wr);
-    if (!wr) {
-        free(data);
-        client_close(c);
-        return;
-    }
-    wr->c = c;
-    wr->data = data;
-    uv_buf_t buf = uv_buf_init(data, (unsigned)len);
-    c->refs++;
-    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &buf, 1, client_on_written) != 0) {
-        free(data);
-        free(wr);
-        c->refs--;
-        client_close(c);
-        return;
-    }
-    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
-    if (queued > S.cfg->max_output_bytes) {
-        log_warn("disconnecting %s: %zu bytes of unread output exceed max_output_bytes=%zu", c->name,
-                 queued, S.cfg->max_output_bytes);
-        client_close(c);
-    }
-}
-
-/* ---- jobs ---- */
-
-static void job_run(work_item *w, graph_store *store)
-{
-    job *j = (job *)w;
-    j->ctx.store = store;
-    rpc_plan_run(&j->plan, &j->ctx);
-    j->reply = rpc_plan_reply(&j->plan, &j->reply_len);
-    rpc_plan_free(&j->plan);
-}
-
-/* Pool thread: parses a large line; runs it here unless it needs the writer. */
-static void job_parse_run(work_item *w, graph_store *store)
-{
-    job *j = (job *)w;
-    int rc = rpc_plan_line(&j->plan, j->line->data, j->line->len);
-    free(j->line);
-    j->line = NULL;
-    if (rc != 0) {
-        j->reply = rpc_error_line(RPC_INTERNAL_ERROR, "out of memory while parsing the request", &j->reply_len);
-        return;
-    }
-    if (j->plan.needs & METHOD_WRITE) {
-        j->to_writer = true;
-        return;
-    }
-    job_run(w, store);
-}
-
-static void job_done(work_item *w);
-
-/* Loop: a parsed large line that writes moves on to the writer thread. */
-static void job_parse_done(work_item *w)
-{
-    job *j = (job *)w;
-    if (j->to_writer) {
-        j->to_writer = false;
-        j->w.run = job_run;
-        j->w.done = job_done;
-        workers_submit_write(&j->w);
-        return;
-    }
-    job_done(w);
-}
-
-static void job_done(work_item *w)
-{
-    job *j = (job *)w;
-    client *c = j->c;
-    c->running = false;
-    if (j->reply)
-        client_send(c, j->reply, j->reply_len);
-    free(j);
-    if (!c->closing)
-        client_pump(c);
-    client_unref(c);
-    if (S.stopping)
-        server_check_drained();
-}
-
-/* Executes queued lines in order until one needs a worker. Cheap lines (parse
- * errors, ping, unknown methods) are answered right here on the loop. */
-static void client_pump(client *c)
-{
-    while (!c->running && c->head && !c->closing) {
-        pending_line *pl = c->head;
-        c->head = pl->next;
-        if (!c->head)
-            c->tail = NULL;
-        c->nqueued--;
-        if (pl->len != LINE_TOO_LONG)
-            c->queued_bytes -= pl->len;
-        if (pl->len == LINE_TOO_LONG) {
-            size_t n;
-            char msg[160];
-            snprintf(msg, sizeof msg, "request line longer than max_line_bytes=%zu; closing the connection",
-                     S.cfg->max_line_bytes);
-            char *line = rpc_error_line(RPC_LIMIT_EXCEEDED, msg, &n);
-            free(pl);
-            log_warn("%s: %s", c->name, msg);
-            c->close_when_flushed = true;
-            if (line)
-                client_send(c, line, n);
-            else
+    if (c->out_len == 0 && c->out_cap < len) {   /* adopt the reply: no copy */
+        free(c->out);
+        c->out = data;
+        c->out_cap = c->out_len = len;
+    } else {
+        if (c->out_len + len > c->out_cap) {
+            size_t ncap = c->out_cap ? c->out_cap * 2 : 4096;
+            while (ncap < c->out_len + len)
+                ncap *= 2;
+            char *np = realloc(c->out, ncap);
+            if (!np) {
+                free(data);
+                log_error("%s: out of memory for output; closing", c->name);
                 client_close(c);
-            continue;
+                return;
+            }
+            c->out = np;
+            c->out_cap = ncap;
         }
-        job *j = calloc(1, sizeof *j);
-        bool off_loop = pl->len > PARSE_OFF_LOOP_BYTES;
-        if (!j || (!off_loop && rpc_plan_line(&j->plan, pl->data, pl->len) != 0)) {
-            free(j);
-            free(pl);
-            log_error("%s: out of memory; closing", c->name);
-            client_close(c);
-            return;
-        }
-        j->c = c;
-        j->ctx.may_write = c->may_write;
-        j->ctx.peer_uid = c->peer.uid;
-        j->ctx.peer = c->name;
-        j->ctx.cfg = S.cfg;
-        if (off_loop) {
-            j->line = pl;
-            c->running = true;
-            c->refs++;
-            j->w.run = job_parse_run;
-            j->w.done = job_parse_done;
-            workers_submit_read(&j->w);
-            break;
-        }
-        free(pl);
-        if (j->plan.needs & METHOD_STORE) {
-            c->running = true;
-            c->refs++;
-            j->w.run = job_run;
-            j->w.done = job_done;
-            if (j->plan.needs & METHOD_WRITE)
-                workers_submit_write(&j->w);
-            else
-                workers_submit_read(&j->w);
-            break;
-        }
-        job_run(&j->w, NULL);
-        if (j->reply)
-            client_send(c, j->reply, j->reply_len);
-        free(j);
+        memcpy(c->out + c->out_len, data, len);
+        c->out_len += len;
+        free(data);
     }
+    if (!c->flush_listed) {
+        c->flush_listed = true;
+        c->flush_next = S.flush_head;
+        S.flush_head = c;
+        c->refs++;
+    }
+    if (client_unflushed(c) > S.cfg->max_output_bytes) {
+        client_flush(c);   /* what the socket takes now does not count */
+        size_t queued = client_unflushed(c);
+        if (!c->closing && queued > S.cfg->max_output_bytes) {
+            log_warn("disconnecting %s: %zu bytes of unread output exceed max_output_bytes=%zu", c->name,
+                     queued, S.cfg->max_output_bytes);
+            client_close(c);
+        }
+    }
+}
+
+/* Runs what it can of the client's queue (server_jobs.c), then resumes reading
+ * once the queue has drained (back-pressure) and closes a client that asked to
+ * be closed once everything is answered and flushed. */
+void client_pump(client *c)
+{
+    client_run_queue(c);
     /* Back-pressure: resume reading once the queue has drained to half. */
     if (!c->closing && !c->reading && !S.stopping && !c->close_when_flushed &&
         c->nqueued <= S.cfg->max_pending_requests / 2 && c->queued_bytes <= S.cfg->max_line_bytes / 2) {
         c->reading = true;
         uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read);
     }
-    if (!c->closing && c->close_when_flushed && !c->running && !c->head &&
-        uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0)
+    if (!c->closing && c->close_when_flushed && client_idle(c))
         client_close(c);
 }
+
 
 /* ---- input ---- */
 
@@ -379,12 +320,16 @@ static void client_on_close(uv_handle_t *h)
         free(pl);
     }
     c->tail = NULL;
+    if (c->next_job) {
+        job_free(c->next_job);
+        c->next_job = NULL;
+    }
     client_unref(c);
     if (S.stopping)
         server_check_drained();
 }
 
-static void client_close(client *c)
+void client_close(client *c)
 {
     if (c->closing)
         return;
@@ -527,13 +472,12 @@ static int server_listen(const char *path)
 static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
 
 /* Shutdown completes once every client is answered and flushed, or at the deadline. */
-static void server_check_drained(void)
+void server_check_drained(void)
 {
     bool force = now_ms() >= S.stop_deadline;
     for (client *c = S.clients, *next; c; c = next) {
         next = c->next;
-        bool idle = !c->running && !c->head &&
-                    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0;
+        bool idle = client_idle(c);
         if (idle || force) {
             if (force && !idle)
                 log_warn("%s: closing with work pending (shutdown_timeout_ms reached)", c->name);
@@ -656,6 +600,9 @@ int server_run(dsg_config *cfg, const char *config_path, const char *socket_path
     uv_signal_start(&S.sig_int, server_on_stop_signal, SIGINT);
     uv_signal_start(&S.sig_hup, server_on_hup, SIGHUP);
     uv_timer_init(S.loop, &S.drain_timer);
+    uv_check_init(S.loop, &S.flush_check);
+    uv_check_start(&S.flush_check, server_flush_all);
+    uv_unref((uv_handle_t *)&S.flush_check);
     log_info("dsgraphd %s listening on %s (mode %04o)", DSGRAPH_VERSION, S.path, cfg->socket_mode);
     if (ready_fd >= 0) {
         char ok = 1;

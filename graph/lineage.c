@@ -78,11 +78,59 @@ static bool gs_idset_has(const gs_idset *set, int64_t id) {
     return false;
 }
 
+/* LSD radix sort of 64-bit keys, 8 bits a pass; a pass whose byte is the same
+ * for every key is skipped, so ids under 2^24 with a small depth take ~4 passes.
+ * Replaces qsort (a function call per comparison) on 60k-element results.
+ * Returns false when out of memory (the caller falls back to qsort). */
+static bool gs_radix_u64(uint64_t *a, size_t n) {
+    uint64_t *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) return false;
+    uint64_t *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xff]++;
+        if (count[(src[0] >> shift) & 0xff] == n) continue;   /* this byte sorts nothing */
+        size_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+    free(tmp);
+    return true;
+}
+
+#define GS_ID_BITS 40   /* ids below 2^40 pack with a depth (or a position) into one sort key */
+
 /* Result order for nodes: by depth, then id. */
 static int gs_cmp_visit(const void *a, const void *b) {
     const gs_visit *x = a, *y = b;
     if (x->depth != y->depth) return x->depth < y->depth ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sorts visits by (depth, id): one packed key each and a radix sort when the
+ * ids allow it, else qsort. */
+static void gs_sort_visits(gs_visit *v, size_t n) {
+    uint64_t *keys = malloc(n * sizeof *keys);
+    bool packed = keys != NULL;
+    for (size_t i = 0; packed && i < n; i++) {
+        if (v[i].id < 0 || (uint64_t)v[i].id >> GS_ID_BITS || v[i].depth < 0 || v[i].depth >= (1 << 23)) packed = false;
+        else keys[i] = (uint64_t)v[i].depth << GS_ID_BITS | (uint64_t)v[i].id;
+    }
+    if (packed && gs_radix_u64(keys, n)) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = (gs_visit){(int64_t)(keys[i] & ((1ULL << GS_ID_BITS) - 1)), (int)(keys[i] >> GS_ID_BITS)};
+    } else {
+        qsort(v, n, sizeof *v, gs_cmp_visit);
+    }
+    free(keys);
 }
 
 /* Result order for relationships: by id. */
@@ -263,11 +311,16 @@ static void gs_buf_add(gs_buf *b, const char *s, size_t n) {
 /* Appends a C string literal or text. */
 static void gs_buf_str(gs_buf *b, const char *s) { gs_buf_add(b, s, strlen(s)); }
 
-/* Appends a decimal integer. */
+/* Appends a decimal integer (by hand: snprintf was a visible share of a 60k-node reply). */
 static void gs_buf_int(gs_buf *b, int64_t v) {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    gs_buf_add(b, tmp, (size_t)n);
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    gs_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* Appends s as a JSON string, escaped the way jansson does it (UTF-8 kept). */
@@ -328,7 +381,9 @@ static gs_status gs_emit_node_open(graph_store *s, gs_buf *b, int64_t id, gs_err
     sqlite3_reset(lt);
     gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading labels");
     gs_buf_str(b, "],\"properties\":");
-    gs_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    const char *props = (const char *)sqlite3_column_text(st, 0);
+    if (props) gs_buf_add(b, props, (size_t)sqlite3_column_bytes(st, 0));
+    else gs_buf_str(b, "{}");
     gs_buf_add(b, "}", 1);
     sqlite3_reset(st);
     return r;
@@ -362,16 +417,107 @@ static gs_status gs_emit_rel(graph_store *s, gs_buf *b, int64_t id, gs_error *er
     return r;
 }
 
+/* node.get's reply as text, {"$node":{"id","labels","properties"}}: the same
+ * bytes the jansson path (gs_node_json + json_dumps) gives, since stored props
+ * are canonical compact JSON, without parsing and re-encoding them per request. */
+gs_status graph_node_text(graph_store *s, int64_t id, char **out, size_t *len, gs_error *err) {
+    gs_buf b = {0};
+    *out = NULL;
+    *len = 0;
+    gs_status r = gs_emit_node_open(s, &b, id, err);
+    gs_buf_add(&b, "}", 1);
+    if (r == GS_OK && b.oom) r = gs_fail(err, GS_IO, "out of memory");
+    if (r != GS_OK) {
+        free(b.p);
+        return r;
+    }
+    *out = b.p;
+    *len = b.len;
+    return GS_OK;
+}
+
+/* Reads nodes' stored props text one after another. FIELDS mode fetches tens of
+ * thousands of them: an incremental-blob handle moved from row to row
+ * (sqlite3_blob_reopen) costs less than a statement run per node. A missing
+ * row, a NULL or any blob error falls back to the statement, which reports it. */
+typedef struct gs_props_reader {
+    sqlite3_blob *blob;
+    bool no_blob;
+    char *buf;
+    size_t cap;
+} gs_props_reader;
+
+/* Makes pr->buf hold n bytes and a NUL. */
+static bool gs_props_room(gs_props_reader *pr, size_t n) {
+    if (n + 1 <= pr->cap) return true;
+    size_t ncap = pr->cap ? pr->cap : 1024;
+    while (ncap < n + 1) ncap *= 2;
+    char *np = realloc(pr->buf, ncap);
+    if (!np) return false;
+    pr->buf = np;
+    pr->cap = ncap;
+    return true;
+}
+
+/* The props text of node id (valid until the next call), or GS_NOT_FOUND. */
+static gs_status gs_props_read(graph_store *s, gs_props_reader *pr, int64_t id, const char **text, size_t *len,
+                               gs_error *err) {
+    if (!pr->no_blob) {
+        int rc = pr->blob ? sqlite3_blob_reopen(pr->blob, id)
+                          : sqlite3_blob_open(s->db, "main", "nodes", "props", id, 0, &pr->blob);
+        if (rc == SQLITE_OK) {
+            int n = sqlite3_blob_bytes(pr->blob);
+            if (gs_props_room(pr, (size_t)n) && sqlite3_blob_read(pr->blob, pr->buf, n, 0) == SQLITE_OK) {
+                pr->buf[n] = '\0';
+                *text = pr->buf;
+                *len = (size_t)n;
+                return GS_OK;
+            }
+        }
+        if (pr->blob) sqlite3_blob_close(pr->blob);
+        pr->blob = NULL;
+        pr->no_blob = true;
+    }
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    gs_status r = GS_OK;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t n = t ? (size_t)sqlite3_column_bytes(st, 0) : 2;
+        if (!gs_props_room(pr, n)) r = gs_fail(err, GS_IO, "out of memory");
+        else {
+            memcpy(pr->buf, t ? t : "{}", n);
+            pr->buf[n] = '\0';
+            *text = pr->buf;
+            *len = n;
+        }
+    } else {
+        r = rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "node %" PRId64 " not found", id)
+                              : gs_sqlfail(s, err, "reading a node");
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
 /* End of the JSON value starting at p (stored canonical text: compact, valid). */
 static const char *gs_json_skip(const char *p, const char *end) {
     int depth = 0;
     do {
         if (p >= end) return end;
         char c = *p;
-        if (c == '"') {
-            for (p++; p < end && *p != '"'; p++)
-                if (*p == '\\') p++;
-            p++;
+        if (c == '"') {   /* to the closing quote: memchr, then rule out an escaped quote */
+            const char *q = p + 1;
+            for (;;) {
+                q = memchr(q, '"', (size_t)(end - q));
+                if (!q) return end;
+                const char *bs = q;
+                while (bs > p + 1 && bs[-1] == '\\') bs--;
+                if ((q - bs) % 2 == 0) break;
+                q++;
+            }
+            p = q + 1;
         } else if (c == '{' || c == '[') {
             depth++;
             p++;
@@ -391,17 +537,12 @@ static const char *gs_json_skip(const char *p, const char *end) {
  * the node's canonical props text for the top-level keys (compared in their
  * escaped form, jkeys[f]) and copies the values' text as stored. */
 static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, const graph_lineage_opts *o,
-                                char *const *jkeys, gs_error *err) {
-    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
-    if (!st) return GS_IO;
-    sqlite3_bind_int64(st, 1, v->id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "node %" PRId64 " not found", v->id)
-                                 : gs_sqlfail(s, err, "reading a node");
-    }
-    const char *text = (const char *)sqlite3_column_text(st, 0), *end = text + sqlite3_column_bytes(st, 0);
+                                char *const *jkeys, gs_props_reader *pr, gs_error *err) {
+    const char *text = NULL;
+    size_t tlen = 0;
+    gs_status r = gs_props_read(s, pr, v->id, &text, &tlen, err);
+    if (r != GS_OK) return r;
+    const char *end = text + tlen;
     gs_buf_str(b, "{\"id\":");
     gs_buf_int(b, v->id);
     gs_buf_str(b, ",\"depth\":");
@@ -423,7 +564,6 @@ static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, co
         }
     }
     gs_buf_str(b, "}}");
-    sqlite3_reset(st);
     return GS_OK;
 }
 
@@ -437,6 +577,26 @@ typedef struct gs_idpos {
 static int gs_cmp_idpos(const void *a, const void *b) {
     int64_t x = ((const gs_idpos *)a)->id, y = ((const gs_idpos *)b)->id;
     return (x > y) - (x < y);
+}
+
+/* order[k] = the position in visits of the k-th node by id, with a radix sort
+ * of (id << 24 | position) keys; false when the ids or n do not fit (qsort then). */
+static bool gs_fetch_order(const gs_visit *visits, size_t n, size_t *order) {
+    if (n >= (1u << 24)) return false;
+    uint64_t *keys = malloc(n * sizeof *keys);
+    if (!keys) return false;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = visits[i + 1].id;
+        if (id < 0 || (uint64_t)id >> GS_ID_BITS) {
+            free(keys);
+            return false;
+        }
+        keys[i] = (uint64_t)id << 24 | (uint64_t)(i + 1);
+    }
+    bool ok = gs_radix_u64(keys, n);
+    for (size_t k = 0; ok && k < n; k++) order[k] = (size_t)(keys[k] & 0xffffff);
+    free(keys);
+    return ok;
 }
 
 /* The nodes array's elements (visits[1..], already in depth order): fetched in
@@ -457,8 +617,9 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
     gs_idpos *ord = malloc(n * sizeof *ord);
     size_t *order = malloc(n * sizeof *order), *off = malloc((n + 1) * sizeof *off);
     gs_buf frag = {0};
+    gs_props_reader pr = {0};
     gs_status r = keys_ok && ord && order && off ? GS_OK : gs_fail(err, GS_IO, "out of memory");
-    if (r == GS_OK) {
+    if (r == GS_OK && !gs_fetch_order(visits, n, order)) {
         for (size_t i = 0; i < n; i++) ord[i] = (gs_idpos){visits[i + 1].id, i + 1};
         qsort(ord, n, sizeof *ord, gs_cmp_idpos);
         for (size_t i = 0; i < n; i++) order[i] = ord[i].pos;
@@ -468,7 +629,7 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
         const gs_visit *v = &visits[order[k]];
         off[order[k] - 1] = frag.len;
         if (o->mode == GRAPH_LINEAGE_FIELDS) {
-            r = gs_emit_fields(s, &frag, v, o, jkeys, err);
+            r = gs_emit_fields(s, &frag, v, o, jkeys, &pr, err);
         } else {
             r = gs_emit_node_open(s, &frag, v->id, err);
             gs_buf_str(&frag, ",\"depth\":");
@@ -494,6 +655,8 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
     free(order);
     free(off);
     free(frag.p);
+    if (pr.blob) sqlite3_blob_close(pr.blob);
+    free(pr.buf);
     return r;
 }
 
@@ -504,7 +667,7 @@ static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, si
     gs_status r = gs_emit_node_open(s, b, visits[0].id, err);
     if (r != GS_OK) return r;
     gs_buf_add(b, "}", 1);
-    if (nvisits > 2 && o->mode != GRAPH_LINEAGE_COUNT) qsort(visits + 1, nvisits - 1, sizeof *visits, gs_cmp_visit);
+    if (nvisits > 2 && o->mode != GRAPH_LINEAGE_COUNT) gs_sort_visits(visits + 1, nvisits - 1);
     if (o->mode == GRAPH_LINEAGE_COUNT) {
         gs_buf_str(b, ",\"count\":");
         gs_buf_int(b, (int64_t)nvisits - 1);

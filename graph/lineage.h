@@ -32,4 +32,9 @@ typedef struct graph_lineage_opts {
 gs_status graph_lineage_text(graph_store *s, int64_t root, const graph_lineage_opts *o, char **out, size_t *len,
                              gs_error *err);
 
+/* One node as {"$node":{"id":..,"labels":[..],"properties":{..}}} text (malloc'd,
+ * NUL-terminated), built from the stored canonical property text: node.get's
+ * result without a jansson round trip. GS_NOT_FOUND if there is no such node. */
+gs_status graph_node_text(graph_store *s, int64_t id, char **out, size_t *len, gs_error *err);
+
 #endif
