@@ -68,11 +68,18 @@ struct graph_adj {
     char *lnames[ADJ_MAX_LABELS];
     size_t nlnames;
     bool lnames_full;             /* a label name got no bit */
+    /* node names: name_at[n] is 0 (no "name" property) or 1 + the offset in npool of
+     * a uint32 length and the value's canonical JSON text, as stored in props */
+    uint32_t *name_at;
+    size_t nnames_cap;
+    char *npool;
+    size_t npool_len, npool_cap, npool_dead;
+    bool names_ok;                /* built, and every write since applied */
     /* writer side: only the writer thread touches these */
     graph_store *writer;
-    sqlite3_stmt *get, *lget;
-    int64_t *touched, *ltouched;  /* rels rows / nodes whose labels this transaction touched */
-    size_t ntouched, ctouched, nltouched, cltouched;
+    sqlite3_stmt *get, *lget, *nget;
+    int64_t *touched, *ltouched, *ntouched_nodes;  /* rels rows / label nodes / nodes rows this transaction touched */
+    size_t ntouched, ctouched, nltouched, cltouched, nntouched, cntouched;
     bool touch_oom, in_commit;
 };
 
@@ -181,8 +188,11 @@ void graph_adj_free(graph_adj *a) {
     free(a->types);
     for (size_t i = 0; i < a->nlnames; i++) free(a->lnames[i]);
     free(a->labels);
+    free(a->name_at);
+    free(a->npool);
     free(a->touched);
     free(a->ltouched);
+    free(a->ntouched_nodes);
     pthread_rwlock_destroy(&a->lock);
     free(a);
 }
@@ -370,6 +380,94 @@ static void adj_label_touch(sqlite3_context *ctx, int argc, sqlite3_value **argv
     a->ltouched[a->nltouched++] = sqlite3_value_int64(argv[0]);
 }
 
+/* Sets node n's name from its props text (NULL: the node is gone); false on OOM.
+ * The old text stays in the pool as dead bytes until the next compaction. */
+static bool adj_set_name(graph_adj *a, int64_t n, const char *props, size_t plen) {
+    if (n < 0 || n > ADJ_MAX_ID) return false;
+    if (n >= (int64_t)a->nnames_cap) {
+        size_t ncap = a->nnames_cap ? a->nnames_cap : 1024;
+        while ((int64_t)ncap <= n) ncap *= 2;
+        uint32_t *na = realloc(a->name_at, ncap * sizeof *na);
+        if (!na) return false;
+        memset(na + a->nnames_cap, 0, (ncap - a->nnames_cap) * sizeof *na);
+        a->name_at = na;
+        a->nnames_cap = ncap;
+    }
+    if (a->name_at[n]) {
+        uint32_t old;
+        memcpy(&old, a->npool + a->name_at[n] - 1, sizeof old);
+        a->npool_dead += sizeof old + old;
+        a->name_at[n] = 0;
+    }
+    const char *ve, *v = props ? gs_json_find_key(props, plen, "\"name\"", 6, &ve) : NULL;
+    if (!v) return true;
+    uint32_t len = (uint32_t)(ve - v);
+    size_t need = a->npool_len + sizeof len + len;
+    if (need >= UINT32_MAX - 1) return false;
+    if (need > a->npool_cap) {
+        size_t ncap = a->npool_cap ? a->npool_cap : 65536;
+        while (ncap < need) ncap *= 2;
+        char *np = realloc(a->npool, ncap);
+        if (!np) return false;
+        a->npool = np;
+        a->npool_cap = ncap;
+    }
+    memcpy(a->npool + a->npool_len, &len, sizeof len);
+    memcpy(a->npool + a->npool_len + sizeof len, v, len);
+    a->name_at[n] = (uint32_t)a->npool_len + 1;
+    a->npool_len = need;
+    return true;
+}
+
+/* Reads every node's name into a fresh pool (write lock held, or before any
+ * reader can see the index). */
+static gs_status adj_build_names(graph_adj *a, graph_store *w, gs_error *err) {
+    a->names_ok = false;
+    if (a->name_at) memset(a->name_at, 0, a->nnames_cap * sizeof *a->name_at);
+    a->npool_len = a->npool_dead = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT id, props FROM nodes", -1, &st, NULL) != SQLITE_OK)
+        return gs_sqlfail(w, err, "adjacency index: reading names");
+    int rc;
+    gs_status r = GS_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (!adj_set_name(a, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                          (size_t)sqlite3_column_bytes(st, 1))) {
+            r = gs_fail(err, GS_IO, "adjacency index: out of memory (or ids above 2^32) for names");
+            break;
+        }
+    if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(w, err, "adjacency index: reading names");
+    sqlite3_finalize(st);
+    a->names_ok = r == GS_OK;
+    return r;
+}
+
+/* Re-reads the name of one touched node. */
+static bool adj_apply_name(graph_adj *a, int64_t n) {
+    sqlite3_bind_int64(a->nget, 1, n);
+    int rc = sqlite3_step(a->nget);
+    bool ok = rc == SQLITE_ROW ? adj_set_name(a, n, (const char *)sqlite3_column_text(a->nget, 0),
+                                               (size_t)sqlite3_column_bytes(a->nget, 0))
+                               : rc == SQLITE_DONE && adj_set_name(a, n, NULL, 0);
+    sqlite3_reset(a->nget);
+    return ok;
+}
+
+/* Appends to a touched-id list; false (and oom noted) when memory is short. */
+static void adj_touch(graph_adj *a, int64_t **list, size_t *n, size_t *cap, int64_t id) {
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        int64_t *nl = realloc(*list, ncap * sizeof *nl);
+        if (!nl) {
+            a->touch_oom = true;
+            return;
+        }
+        *list = nl;
+        *cap = ncap;
+    }
+    (*list)[(*n)++] = id;
+}
+
 static const char adj_label_triggers[] =
     "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_ins AFTER INSERT ON main.node_labels "
     "BEGIN SELECT dsg_adj_label_touch(NEW.node_id); END;"
@@ -382,7 +480,12 @@ static const char adj_label_triggers[] =
 static void adj_on_update(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid) {
     (void)op;
     graph_adj *a = arg;
-    if (strcmp(table, "rels") != 0 || strcmp(db, "main") != 0) return;
+    if (strcmp(db, "main") != 0) return;
+    if (strcmp(table, "nodes") == 0) {
+        adj_touch(a, &a->ntouched_nodes, &a->nntouched, &a->cntouched, rowid);
+        return;
+    }
+    if (strcmp(table, "rels") != 0) return;
     if (a->ntouched == a->ctouched) {
         size_t ncap = a->ctouched ? a->ctouched * 2 : 64;
         int64_t *nt = realloc(a->touched, ncap * sizeof *nt);
@@ -399,7 +502,7 @@ static void adj_on_update(void *arg, int op, const char *db, const char *table, 
 /* Rollback hook: nothing of this transaction reached the database. */
 static void adj_on_rollback(void *arg) {
     graph_adj *a = arg;
-    a->ntouched = a->nltouched = 0;
+    a->ntouched = a->nltouched = a->nntouched = 0;
     a->touch_oom = false;
 }
 
@@ -408,7 +511,7 @@ static void adj_on_rollback(void *arg) {
  * next wrapped commit catches up. */
 static int adj_on_commit(void *arg) {
     graph_adj *a = arg;
-    if (!a->in_commit && (a->ntouched || a->nltouched)) atomic_store(&a->stale, true);
+    if (!a->in_commit && (a->ntouched || a->nltouched || a->nntouched)) atomic_store(&a->stale, true);
     return 0;
 }
 
@@ -420,12 +523,15 @@ gs_status graph_adj_attach_writer(graph_adj *a, graph_store *w, gs_error *err) {
     if (r == GS_OK) {
         r = adj_build(a, w, err);
         if (r == GS_OK) r = adj_build_labels(a, w, err);
+        if (r == GS_OK) r = adj_build_names(a, w, err);
         gs_exec(w, "COMMIT", NULL);
     }
     if (r == GS_OK && (sqlite3_prepare_v3(w->db, "SELECT type, start, end FROM rels WHERE id = ?1", -1,
                                           SQLITE_PREPARE_PERSISTENT, &a->get, NULL) != SQLITE_OK ||
                        sqlite3_prepare_v3(w->db, "SELECT label FROM node_labels WHERE node_id = ?1", -1,
-                                          SQLITE_PREPARE_PERSISTENT, &a->lget, NULL) != SQLITE_OK))
+                                          SQLITE_PREPARE_PERSISTENT, &a->lget, NULL) != SQLITE_OK ||
+                       sqlite3_prepare_v3(w->db, "SELECT props FROM nodes WHERE id = ?1", -1,
+                                          SQLITE_PREPARE_PERSISTENT, &a->nget, NULL) != SQLITE_OK))
         r = gs_sqlfail(w, err, "adjacency index: preparing");
     if (r == GS_OK && sqlite3_create_function(w->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, a, adj_label_touch,
                                               NULL, NULL) != SQLITE_OK)
@@ -433,7 +539,7 @@ gs_status graph_adj_attach_writer(graph_adj *a, graph_store *w, gs_error *err) {
     if (r == GS_OK) r = gs_exec(w, adj_label_triggers, err);
     if (r == GS_OK) {
         a->writer = w;
-        a->ntouched = a->nltouched = 0;
+        a->ntouched = a->nltouched = a->nntouched = 0;
         w->adj = a;
         w->adj_writer = true;
         sqlite3_update_hook(w->db, adj_on_update, a);
@@ -467,7 +573,8 @@ void graph_adj_detach(graph_store *s) {
         sqlite3_create_function(s->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
         sqlite3_finalize(a->get);
         sqlite3_finalize(a->lget);
-        a->get = a->lget = NULL;
+        sqlite3_finalize(a->nget);
+        a->get = a->lget = a->nget = NULL;
         a->writer = NULL;
         atomic_store(&a->usable, false);
         pthread_rwlock_unlock(&a->lock);
@@ -565,8 +672,16 @@ void gs_adj_commit_done(graph_store *s, bool ok) {
     graph_adj *a = s->adj;
     if (!a || !s->adj_writer) return;
     a->in_commit = false;
-    if (ok && (a->ntouched || a->nltouched || atomic_load(&a->stale))) {
+    if (ok && (a->ntouched || a->nltouched || a->nntouched || atomic_load(&a->stale))) {
         bool good = !a->touch_oom;
+        if (good && (a->nntouched > 65536 || a->npool_dead > 65536 + a->npool_len / 2)) {
+            /* a bulk load, or a pool half of dead names: one scan of `nodes` */
+            gs_error err;
+            good = adj_build_names(a, s, &err) == GS_OK;
+            a->nntouched = 0;
+        }
+        for (size_t i = 0; good && i < a->nntouched; i++) good = adj_apply_name(a, a->ntouched_nodes[i]);
+        a->nntouched = 0;
         if (good && a->nltouched > 65536) {
             /* a bulk load: one scan of node_labels beats a re-read per touched node */
             gs_error err;
@@ -681,4 +796,20 @@ int graph_adj_label_bit(graph_store *s, const char *label) {
 uint64_t graph_adj_node_labels(graph_store *s, int64_t node) {
     graph_adj *a = s->adj;
     return node >= 0 && node < (int64_t)a->nlabels_cap ? a->labels[node] : 0;
+}
+
+/* A node's name as the canonical JSON text of its "name" property; see
+ * adjacency.h. Between begin and end. */
+bool graph_adj_node_name(graph_store *s, int64_t node, const char **text, size_t *len) {
+    graph_adj *a = s->adj;
+    if (!a->names_ok) return false;
+    *text = NULL;
+    *len = 0;
+    if (node >= 0 && node < (int64_t)a->nnames_cap && a->name_at[node]) {
+        uint32_t n;
+        memcpy(&n, a->npool + a->name_at[node] - 1, sizeof n);
+        *text = a->npool + a->name_at[node] - 1 + sizeof n;
+        *len = n;
+    }
+    return true;
 }

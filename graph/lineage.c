@@ -501,37 +501,6 @@ static gs_status gs_props_read(graph_store *s, gs_props_reader *pr, int64_t id, 
     return r;
 }
 
-/* End of the JSON value starting at p (stored canonical text: compact, valid). */
-static const char *gs_json_skip(const char *p, const char *end) {
-    int depth = 0;
-    do {
-        if (p >= end) return end;
-        char c = *p;
-        if (c == '"') {   /* to the closing quote: memchr, then rule out an escaped quote */
-            const char *q = p + 1;
-            for (;;) {
-                q = memchr(q, '"', (size_t)(end - q));
-                if (!q) return end;
-                const char *bs = q;
-                while (bs > p + 1 && bs[-1] == '\\') bs--;
-                if ((q - bs) % 2 == 0) break;
-                q++;
-            }
-            p = q + 1;
-        } else if (c == '{' || c == '[') {
-            depth++;
-            p++;
-        } else if (c == '}' || c == ']') {
-            depth--;
-            p++;
-        } else if (depth > 0) {
-            p++;   /* ',' ':' and scalar characters inside a container */
-        } else {
-            while (p < end && *p != ',' && *p != '}' && *p != ']') p++;
-        }
-    } while (depth > 0);
-    return p;
-}
 
 /* FIELDS mode: {"id":N,"depth":D,"properties":{only the asked keys}}. Scans
  * the node's canonical props text for the top-level keys (compared in their
@@ -542,7 +511,6 @@ static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, co
     size_t tlen = 0;
     gs_status r = gs_props_read(s, pr, v->id, &text, &tlen, err);
     if (r != GS_OK) return r;
-    const char *end = text + tlen;
     gs_buf_str(b, "{\"id\":");
     gs_buf_int(b, v->id);
     gs_buf_str(b, ",\"depth\":");
@@ -551,16 +519,12 @@ static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, co
     int n = 0;
     for (size_t f = 0; f < o->nfields; f++) {
         size_t klen = strlen(jkeys[f]);
-        const char *p = text + 1;   /* after '{' */
-        while (p < end && *p == '"') {
-            const char *k = p, *ke = gs_json_skip(p, end);
-            const char *val = ke + 1, *ve = gs_json_skip(val, end);   /* skip ':' */
-            if ((size_t)(ke - k) == klen && memcmp(k, jkeys[f], klen) == 0) {
-                if (n++) gs_buf_add(b, ",", 1);
-                gs_buf_add(b, k, (size_t)(ve - k));
-                break;
-            }
-            p = ve < end && *ve == ',' ? ve + 1 : end;
+        const char *ve, *val = gs_json_find_key(text, tlen, jkeys[f], klen, &ve);
+        if (val) {
+            if (n++) gs_buf_add(b, ",", 1);
+            gs_buf_add(b, jkeys[f], klen);
+            gs_buf_add(b, ":", 1);
+            gs_buf_add(b, val, (size_t)(ve - val));
         }
     }
     gs_buf_str(b, "}}");
@@ -599,6 +563,37 @@ static bool gs_fetch_order(const gs_visit *visits, size_t n, size_t *order) {
     return ok;
 }
 
+/* FIELDS mode for `fields:["name"]` from the names the adjacency index keeps
+ * (adjacency.h), in the fragment layout gs_emit_nodes uses; false (and frag
+ * emptied) when the index is not this read's snapshot or has no names: then
+ * the caller reads SQLite. jkey is "name" as a JSON string. */
+static bool gs_emit_names_mem(graph_store *s, gs_buf *frag, const gs_visit *visits, size_t n, const size_t *order,
+                              size_t *off, const char *jkey) {
+    if (!graph_adj_begin(s)) return false;
+    bool ok = true;
+    for (size_t k = 0; ok && k < n; k++) {
+        const gs_visit *v = &visits[order[k]];
+        const char *text;
+        size_t len;
+        off[order[k] - 1] = frag->len;
+        ok = graph_adj_node_name(s, v->id, &text, &len);
+        gs_buf_str(frag, "{\"id\":");
+        gs_buf_int(frag, v->id);
+        gs_buf_str(frag, ",\"depth\":");
+        gs_buf_int(frag, v->depth);
+        gs_buf_str(frag, ",\"properties\":{");
+        if (ok && text) {
+            gs_buf_str(frag, jkey);
+            gs_buf_add(frag, ":", 1);
+            gs_buf_add(frag, text, len);
+        }
+        gs_buf_str(frag, "}}");
+    }
+    graph_adj_end(s);
+    if (!ok) frag->len = 0;
+    return ok;
+}
+
 /* The nodes array's elements (visits[1..], already in depth order): fetched in
  * id order, so consecutive B-tree lookups share pages, into a side buffer, then
  * copied out in depth order. */
@@ -625,7 +620,10 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
         for (size_t i = 0; i < n; i++) order[i] = ord[i].pos;
     }
     free(ord);
-    for (size_t k = 0; r == GS_OK && k < n; k++) {
+    /* names only, and the in-memory index is this snapshot: no SQLite read per node */
+    bool done = r == GS_OK && o->mode == GRAPH_LINEAGE_FIELDS && o->nfields == 1 &&
+                strcmp(o->fields[0], "name") == 0 && gs_emit_names_mem(s, &frag, visits, n, order, off, jkeys[0]);
+    for (size_t k = 0; r == GS_OK && !done && k < n; k++) {
         const gs_visit *v = &visits[order[k]];
         off[order[k] - 1] = frag.len;
         if (o->mode == GRAPH_LINEAGE_FIELDS) {

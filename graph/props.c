@@ -67,3 +67,52 @@ json_t *gs_props_load(const char *text, size_t len, gs_error *err) {
     }
     return v;
 }
+
+/* End of the JSON value starting at p in stored canonical text (compact, valid):
+ * lets readers pick one property out of a props text without parsing all of it. */
+const char *gs_json_value_end(const char *p, const char *end) {
+    int depth = 0;
+    do {
+        if (p >= end) return end;
+        char c = *p;
+        if (c == '"') {   /* to the closing quote: memchr, then rule out an escaped quote */
+            const char *q = p + 1;
+            for (;;) {
+                q = memchr(q, '"', (size_t)(end - q));
+                if (!q) return end;
+                const char *bs = q;
+                while (bs > p + 1 && bs[-1] == '\\') bs--;
+                if ((q - bs) % 2 == 0) break;
+                q++;
+            }
+            p = q + 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            p++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0) {
+            p++;   /* ',' ':' and scalar characters inside a container */
+        } else {
+            while (p < end && *p != ',' && *p != '}' && *p != ']') p++;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* The value text of top-level key jkey (given as a JSON string, quotes
+ * included) in a canonical props object text, or NULL. */
+const char *gs_json_find_key(const char *text, size_t len, const char *jkey, size_t jklen, const char **vend) {
+    const char *end = text + len, *p = text + 1;   /* after '{' */
+    while (p < end && *p == '"') {
+        const char *ke = gs_json_value_end(p, end);
+        const char *val = ke + 1, *ve = gs_json_value_end(val, end);   /* skip ':' */
+        if ((size_t)(ke - p) == jklen && memcmp(p, jkey, jklen) == 0) {
+            *vend = ve;
+            return val;
+        }
+        p = ve < end && *ve == ',' ? ve + 1 : end;
+    }
+    return NULL;
+}

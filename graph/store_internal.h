@@ -113,6 +113,10 @@ void gs_read_end(graph_store *s, bool token);
 
 /* ---- props.c ---- */
 
+/* Scanning stored canonical props text (see props.c). */
+const char *gs_json_value_end(const char *p, const char *end);
+const char *gs_json_find_key(const char *text, size_t len, const char *jkey, size_t jklen, const char **vend);
+
 /* Checks that v is NULL or a JSON object with non-empty keys; what names it in errors. */
 gs_status gs_props_check(const json_t *v, const char *what, gs_error *err);
 /* Merges src into dst: later value wins, null removes. skip_key (may be NULL) is left alone. */

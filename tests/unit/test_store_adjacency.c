@@ -346,6 +346,60 @@ static void test_lineage_modes(void **state) {
     free(text);
 }
 
+/* The names the index keeps for `fields:["name"]` follow committed writes:
+ * renamed (also to a non-string and with escapes), name removed, node deleted,
+ * rolled back, bulk-sized; the reader's index answer equals the writer's
+ * SQLite answer for every node after each step. */
+static void test_names_kept_current(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    sqlite3 *db = graph_store_db(w);
+    gs_error err = {{0}};
+    static const char *steps[] = {
+        "UPDATE nodes SET props = json_set(props, '$.name', 'renamed \"two\"') WHERE id = 2",
+        "UPDATE nodes SET props = json_set(props, '$.name', 5) WHERE id = 3",
+        "UPDATE nodes SET props = json_remove(props, '$.name') WHERE id = 4",
+        "DELETE FROM rels WHERE start = 5 OR end = 5; DELETE FROM nodes WHERE id = 5",
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        assert_int_equal(graph_store_begin(w, &err), GS_OK);
+        assert_int_equal(sqlite3_exec(db, steps[i], NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(graph_store_commit(w, &err), GS_OK);
+        for (int64_t n = 1; n <= 6; n++) {
+            if (n == 5)
+                continue;   /* deleted by the last step */
+            same_lineage(x, n, GRAPH_DOWN, GRAPH_LINEAGE_FIELDS);
+            same_lineage(x, n, GRAPH_UP, GRAPH_LINEAGE_FIELDS);
+        }
+    }
+    /* rolled back: the index keeps the committed name */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE nodes SET props = json_set(props, '$.name', 'gone') WHERE id = 2",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    graph_store_rollback(w);
+    node(w, "after");
+    same_lineage(x, 1, GRAPH_DOWN, GRAPH_LINEAGE_FIELDS);
+    /* many renames in one commit (the rebuild path) */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    for (int i = 0; i < 70000; i++)
+        assert_int_equal(sqlite3_exec(db, i % 2 ? "UPDATE nodes SET props = json_set(props, '$.name', 'odd') WHERE id = 4"
+                                                : "UPDATE nodes SET props = json_set(props, '$.name', 'even') WHERE id = 4",
+                                      NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    same_lineage(x, 1, GRAPH_DOWN, GRAPH_LINEAGE_FIELDS);
+    char *text = NULL;
+    size_t len;
+    const char *fields[] = {"name"};
+    graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = GRAPH_LINEAGE_FIELDS, .fields = fields, .nfields = 1};
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_OK);
+    graph_store_read_end(x->r);
+    assert_non_null(strstr(text, "{\"id\":2,\"depth\":1,\"properties\":{\"name\":\"renamed \\\"two\\\"\"}}"));
+    assert_non_null(strstr(text, "{\"id\":3,\"depth\":1,\"properties\":{\"name\":5}}"));
+    assert_non_null(strstr(text, "{\"id\":4,\"depth\":2,\"properties\":{\"name\":\"odd\"}}"));
+    free(text);
+}
+
 /* FIELDS copies stored values verbatim: nested values, escapes, reals, absent keys. */
 static void test_fields_scanner(void **state) {
     adj_fix *x = *state;
@@ -373,6 +427,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_rollbacks_leave_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labels_kept_current, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
     };
