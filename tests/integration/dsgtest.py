@@ -340,6 +340,33 @@ _ACTIVE = []       # daemons and temp dirs of the running test, cleaned up when 
 _TMPDIRS = []
 
 
+class Pinger(threading.Thread):
+    """Pings every 10 ms on its own connection and records each round trip."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.times, self.errors, self.stop = path, [], [], threading.Event()
+
+    def run(self):
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(self.path)
+            buf, n = b"", 0
+            while not self.stop.is_set():
+                n += 1
+                t0 = time.monotonic()
+                s.sendall(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % n)
+                while b"\n" not in buf:
+                    buf += s.recv(65536)
+                buf = buf.split(b"\n", 1)[1]
+                self.times.append(time.monotonic() - t0)
+                time.sleep(0.010)
+            s.close()
+        except Exception as e:   # reported by the test thread
+            self.errors.append(e)
+
+
 def vm_hwm_kib(pid):
     """Peak resident memory (VmHWM) of a process in KiB, or None when it is gone."""
     try:

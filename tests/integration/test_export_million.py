@@ -22,14 +22,12 @@ size in a release build:
     DSGRAPH_SOURCE_DIR=. python3 tests/integration/test_export_million.py"""
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import DSCTL, Daemon, SOURCE_DIR, check, eq, make_tmpdir, run_all, sanitized, test, vm_hwm_kib  # noqa: E402
+from dsgtest import DSCTL, Daemon, Pinger, SOURCE_DIR, check, eq, make_tmpdir, run_all, sanitized, test, vm_hwm_kib  # noqa: E402
 
 SHIPPED = os.path.join(SOURCE_DIR, "plugins")
 NODES = int(os.environ.get("DSGTEST_EXPORT_NODES", "100000"))
@@ -74,33 +72,6 @@ def write_seed(path, n):
         if batch:
             f.write(json.dumps(batch, separators=(",", ":")) + "\n")
     return len(range(1, n, RELS_EVERY))
-
-
-class Pinger(threading.Thread):
-    """Pings every 10 ms on its own connection and records each round trip."""
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path, self.times, self.errors, self.stop = path, [], [], threading.Event()
-
-    def run(self):
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(self.path)
-            buf, n = b"", 0
-            while not self.stop.is_set():
-                n += 1
-                t0 = time.monotonic()
-                s.sendall(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % n)
-                while b"\n" not in buf:
-                    buf += s.recv(65536)
-                buf = buf.split(b"\n", 1)[1]
-                self.times.append(time.monotonic() - t0)
-                time.sleep(0.010)
-            s.close()
-        except Exception as e:   # reported by the test thread
-            self.errors.append(e)
 
 
 def check_file(path, nodes, rels):

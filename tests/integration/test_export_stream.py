@@ -10,14 +10,12 @@ error on the next call and `dsctl export -o FILE` leaves no file; a client disco
 mid-export frees it (logged), an idle export is aborted after export_idle_timeout_ms, and a
 write during an export does not show up in it (one snapshot from export.begin on)."""
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import DSCTL, Daemon, SOURCE_DIR, check, eq, make_tmpdir, run_all, sanitized, test, vm_hwm_kib, write_jsonl  # noqa: E402
+from dsgtest import DSCTL, Pinger, Daemon, SOURCE_DIR, check, eq, make_tmpdir, run_all, sanitized, test, vm_hwm_kib, write_jsonl  # noqa: E402
 
 SHIPPED = os.path.join(SOURCE_DIR, "plugins")
 NODES = int(os.environ.get("DSGTEST_STREAM_NODES", "50000"))
@@ -80,66 +78,45 @@ def stream(c, plugin, chunk, opts=None):
 @test(timeout=590)
 def streamed_export_is_identical_bounded_and_keeps_pings_fast():
     d = start_daemon()
-    times, stop, errors = [], threading.Event(), []
-
-    def pinger():
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(d.socket)
-            buf, n = b"", 0
-            while not stop.is_set():
-                n += 1
-                t0 = time.monotonic()
-                s.sendall(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % n)
-                while b"\n" not in buf:
-                    buf += s.recv(65536)
-                buf = buf.split(b"\n", 1)[1]
-                times.append(time.monotonic() - t0)
-                time.sleep(0.010)
-            s.close()
-        except Exception as e:   # reported by the test thread
-            errors.append(e)
-
     # streamed first, on a fresh daemon, so VmHWM before it is not raised by a one-shot export
     with d.client(timeout=120) as c:
         hwm0 = vm_hwm_kib(d.pid)
-        t = threading.Thread(target=pinger, daemon=True)
-        t.start()
+        pinger = Pinger(d.socket)
+        pinger.start()
         t0 = time.monotonic()
         streamed, nchunks = stream(c, "json_export", CHUNK)
         took = time.monotonic() - t0
-        stop.set()
-        t.join(10)
+        pinger.stop.set()
+        pinger.join(10)
         hwm1 = vm_hwm_kib(d.pid)
         odd, _ = stream(c, "json_export", 4099)   # splits multi-byte characters: held for the next chunk
         oneshot = c.ok("export", {"plugin": "json_export"}, timeout=300)["data"].encode("utf-8")
         hwm2 = vm_hwm_kib(d.pid)
-    check(not errors, "pinger failed: %s" % (errors[:1],))
+    check(not pinger.errors, "pinger failed: %s" % (pinger.errors[:1],))
     eq(len(streamed), len(oneshot), "length of the streamed export")
     check(streamed == oneshot, "the streamed export differs from the one-shot export")
     check(odd == oneshot, "the export in 4099-byte chunks differs from the one-shot export")
     check(streamed.count(b"\n") == NODES + 2, "json_export writes a line per node")
     grow = (hwm1 - hwm0) / 1024.0
     bound = (LUA_CAP + 4 * CHUNK) / 1048576.0 + MEM_SLACK_MIB
-    worst = max(times) if times else 0
+    worst = max(pinger.times) if pinger.times else 0
     print("  # %d nodes, %.1f MiB in %d chunks in %.1fs; VmHWM +%.1f MiB streamed (bound %.0f), "
           "+%.1f MiB more for the one-shot; %d pings, worst %.1f ms" % (
               NODES, len(streamed) / 1048576.0, nchunks, took, grow, bound, (hwm2 - hwm1) / 1024.0,
-              len(times), worst * 1000))
+              len(pinger.times), worst * 1000))
     check(grow <= bound, "VmHWM grew by %.1f MiB during the streamed export (bound %.0f MiB)" % (grow, bound))
     if NODES >= 50000:
         check(len(streamed) / 1048576.0 > bound, "the output (%.1f MiB) should exceed the bound" % (
             len(streamed) / 1048576.0))
-    check(len(times) > 10, "too few pings: %d" % len(times))
-    slow = [x for x in times if x > MAX_PING_S]
+    check(len(pinger.times) > 10, "too few pings: %d" % len(pinger.times))
+    slow = [x for x in pinger.times if x > MAX_PING_S]
     if sanitized(d.argv_used[0]) and slow:
         # as in test_plugins_csv_latency: a sanitizer build on a shared machine may make a few
         # pings wait for a CPU; at most 0.1% over 50 ms and none over 200 ms
-        check(len(slow) <= len(times) // 1000 and worst <= 0.200,
-              "%d of %d pings slower than 50 ms (worst %.1f ms)" % (len(slow), len(times), worst * 1000))
+        check(len(slow) <= len(pinger.times) // 1000 and worst <= 0.200,
+              "%d of %d pings slower than 50 ms (worst %.1f ms)" % (len(slow), len(pinger.times), worst * 1000))
     else:
-        check(not slow, "%d of %d pings slower than 50 ms (worst %.1f ms)" % (len(slow), len(times), worst * 1000))
+        check(not slow, "%d of %d pings slower than 50 ms (worst %.1f ms)" % (len(slow), len(pinger.times), worst * 1000))
 
     # dsctl export streams to FILE.tmp and renames
     out = os.path.join(d.dir, "graph.json")
