@@ -414,9 +414,14 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
             goto fail;
         }
         st = gs_exec(s, "PRAGMA query_only = ON", err);
-        /* readers map the file: pages come from the OS page cache, shared by every
-         * reader thread, instead of pread() into a private 2 MiB cache each */
-        if (st == GS_OK) st = gs_exec(s, "PRAGMA mmap_size = 2147418112", err);
+        /* With mmap_bytes > 0 readers map the file: pages come straight from the OS
+         * page cache instead of pread() into a private cache, but every mapped page
+         * counts in the daemon's RSS once per reader (read_mmap_bytes, etc/dsgraph.conf). */
+        if (st == GS_OK && opts && opts->mmap_bytes > 0) {
+            char pragma[64];
+            snprintf(pragma, sizeof pragma, "PRAGMA mmap_size = %lld", (long long)opts->mmap_bytes);
+            st = gs_exec(s, pragma, err);
+        }
         if (st != GS_OK) goto fail;
     } else {
         if (version == 0) {   /* still read-only checks: refuse foreign files before touching them */

@@ -64,6 +64,8 @@ enum {
 typedef struct graph_store_options {
     int busy_timeout_ms;   /* default 5000 when 0 */
     int64_t sql_max_rows;  /* graph_sql row cap; default 100000 when 0 */
+    int64_t mmap_bytes;    /* read-only stores: PRAGMA mmap_size (0: read with pread into the OS
+                              page cache, which is then not counted in the daemon's RSS) */
 } graph_store_options;
 
 /* Opens (and for a writable store, creates/migrates) the database at path.

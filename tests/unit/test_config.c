@@ -33,6 +33,7 @@ static void defaults(void **st)
     assert_int_equal(c.socket_mode, 0660);
     assert_int_equal(c.max_pending_requests, 1024);
     assert_null(c.socket);
+    assert_int_equal(c.read_mmap_bytes, 0);
 }
 
 static void settings_are_read(void **st)
@@ -42,7 +43,7 @@ static void settings_are_read(void **st)
     config_defaults(&c);
     assert_int_equal(write_conf("socket = '/tmp/x.sock'\nsocket_mode = '0666'\nmax_line_bytes = 64 * 1024\n"
                                 "write_uids = {0, 65534, 'root'}\nlog_level = 'debug'\n"
-                                "local n = 3\nread_threads = n + 1\n"), 0);
+                                "local n = 3\nread_threads = n + 1\nread_mmap_bytes = 256 * 1024 * 1024\n"), 0);
     assert_int_equal(config_load(&c, path, err, sizeof err), 0);
     assert_string_equal(c.socket, "/tmp/x.sock");
     assert_int_equal(c.socket_mode, 0666);
@@ -52,6 +53,7 @@ static void settings_are_read(void **st)
     assert_int_equal(c.write_uids[2], 0);
     assert_int_equal(c.log_level, LOG_DEBUG);
     assert_int_equal(c.read_threads, 4);
+    assert_int_equal(c.read_mmap_bytes, 256 << 20);
     config_free(&c);
     unlink(path);
 }
@@ -64,6 +66,7 @@ static void errors_name_the_problem(void **st)
         {"max_clients = 0\n", "max_clients"},
         {"socket_mode = '999'\n", "socket_mode"},
         {"log_level = 'loud'\n", "log_level"},
+        {"read_mmap_bytes = -1\n", "read_mmap_bytes"},
         {"write_uids = {'no-such-user-xyz'}\n", "write_uids[1]"},
         {"x = = 1\n", ":1:"},
         {"os.execute('true')\n", "execute"},
