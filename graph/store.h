@@ -34,7 +34,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 2   /* 2: provenance (imports and claims, graph/provenance.h) */
+#define GRAPH_SCHEMA_VERSION 3   /* 2: provenance (imports and claims, graph/provenance.h);
+                                    3: node_fts without positions (detail = none, search.c) */
 
 typedef struct graph_store graph_store;
 
