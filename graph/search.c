@@ -8,13 +8,9 @@
  *   name    - key of properties.name
  *   aliases - alias keys, one per line
  *   body    - keys of every other string in the properties (nested too), one per line
- * The table keeps which trigrams a row has but not where (detail = none), so a
- * query of 3+ characters MATCHes the AND of its trigrams (every row holding the
- * substring, and a few that only hold its pieces) and instr() on the columns
- * keeps the rows that hold the substring itself: the same rows a phrase query
- * found before schema version 3. They are ranked by bm25 plus bonuses for exact
- * and partial name/alias hits; shorter queries, which trigrams cannot index,
- * scan the table with instr().
+ * Queries of 3+ characters use MATCH (substring semantics with trigrams) ranked
+ * by bm25 plus bonuses for exact and partial name/alias hits; shorter queries,
+ * which trigrams cannot index, scan the table with instr().
  */
 #include "store_internal.h"
 
@@ -144,36 +140,20 @@ static size_t gs_utf8_chars(const char *s) {
     return n;
 }
 
-/* Trigrams of a long key that go into the MATCH: enough to narrow the
- * candidates to a handful; instr() does the rest. */
-#define GS_FTS_MAX_TRIGRAMS 16
-
-/* The FTS5 query for a key of 3+ code points: its trigrams as quoted strings
- * joined by AND ("abc" AND "bcd" AND ...; inner quotes doubled), spread evenly
- * over the key when it has more than GS_FTS_MAX_TRIGRAMS. NULL on OOM. */
-static char *gs_fts_trigrams(const char *key) {
-    size_t n = strlen(key), nchars = 0;
-    size_t *at = malloc((n + 1) * sizeof *at);   /* byte offset of each code point, then n */
-    if (!at) return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)key[i] & 0xC0) != 0x80) at[nchars++] = i;
-    at[nchars] = n;
-    size_t ntri = nchars - 2, want = ntri < GS_FTS_MAX_TRIGRAMS ? ntri : GS_FTS_MAX_TRIGRAMS;
-    /* each trigram: at most 2 * its bytes (quotes doubled) + 2 quotes + " AND " */
-    char *q = malloc(want * (2 * n + 7) + 1), *o = q;
-    for (size_t k = 0; q && k < want; k++) {
-        size_t t = want == 1 ? 0 : k * (ntri - 1) / (want - 1);
-        if (k) o += sprintf(o, " AND ");
-        *o++ = '"';
-        for (size_t i = at[t]; i < at[t + 3]; i++) {
-            if (key[i] == '"') *o++ = '"';
-            *o++ = key[i];
-        }
-        *o++ = '"';
+/* The query as one FTS5 string token: "..." with inner quotes doubled. */
+static char *gs_fts_phrase(const char *key) {
+    size_t n = strlen(key), q = 0;
+    for (size_t i = 0; i < n; i++) q += key[i] == '"';
+    char *p = malloc(n + q + 3), *o = p;
+    if (!p) return NULL;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (key[i] == '"') *o++ = '"';
+        *o++ = key[i];
     }
-    if (q) *o = '\0';
-    free(at);
-    return q;
+    *o++ = '"';
+    *o = '\0';
+    return p;
 }
 
 typedef struct gs_hit {
@@ -192,7 +172,7 @@ gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out
         return gs_fail(err, GS_INVALID, "search text is empty");
     }
     bool fts = gs_utf8_chars(key) >= 3;
-    char *phrase = fts ? gs_fts_trigrams(key) : NULL;
+    char *phrase = fts ? gs_fts_phrase(key) : NULL;
     gs_hit *hits = calloc((size_t)limit, sizeof *hits);
     size_t nhits = 0;
     bool token = false;

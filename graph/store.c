@@ -101,15 +101,6 @@ static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
     "  DELETE FROM rel_claims WHERE rel_id = old.id;\n"
     "  DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = old.id;\n"
     "END;\n",
-    /* 2 -> 3: the search index keeps which trigrams each row has, not where:
-     * a quarter of the size (363 -> 83 MiB at 1M models) and about a third
-     * less CPU to build. Substring search is an AND of the query's trigrams
-     * checked with instr() on the key columns (graph/search.c). The rows are
-     * copied from the old table's stored columns. */
-    "CREATE VIRTUAL TABLE node_fts_v3 USING fts5(name, aliases, body, tokenize = 'trigram', detail = none);\n"
-    "INSERT INTO node_fts_v3(rowid, name, aliases, body) SELECT rowid, name, aliases, body FROM node_fts;\n"
-    "DROP TABLE node_fts;\n"
-    "ALTER TABLE node_fts_v3 RENAME TO node_fts;\n",
 };
 
 /* SQL of every cached statement, indexed by gs_stmt_id. */
@@ -159,16 +150,13 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_REL_DELETE_NODE] = "DELETE FROM rels WHERE start = ?1 OR end = ?1",
     [GS_ST_REL_STEP_UP] = "SELECT id, end FROM rels WHERE start = ?1 AND type = ?2",
     [GS_ST_REL_STEP_DOWN] = "SELECT id, start FROM rels WHERE end = ?1 AND type = ?2",
-    /* ?1 FTS5 query (every trigram of the key), ?2 query key, ?3 limit. Columns hold name
-     * keys (see search.c); the trigrams find candidates, instr() keeps the substrings. */
+    /* ?1 FTS5 phrase, ?2 query key, ?3 limit. Columns hold name keys (see search.c). */
     [GS_ST_SEARCH_FTS] =
         "SELECT rowid, -bm25(node_fts, 10.0, 5.0, 1.0)"
         " + CASE WHEN name = ?2 THEN 100.0 WHEN instr(name, ?2) > 0 THEN 20.0 ELSE 0.0 END"
         " + CASE WHEN instr(char(10) || aliases || char(10), char(10) || ?2 || char(10)) > 0 THEN 50.0"
         "        WHEN instr(aliases, ?2) > 0 THEN 10.0 ELSE 0.0 END AS score"
-        " FROM node_fts WHERE node_fts MATCH ?1"
-        "   AND (instr(name, ?2) > 0 OR instr(aliases, ?2) > 0 OR instr(body, ?2) > 0)"
-        " ORDER BY score DESC, rowid LIMIT ?3",
+        " FROM node_fts WHERE node_fts MATCH ?1 ORDER BY score DESC, rowid LIMIT ?3",
     /* Queries under 3 characters: trigrams cannot index them, so scan. ?1 unused. */
     [GS_ST_SEARCH_SCAN] =
         "SELECT rowid, 1.0"

@@ -34,8 +34,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 3   /* 2: provenance (imports and claims, graph/provenance.h);
-                                    3: node_fts without positions (detail = none, search.c) */
+#define GRAPH_SCHEMA_VERSION 2   /* 2: provenance (imports and claims, graph/provenance.h) */
 
 typedef struct graph_store graph_store;
 

@@ -249,56 +249,11 @@ static void test_bad_arguments_and_names(void **state) {
     assert_string_equal(gs_status_name(GS_SCHEMA_NEWER), "schema newer");
 }
 
-/* A version 2 database (search index with positions) migrates to version 3:
- * the index is rebuilt without positions from its own rows and still finds
- * substrings, and a failed search query cannot tell the difference. */
-static void test_migrate_v2_search_index(void **state) {
-    fixture *f = *state;
-    graph_store *s = NULL;
-    gs_error err = {{0}};
-    assert_int_equal(graph_store_open(f->path, GS_OPEN_CREATE, NULL, &s, &err), GS_OK);
-    const char *labels[] = {"Technique"};
-    json_t *props = json_pack("{s:s}", "notes", "sparse mixture of experts");
-    int64_t id = 0;
-    assert_int_equal(graph_node_put(s, labels, 1, "MoE", props, NULL, &id, NULL, &err), GS_OK);
-    json_decref(props);
-    assert_int_equal(sqlite3_exec(graph_store_db(s),
-                                  "BEGIN;"
-                                  "CREATE VIRTUAL TABLE old_fts USING fts5(name, aliases, body, tokenize = 'trigram');"
-                                  "INSERT INTO old_fts(rowid, name, aliases, body) SELECT rowid, name, aliases, body FROM node_fts;"
-                                  "DROP TABLE node_fts; ALTER TABLE old_fts RENAME TO node_fts;"
-                                  "PRAGMA user_version = 2; COMMIT;", NULL, NULL, NULL), SQLITE_OK);
-    graph_store_close(s);
-    assert_int_equal(graph_store_open(f->path, 0, NULL, &s, &err), GS_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s),
-                                        "SELECT (SELECT user_version FROM pragma_user_version), "
-                                        "(SELECT sql FROM sqlite_schema WHERE name = 'node_fts'), "
-                                        "(SELECT count(*) FROM sqlite_schema WHERE name LIKE 'old_fts%'), "
-                                        "(SELECT count(*) FROM node_fts)", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), GRAPH_SCHEMA_VERSION);
-    assert_non_null(strstr((const char *)sqlite3_column_text(q, 1), "detail = none"));
-    assert_int_equal(sqlite3_column_int(q, 2), 0);
-    assert_int_equal(sqlite3_column_int(q, 3), 1);
-    sqlite3_finalize(q);
-    json_t *hits = NULL;
-    assert_int_equal(graph_search(s, "mixture of", 10, &hits, &err), GS_OK);
-    assert_int_equal(json_array_size(hits), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(hits, 0), "$node"), "id")), id);
-    json_decref(hits);
-    assert_int_equal(graph_search(s, "mixture on", 10, &hits, &err), GS_OK);
-    assert_int_equal(json_array_size(hits), 0);
-    json_decref(hits);
-    graph_store_close(s);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_then_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrate_v2_search_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments_and_names, setup, teardown),
     };

@@ -236,22 +236,6 @@ static void test_search(void **state) {
     assert_string_equal(got, "");
     search_ids(s, "%", 10, got, sizeof got);
     assert_string_equal(got, "");
-    /* substrings, not bags of trigrams: "abcde" has every trigram of the first
-     * node's text but only the second holds it; long and quoted queries too */
-    int64_t pieces = node(s, "Model", "Pieces", "{\"t\":\"abcd zz bcde cdez\"}", NULL);
-    int64_t whole = node(s, "Model", "Whole", "{\"t\":\"xx abcde yy\"}", NULL);
-    search_ids(s, "abcde", 10, got, sizeof got);
-    snprintf(want, sizeof want, "%lld", (long long)whole);
-    assert_string_equal(got, want);
-    search_ids(s, "bcd", 10, got, sizeof got);
-    snprintf(want, sizeof want, "%lld,%lld", (long long)pieces, (long long)whole);
-    assert_string_equal(got, want);
-    int64_t quoted = node(s, "Model", "Quoted", "{\"t\":\"the \\\"mixture of experts\\\" layer, sparsely gated\"}", NULL);
-    search_ids(s, "\"mixture of experts\" layer, sparsely", 10, got, sizeof got);   /* 36 trigrams, quotes */
-    snprintf(want, sizeof want, "%lld", (long long)quoted);
-    assert_string_equal(got, want);
-    search_ids(s, "\"mixture of experts\" layer, densely", 10, got, sizeof got);
-    assert_string_equal(got, "");
     json_t *res = NULL;
     gs_error err = {{0}};
     assert_int_equal(graph_search(s, "   ", 10, &res, &err), GS_INVALID);
