@@ -43,8 +43,9 @@ static const struct dsctl_command dsctl_commands[] = {
     {"search", dsctl_cmd_search, "search TEXT [--limit N]", "full-text search over names, aliases and properties"},
     {"query", dsctl_cmd_query, "query [--csv] [--param NAME=JSON]... 'CYPHER'|-", "an openCypher query (docs/query.md); --json prints the result object"},
     {"sql", dsctl_cmd_sql, "sql 'SELECT ...' [--param JSON]...", "one read-only SQL statement, as a table"},
-    {"import", dsctl_cmd_import, "import FILE... [--plugin NAME] [--dry-run]",
-     "import files through a plugin (chosen by extension and content unless named); --dry-run writes nothing"},
+    {"import", dsctl_cmd_import, "import FILE... [--plugin NAME] [--dry-run] [--in-place]",
+     "import files through a plugin (chosen by extension and content unless named); --dry-run writes nothing; "
+     "--in-place has the daemon read them where they are (only under its import_dirs) instead of uploading them"},
     {"imports", dsctl_cmd_imports, "imports\nimports show ID [--limit N]\nimports retract ID",
      "list imports, show what one asserted, or retract exactly the facts only it asserted"},
     {"plugins", dsctl_cmd_plugins, "plugins\nplugins reload", "list the plugins and their status; reload them"},

@@ -91,6 +91,33 @@ def path_import_only_inside_import_dirs():
 
 
 @test
+def dsctl_in_place_reads_inside_import_dirs_only():
+    d, imp = plugin_daemon()
+    inside = write(os.path.join(imp, "in.lines"), GOOD)
+    outside = write(os.path.join(d.dir, "outside.lines"), GOOD)
+    os.symlink(outside, os.path.join(imp, "link.lines"))
+    # a relative path is made absolute here, since the daemon's working directory is not ours
+    env = dict(os.environ, DSGRAPH_SOCKET=d.socket)
+    p = subprocess.run([DSCTL, "--json", "import", "--in-place", "in.lines"], cwd=imp, capture_output=True,
+                       text=True, env=env, timeout=120)
+    eq(p.returncode, 0, "dsctl import --in-place of a relative path (stderr %r)" % p.stderr)
+    res = json.loads(p.stdout)
+    eq((res["plugin"], res["input"], res["nodes_created"], res["relationships_created"]),
+       ("lines", "in.lines", 2, 1), "the import.end result shape")
+    eq(res["warnings"], [{"line": 4, "message": "hello there"}], "warnings with lines")
+    p = dsctl(d, "import", "--in-place", "--dry-run", write(os.path.join(imp, "dry.lines"), "node Model C\n"))
+    check("dry run" in p.stdout and "nothing written" in p.stdout, "dry run summary: %r" % p.stdout)
+    for path in (outside, os.path.join(imp, "link.lines")):
+        p = dsctl(d, "import", "--in-place", path, check_rc=1)
+        check("import_dirs" in p.stderr and p.stdout == "", "refused %s: %r" % (path, p.stderr))
+    p = dsctl(d, "import", "--in-place", os.path.join(imp, "missing.lines"), check_rc=1)
+    check("missing.lines" in p.stderr and "No such file" in p.stderr, "missing file named: %r" % p.stderr)
+    with d.client() as c:
+        eq(count_nodes(c), 2, "nodes after one in-place import and refused ones")
+        eq(len(c.ok("imports.list")["imports"]), 1, "imports")
+
+
+@test
 def upload_limits_abort_and_disconnect():
     d, _ = plugin_daemon(extra={"import_max_bytes": 100, "import_max_uploads": 2})
     with d.client() as c:
