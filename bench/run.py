@@ -111,13 +111,18 @@ def proc_status(pid):
 class Daemon:
     """A dsgraphd in the foreground on a temporary socket and database."""
 
-    def __init__(self, exe, workdir, tag, db=None, seed=None, timeout=30.0):
+    def __init__(self, exe, workdir, tag, db=None, seed=None, timeout=30.0, import_dirs=None):
         self.sock = os.path.join(workdir, tag + ".sock")
         self.db = db or os.path.join(workdir, tag + ".db")
         self.logf = open(os.path.join(workdir, tag + ".log"), "ab")
         cmd = [exe, "--foreground", "--socket", self.sock, "--db", self.db, "--log-level", "warn"]
         if seed:
             cmd += ["--seed", seed]
+        if import_dirs:   # a config file: the daemon may read these directories itself (import.path)
+            conf = os.path.join(workdir, tag + ".conf")
+            with open(conf, "w") as f:
+                f.write("import_dirs = {%s}\n" % ", ".join(json.dumps(x, ensure_ascii=False) for x in import_dirs))
+            cmd += ["--config", conf]
         t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf)
         PROCS.append(self.proc)
@@ -192,6 +197,33 @@ def socket_matrix(args, sock, mode, pid, names=None):
                 "p99_ms": agg([r["p99_ms"] for r in runs]), "client_cores": agg([r["client_cores"] for r in runs]),
                 "server_cores": agg([r["server_cores"] for r in runs])}
     return out
+
+
+def socket_matrix_threads(args, sock, mode, pid, names=None):
+    """The same figures with loadgen --threads (each client its own thread doing blocking round
+    trips, like independent dsctl-style clients) for 1 and 16 clients, unpipelined."""
+    out = {}
+    for conns in (1, 16):
+        runs = []
+        for _ in range(args.runs):
+            extra = ["--threads", "--conns", str(conns), "--window", "1", "--duration", str(args.duration)]
+            if names:
+                extra += ["--names", names]
+            r = loadgen(args, sock, mode, extra, pid, timeout=args.duration + 60)
+            if r["errors"]:
+                fail("%s c=%d threads: %d error replies, first: %s" % (mode, conns, r["errors"], r["first_error"]))
+            runs.append(r)
+        out["c%d_w1" % conns] = {
+            "rps": agg([r["rps"] for r in runs]), "p50_ms": agg([r["p50_ms"] for r in runs]),
+            "p99_ms": agg([r["p99_ms"] for r in runs]), "client_cores": agg([r["client_cores"] for r in runs]),
+            "server_cores": agg([r["server_cores"] for r in runs])}
+    return out
+
+
+SOCKET_CLIENTS = {
+    "echo, get, ping": "loadgen epoll mode: one thread drives every connection (batches across ready sockets)",
+    "echo_threads, get_threads, ping_threads": "loadgen --threads: one thread per client, blocking round trips",
+}
 
 
 # ----------------------------------------------------------------------------- steps
@@ -406,6 +438,8 @@ def bench(args, work, res):
             break
         time.sleep(0.01)
     res["echo"] = socket_matrix(args, esock, "ping", echo.pid)
+    res["echo_threads"] = socket_matrix_threads(args, esock, "ping", echo.pid)
+    res["socket_clients"] = SOCKET_CLIENTS
     echo.terminate()
     echo.wait(10)
 
@@ -452,6 +486,8 @@ def bench(args, work, res):
     res["cypher_lookup"] = cypher_lookup_bench(args, d.sock, d.pid, names)
     res["get"] = socket_matrix(args, d.sock, "get", d.pid, names)
     res["ping"] = socket_matrix(args, d.sock, "ping", d.pid)
+    res["get_threads"] = socket_matrix_threads(args, d.sock, "get", d.pid, names)
+    res["ping_threads"] = socket_matrix_threads(args, d.sock, "ping", d.pid)
     res["rss_after_lookups"] = proc_status(d.pid)
     if args.no_export:
         res["export"] = {"status": "skipped (--no-export)"}
@@ -486,6 +522,10 @@ def import_figures(args, work, res, data, gen, base):
             log("dsgraphd: `dsctl import` of nodes.csv + rels.csv")
             res["import_csv"] = import_bench(args, work, [os.path.join(data, "nodes.csv"),
                                                           os.path.join(data, "rels.csv")], "csv", gen, base, True)
+        log("dsgraphd: `dsctl import --in-place` of nodes.csv + rels.csv (the daemon reads them, no upload)")
+        res["import_csv_in_place"] = import_bench(args, work, [os.path.join(data, "nodes.csv"),
+                                                               os.path.join(data, "rels.csv")], "csv-in-place",
+                                                  gen, base, True, in_place=True)
         if args.no_hf_import:
             res["import_hf"] = {"status": "skipped (--no-hf-import)"}
         else:
@@ -501,22 +541,24 @@ def importers_present():
                (("core", "dsctl_import.c"), ("plugins", "csv.lua"), ("plugins", "hf_models.lua")))
 
 
-def import_bench(args, work, files, tag, gen, base, exact):
+def import_bench(args, work, files, tag, gen, base, exact, in_place=False):
     """`dsctl import FILES` into a fresh daemon: wall time, peak RSS, what it created. With exact
-    (the CSV files) the graph must equal the generator's and the largest tree the baseline's."""
+    (the CSV files) the graph must equal the generator's and the largest tree the baseline's. With
+    in_place the daemon may read the files' directory and dsctl passes --in-place (no upload)."""
     if not args.dsctl or not os.access(args.dsctl, os.X_OK):
         return {"status": "n/a: no dsctl binary"}
-    d = Daemon(args.dsgraphd, work, "import-" + tag)
-    r = import_into(args, d, files, tag, gen, base, exact)
+    d = Daemon(args.dsgraphd, work, "import-" + tag,
+               import_dirs=[os.path.dirname(os.path.realpath(files[0]))] if in_place else None)
+    r = import_into(args, d, files, tag, gen, base, exact, in_place)
     d.stop()
     return r
 
 
-def import_into(args, d, files, tag, gen, base, exact):
+def import_into(args, d, files, tag, gen, base, exact, in_place=False):
     """import_bench's measurement on a running daemon d (left running)."""
     env = dict(os.environ, DSGRAPH_SOCKET=d.sock)
     t0 = time.monotonic()
-    out = run([args.dsctl, "import"] + files, 7200, env=env)
+    out = run([args.dsctl, "import"] + (["--in-place"] if in_place else []) + files, 7200, env=env)
     took = time.monotonic() - t0
     rss = proc_status(d.pid)
     st = rpc(d.sock, "stats").get("result") or {}

@@ -136,19 +136,29 @@ __attribute__((constructor)) static void methods_note_start(void)
     clock_gettime(CLOCK_MONOTONIC, &methods_started);
 }
 
-static int m_ping(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+/* ping's result as JSON text, {"version":...,"pid":...,"uptime_ms":...} (the
+ * keys in jansson's order); shared by m_ping and the loop's fast path
+ * (rpc_fast_ping). The pid is read once: getpid() is a system call. Returns
+ * the length, or 0 if it does not fit. */
+size_t method_ping_text(char *buf, size_t cap)
 {
+    static long long pid;
     struct timespec now;
+    if (!pid)
+        pid = (long long)getpid();
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long up = (now.tv_sec - methods_started.tv_sec) * 1000LL + (now.tv_nsec - methods_started.tv_nsec) / 1000000;
-    /* pre-serialised (the keys in jansson's order): ping is answered on the loop, per line */
+    int n = snprintf(buf, cap, "{\"version\":\"%s\",\"pid\":%lld,\"uptime_ms\":%lld}", DSGRAPH_VERSION, pid, up);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static int m_ping(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
+{
+    /* pre-serialised: ping is answered on the loop, per line */
     char buf[160];
-    int n = snprintf(buf, sizeof buf, "{\"version\":\"%s\",\"pid\":%lld,\"uptime_ms\":%lld}", DSGRAPH_VERSION,
-                     (long long)getpid(), up);
-    ctx->raw_result = n > 0 && (size_t)n < sizeof buf ? strdup(buf) : NULL;
+    ctx->raw_result = method_ping_text(buf, sizeof buf) ? strdup(buf) : NULL;
     if (!ctx->raw_result)
-        *result = json_pack("{s:s, s:I, s:I}", "version", DSGRAPH_VERSION, "pid", (json_int_t)getpid(),
-                            "uptime_ms", (json_int_t)up);
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "ping: out of memory");
     return 0;
 }
 

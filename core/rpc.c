@@ -372,6 +372,112 @@ char *rpc_plan_reply(rpc_plan *plan, size_t *len)
     return line;
 }
 
+/* ---- the ping fast path ---- */
+
+/* Skips JSON whitespace. */
+static const char *fp_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Matches the literal s at p; the position after it, or NULL. */
+static const char *fp_lit(const char *p, const char *end, const char *s)
+{
+    size_t n = strlen(s);
+    return (size_t)(end - p) >= n && memcmp(p, s, n) == 0 ? p + n : NULL;
+}
+
+/* An id the reply can repeat byte for byte: null, an integer without leading
+ * zeros (not -0) of at most 18 digits (so it fits jansson's integer), or a
+ * string of printable ASCII without '"' or '\\' (what jansson would write back
+ * unchanged). The position after it, or NULL. */
+static const char *fp_id(const char *p, const char *end)
+{
+    if (*p == 'n')
+        return fp_lit(p, end, "null");
+    if (*p == '"') {
+        const char *q = p + 1;
+        while (q < end && *q != '"') {
+            if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '\\')
+                return NULL;
+            q++;
+        }
+        return q < end ? q + 1 : NULL;
+    }
+    const char *q = p;
+    if (q < end && *q == '-')
+        q++;
+    const char *d = q;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++;
+    size_t nd = (size_t)(q - d);
+    if (nd == 0 || nd > 18 || (nd > 1 && *d == '0') || (nd == 1 && *d == '0' && d != p))
+        return NULL;
+    return q;   /* a '.', 'e' or anything else after the digits fails at the next token */
+}
+
+/* Why: a ping is most of what a health-checking client sends; parsing it with
+ * jansson, planning it and building the reply through the general path costs
+ * more than the round trip itself. Anything not exactly of the documented
+ * form is left to the general path, which then answers it as always. */
+char *rpc_fast_ping(const char *line, size_t len, size_t *out_len)
+{
+    const char *p = line, *end = line + len, *id = NULL, *id_end = NULL;
+    bool have_ver = false, have_meth = false;
+    p = fp_ws(p, end);
+    if (p >= end || *p++ != '{')
+        return NULL;
+    for (int k = 0; k < 3; k++) {
+        p = fp_ws(p, end);
+        const char *q;
+        if ((q = fp_lit(p, end, "\"jsonrpc\"")) && !have_ver) {
+            p = fp_ws(q, end);
+            if (p >= end || *p++ != ':' || !(p = fp_lit(fp_ws(p, end), end, "\"2.0\"")))
+                return NULL;
+            have_ver = true;
+        } else if ((q = fp_lit(p, end, "\"method\"")) && !have_meth) {
+            p = fp_ws(q, end);
+            if (p >= end || *p++ != ':' || !(p = fp_lit(fp_ws(p, end), end, "\"ping\"")))
+                return NULL;
+            have_meth = true;
+        } else if ((q = fp_lit(p, end, "\"id\"")) && !id) {
+            p = fp_ws(q, end);
+            if (p >= end || *p++ != ':')
+                return NULL;
+            p = fp_ws(p, end);
+            if (p >= end || !(id_end = fp_id(p, end)))
+                return NULL;
+            id = p;
+            p = id_end;
+        } else {
+            return NULL;
+        }
+        p = fp_ws(p, end);
+        if (p >= end || *p++ != (k < 2 ? ',' : '}'))
+            return NULL;
+    }
+    if (fp_ws(p, end) != end)
+        return NULL;
+    char result[160];
+    size_t rn = method_ping_text(result, sizeof result);
+    if (!rn)
+        return NULL;
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
+    size_t idn = (size_t)(id_end - id), n = sizeof head - 1 + idn + sizeof mid - 1 + rn + 2;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    memcpy(o, head, sizeof head - 1), o += sizeof head - 1;
+    memcpy(o, id, idn), o += idn;
+    memcpy(o, mid, sizeof mid - 1), o += sizeof mid - 1;
+    memcpy(o, result, rn), o += rn;
+    memcpy(o, "}\n", 3);
+    *out_len = n;
+    return out;
+}
+
 bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first)
 {
     for (size_t i = 0; i < plan->ncalls; i++) {

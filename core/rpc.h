@@ -108,6 +108,16 @@ char *rpc_plan_reply(rpc_plan *plan, size_t *len);
 bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first);
 void rpc_plan_free(rpc_plan *plan);
 
+/* The fast path for the commonest line, a plain ping: when line is exactly one
+ * object with the members "jsonrpc":"2.0", "method":"ping" and an "id" that is
+ * null, a plain integer of at most 18 digits or a string of printable ASCII
+ * without escapes (any order, JSON whitespace anywhere, nothing else), returns
+ * the reply line the general path would give ('\n'-terminated, malloc'd, its
+ * length in *len). NULL for anything else: the caller takes the general path. */
+char *rpc_fast_ping(const char *line, size_t len, size_t *out_len);
+/* ping's result object as JSON text (methods.c); its length, 0 if cap is too small. */
+size_t method_ping_text(char *buf, size_t cap);
+
 /* A standalone error reply line, e.g. for an oversized line (id null). */
 char *rpc_error_line(int code, const char *message, size_t *len);
 /* Serialises a reply value as one line ('\n'-terminated, malloc'd). */

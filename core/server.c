@@ -235,6 +235,8 @@ void client_pump(client *c)
 
 /* ---- input ---- */
 
+/* The framer's callback: queues one request line of the client (or answers a
+ * plain ping at once when nothing of the client is ahead of it). */
 static int client_queue_line(void *ud, char *line, size_t len)
 {
     client *c = ud;
@@ -243,6 +245,16 @@ static int client_queue_line(void *ud, char *line, size_t len)
         i++;
     if (i == len)
         return 0; /* blank lines are ignored */
+    /* A plain ping with nothing of this client before it still unanswered is
+     * answered here, without a queue entry, a jansson parse or a plan. */
+    if (!c->head && !c->next_job && !c->running && !c->closing && len <= 256) {
+        size_t n;
+        char *reply = rpc_fast_ping(line, len, &n);
+        if (reply) {
+            client_send(c, reply, n);
+            return 0;
+        }
+    }
     pending_line *pl = malloc(sizeof *pl + len + 1);
     if (!pl)
         return FRAMER_NOMEM;

@@ -8,6 +8,7 @@
 #include "workers.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,24 @@ typedef struct job_group {
 #define JOB_MAX_LINES 32
 #define JOB_MAX_BYTES (256 * 1024)
 
+/* Quick jobs the loop may run itself per loop iteration, in loop time: past
+ * this the rest of the iteration's quick jobs go to the pool (whose threads
+ * run on the other core meanwhile), so a burst of lookups never holds up
+ * another client's ping for more than about this. 50-300 us measured alike
+ * within the noise of a shared 2-core machine (docs/performance.md, "Socket
+ * throughput pass 2"); the pool alone was slower at 1 and 16 clients. */
+#define LOOP_INLINE_BUDGET_NS (200 * 1000)
+/* A lookup on the loop slower than this (a cold page cache, a slow disk)
+ * stops lookups on the loop for LOOP_INLINE_BACKOFF_NS: the pool waits for
+ * the disk instead of the loop. */
+#define LOOP_INLINE_SLOW_NS (1000 * 1000)
+#define LOOP_INLINE_BACKOFF_NS (1000ull * 1000 * 1000)
+
 static struct {
     job *quick_head, *quick_tail; /* quick jobs waiting for the check phase (linked by qnext) */
+    graph_store *snap;            /* the loop store while its shared read snapshot is open */
+    uint64_t inline_ns;           /* loop time spent on quick jobs in this iteration */
+    uint64_t inline_off_until;    /* uv_hrtime() before which quick jobs go to the pool */
 } J;
 
 /* ---- jobs ---- */
@@ -142,6 +159,7 @@ static void job_parse_run(work_item *w, graph_store *store)
 }
 
 static void job_done(work_item *w);
+static void loop_snapshot_end(void);
 
 /* Loop: a parsed large line that writes moves on to the writer thread. */
 static void job_parse_done(work_item *w)
@@ -173,6 +191,7 @@ static void job_done(work_item *w)
 {
     job *j = (job *)w;
     client *c = j->c;
+    loop_snapshot_end();
     c->running = false;
     if (j->oom) {
         log_error("%s: out of memory while collecting replies; closing", c->name);
@@ -212,10 +231,67 @@ static void group_done(work_item *w)
     free(g);
 }
 
-/* Check phase: hands the quick jobs gathered in this iteration to the pool in
- * groups of GROUP_MAX_JOBS (a job alone goes as it is). */
+/* Ends the loop's shared read snapshot. Why here and in job_done: the
+ * snapshot may only serve requests received before any reply that
+ * acknowledges a later write can reach a client; replies are flushed in the
+ * check phase (which ends it first), and a job done on a worker may have
+ * written, so that ends it too. Never held across loop iterations (it would
+ * hold back WAL checkpoints). */
+static void loop_snapshot_end(void)
+{
+    if (J.snap) {
+        graph_store_read_end(J.snap);
+        J.snap = NULL;
+    }
+}
+
+/* Runs a quick read job (node.get by name) on the loop itself when the loop
+ * store can open (or already holds) this iteration's read snapshot and the
+ * iteration's budget is not spent: no pool hand-off, no thread wake-ups, one
+ * snapshot for every lookup of the iteration. False: the caller queues it for
+ * the pool as before. On true the job is answered and freed. */
+static bool job_run_on_loop(client *c, job *j)
+{
+    if (j->line || !job_is_quick(j) || J.inline_ns >= LOOP_INLINE_BUDGET_NS)
+        return false;
+    graph_store *st = workers_loop_store();   /* opened on first use: not timed */
+    uint64_t t0 = uv_hrtime();
+    if (!st || t0 < J.inline_off_until)
+        return false;
+    if (!J.snap) {
+        gs_error gerr;
+        if (graph_store_read_begin(st, &gerr) != GS_OK)
+            return false;   /* e.g. busy: the pool's connections wait for it */
+        J.snap = st;
+    }
+    j->ctx.store = J.snap;
+    j->ctx.in_transaction = true;
+    size_t lines = j->nplans;   /* job_run zeroes it */
+    job_run(&j->w, J.snap);
+    if (sqlite3_get_autocommit(graph_store_db(J.snap)))
+        J.snap = NULL;   /* SQLite ended it (an error): the next lookup begins anew */
+    uint64_t took = uv_hrtime() - t0;
+    J.inline_ns += took;
+    if (took > LOOP_INLINE_SLOW_NS * lines)
+        J.inline_off_until = t0 + took + LOOP_INLINE_BACKOFF_NS;
+    if (j->oom) {
+        log_error("%s: out of memory while collecting replies; closing", c->name);
+        client_close(c);
+    } else if (j->reply) {
+        client_send(c, j->reply, j->reply_len);
+        j->reply = NULL;
+    }
+    job_free(j);
+    return true;
+}
+
+/* Check phase: ends the loop's snapshot and budget for this iteration, then
+ * hands the quick jobs gathered in it to the pool in groups of
+ * GROUP_MAX_JOBS (a job alone goes as it is). */
 void jobs_submit_quick(void)
 {
+    loop_snapshot_end();
+    J.inline_ns = 0;
     while (J.quick_head) {
         job_group *g = J.quick_head->qnext ? calloc(1, sizeof *g) : NULL;
         if (!g) {   /* one job (or no memory for a group): on its own */
@@ -373,6 +449,8 @@ void client_run_queue(client *c)
         }
         if (j->first.needs & METHOD_STORE) {
             bool oom = !(j->first.needs & METHOD_WRITE) && job_gather_reads(c, j) != 0;
+            if (!oom && !(j->first.needs & METHOD_WRITE) && job_run_on_loop(c, j))
+                continue;   /* answered; c->next_job (if any) is next */
             c->running = true;
             c->refs++;
             j->w.run = job_run;

@@ -23,6 +23,8 @@ static struct {
     int in_flight;                    /* loop thread only */
     pthread_key_t reader_key;
     graph_adj *adj;                   /* built by the writer thread, walked by readers */
+    graph_store *loop_reader;         /* the loop thread's own read-only connection (workers_loop_store) */
+    bool loop_reader_failed;          /* it could not be opened: do not retry on every request */
 } W;
 
 /* The adjacency index outlives workers_stop(): reader connections (closed only
@@ -47,6 +49,28 @@ static graph_store *reader_store(void)
             graph_adj_attach_reader(W.adj, s);
     }
     return s;
+}
+
+/* Why: a point lookup (~10 us) costs less than handing it to a pool thread
+ * and back (two wake-ups), so the loop may run a few itself (server_jobs.c,
+ * under a time budget). Its busy timeout is 1 ms, so a BEGIN that finds the
+ * database locked gives up at once and the caller uses the pool instead. */
+graph_store *workers_loop_store(void)
+{
+    if (W.loop_reader || W.loop_reader_failed || !W.db_path)
+        return W.loop_reader;
+    gs_error err;
+    graph_store_options o = W.opts;
+    o.busy_timeout_ms = 1;
+    if (graph_store_open(W.db_path, GS_OPEN_READONLY, &o, &W.loop_reader, &err) != GS_OK) {
+        log_warn("loop reader: cannot open %s: %s (point lookups use the pool)", W.db_path, err.msg);
+        W.loop_reader = NULL;
+        W.loop_reader_failed = true;
+        return NULL;
+    }
+    if (W.adj)
+        graph_adj_attach_reader(W.adj, W.loop_reader);
+    return W.loop_reader;
 }
 
 static void reader_run(uv_work_t *req)
@@ -172,6 +196,10 @@ graph_store *workers_stop(void)
     pthread_cond_signal(&W.cond);
     pthread_mutex_unlock(&W.mu);
     pthread_join(W.thread, NULL);
+    if (W.loop_reader) {
+        graph_store_close(W.loop_reader);
+        W.loop_reader = NULL;
+    }
     if (W.writer)
         graph_adj_detach(W.writer);   /* the index stops following writes; readers fall back */
     writer_done_cb(&W.done_async);

@@ -27,6 +27,9 @@ int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_option
                   graph_store *writer);
 void workers_submit_read(work_item *w);
 void workers_submit_write(work_item *w);
+/* The loop thread's read-only connection (opened on first use; NULL if it
+ * cannot be opened). Loop thread only; closed by workers_stop(). */
+graph_store *workers_loop_store(void);
 /* Items submitted and not yet done. */
 int workers_in_flight(void);
 /* Stops the writer thread once its queue is empty and returns its store to the caller. */
