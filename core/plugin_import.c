@@ -2,6 +2,7 @@
  * one run of an importer (see plugin_import.h). */
 #include "plugin_import.h"
 #include "bulk_csv.h"
+#include "bulk_lua.h"
 #include "log.h"
 #include "lua_dsgraph.h"
 #include "plugin_sandbox.h"
@@ -17,7 +18,6 @@
 #include <string.h>
 
 #define IMPORT_MAX_WARNINGS 1000   /* kept in the result; the rest are counted */
-#define IMPORT_MAX_LABELS 32
 #define IMPORT_READ_CHUNK 65536
 
 typedef struct import_run {
@@ -31,7 +31,13 @@ typedef struct import_run {
     char *user_error;        /* ctx:error(msg), sticky */
     int64_t progress_done, progress_total;
     struct import_replay *replay;   /* set once the run replays history (the replay block below), or NULL */
+    bool bulk_open;          /* a ctx:bulk() load is open or failed: the other writes are refused */
 } import_run;
+
+/* Why: while a ctx:bulk() load is open the store takes no other writes (graph/bulk_load.h). */
+#define CTX_NO_BULK(L, r, fn) \
+    if ((r)->bulk_open) \
+        return luaL_error(L, "%s: a bulk load is open (ctx:bulk): use its methods until bulk:finish()", fn)
 
 static import_run *run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
@@ -166,19 +172,7 @@ static void input_push(lua_State *L, import_run *r)
 /* A node reference from Lua: a handle {id=N} or an integer id. */
 static int64_t ctx_node_id(lua_State *L, int idx, const char *fn, const char *what)
 {
-    if (lua_isinteger(L, idx))
-        return lua_tointeger(L, idx);
-    if (lua_istable(L, idx)) {
-        lua_getfield(L, idx, "id");
-        if (lua_isinteger(L, -1)) {
-            int64_t id = lua_tointeger(L, -1);
-            lua_pop(L, 1);
-            return id;
-        }
-        lua_pop(L, 1);
-    }
-    return luaL_error(L, "%s: %s must be a node handle (from ctx:node) or an id, not a %s", fn, what,
-                      luaL_typename(L, idx));
+    return lua_node_ref(L, idx, fn, what);
 }
 
 /* Pushes the handle {id=N}. */
@@ -189,76 +183,19 @@ static void ctx_push_handle(lua_State *L, int64_t id)
     lua_setfield(L, -2, "id");
 }
 
-/* Converts the field key of table idx to JSON (NULL if absent); errors name the field. */
-static int ctx_field_json(lua_State *L, int idx, const char *key, json_t **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    int t = lua_getfield(L, idx, key);
-    int rc = 0;
-    if (t != LUA_TNIL) {
-        *out = lua_dsgraph_tojson(L, -1, key, err, errlen);
-        rc = *out ? 0 : -1;
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
 /* ctx:node{labels=..., name=..., props=..., aliases=...}: graph_node_put's merge. */
 static int ctx_node(lua_State *L)
 {
     import_run *r = run_of(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    char err[600] = "";
-    const char *labels[IMPORT_MAX_LABELS];
-    size_t nlabels = 0;
-    int t = lua_getfield(L, 2, "labels");
-    if (t == LUA_TNIL) {
-        lua_pop(L, 1);
-        t = lua_getfield(L, 2, "label");
-    }
-    if (t == LUA_TSTRING) {
-        labels[nlabels++] = lua_tostring(L, -1);
-    } else if (t == LUA_TTABLE) {
-        for (lua_Integer i = 1; nlabels < IMPORT_MAX_LABELS; i++) {
-            if (lua_geti(L, -1, i) == LUA_TNIL) {
-                lua_pop(L, 1);
-                break;
-            }
-            if (!lua_isstring(L, -1) || lua_type(L, -1) != LUA_TSTRING)
-                return luaL_error(L, "ctx:node: labels[%d] must be a string", (int)i);
-            labels[nlabels++] = lua_tostring(L, -1);
-            lua_pop(L, 1);   /* the string stays alive in the labels table */
-        }
-    } else if (t != LUA_TNIL) {
-        return luaL_error(L, "ctx:node: labels must be a string or a list of strings");
-    }
-    /* keep the labels value on the stack (slot 3) while its strings are used */
-    t = lua_getfield(L, 2, "name");
-    if (t != LUA_TNIL && t != LUA_TSTRING)
-        return luaL_error(L, "ctx:node: name must be a string");
-    const char *name = lua_tostring(L, -1);
-    json_t *props = NULL, *aliases = NULL;
-    if (ctx_field_json(L, 2, "props", &props, err, sizeof err) != 0 ||
-        ctx_field_json(L, 2, "aliases", &aliases, err, sizeof err) != 0) {
-        json_decref(props);
-        return luaL_error(L, "ctx:node: %s", err);
-    }
-    if (aliases && json_is_string(aliases)) {
-        json_t *one = json_pack("[O]", aliases);
-        json_decref(aliases);
-        aliases = one;
-    }
-    if ((props && !json_is_object(props)) || (aliases && !json_is_array(aliases))) {
-        json_decref(props);
-        json_decref(aliases);
-        return luaL_error(L, "ctx:node: props must be a table with string keys, aliases a list of strings");
-    }
+    CTX_NO_BULK(L, r, "ctx:node");
+    lua_node_args a;
+    lua_node_args_read(L, 2, "ctx:node", &a);   /* shared with bulk:node (core/bulk_lua.c) */
     int64_t id = 0;
     bool created = false;
     gs_error gerr;
-    gs_status st = graph_node_put(r->s, labels, nlabels, name, props, aliases, &id, &created, &gerr);
-    json_decref(props);
-    json_decref(aliases);
+    gs_status st = graph_node_put(r->s, a.labels, a.nlabels, a.name, a.props, a.aliases, &id, &created, &gerr);
+    json_decref(a.props);
+    json_decref(a.aliases);
     if (st != GS_OK)
         return luaL_error(L, "ctx:node: %s", gerr.msg);
     ctx_push_handle(L, id);
@@ -269,6 +206,7 @@ static int ctx_node(lua_State *L)
 static int ctx_rel(lua_State *L)
 {
     import_run *r = run_of(L);
+    CTX_NO_BULK(L, r, "ctx:rel");
     int64_t a = ctx_node_id(L, 2, "ctx:rel", "the start");
     const char *type = luaL_checkstring(L, 3);
     int64_t b = ctx_node_id(L, 4, "ctx:rel", "the end");
@@ -297,6 +235,7 @@ static int ctx_rel(lua_State *L)
 static int ctx_alias(lua_State *L)
 {
     import_run *r = run_of(L);
+    CTX_NO_BULK(L, r, "ctx:alias");
     int64_t id = ctx_node_id(L, 2, "ctx:alias", "the node");
     const char *alias = luaL_checkstring(L, 3);
     gs_error gerr;
@@ -412,6 +351,7 @@ static int replay_remember(import_run *r, int64_t id)
 static int ctx_replay_import(lua_State *L)
 {
     import_run *r = run_of(L);
+    CTX_NO_BULK(L, r, "ctx:replay_import");
     luaL_checktype(L, 2, LUA_TTABLE);
     char err[600];
     json_t *rec = lua_dsgraph_tojson(L, 2, "import", err, sizeof err);
@@ -439,6 +379,7 @@ static int ctx_replay_import(lua_State *L)
 static int ctx_replay_claims(lua_State *L)
 {
     import_run *r = run_of(L);
+    CTX_NO_BULK(L, r, "ctx:replay_claims");
     const char *kind = luaL_checkstring(L, 2);
     int64_t id = ctx_node_id(L, 3, "ctx:replay_claims", "the entity");
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -528,7 +469,15 @@ static void replay_free(import_run *r)
 static int ctx_bulk_csv(lua_State *L)
 {
     import_run *r = run_of(L);
+    CTX_NO_BULK(L, r, "ctx:bulk_csv");
     return bulk_csv_lua(L, 2, r->s, r->in->f, &r->line);
+}
+
+/* ctx:bulk() -> loader: bulk:node / bulk:rel / bulk:finish for importers that parse in Lua (core/bulk_lua.c). */
+static int ctx_bulk(lua_State *L)
+{
+    import_run *r = run_of(L);
+    return bulk_lua_open(L, r->s, &r->bulk_open);
 }
 
 /* Builds ctx: a table of closures over the run. */
@@ -538,7 +487,7 @@ static void ctx_push(lua_State *L, import_run *r, bool dry_run)
                                    {"warn", ctx_warn},   {"error", ctx_error},       {"progress", ctx_progress},
                                    {"line", ctx_line},   {"replay_import", ctx_replay_import},
                                    {"replay_claims", ctx_replay_claims}, {"bulk_csv", ctx_bulk_csv},
-                                   {NULL, NULL}};
+                                   {"bulk", ctx_bulk},   {NULL, NULL}};
     lua_newtable(L);
     lua_pushlightuserdata(L, r);
     luaL_setfuncs(L, fns, 1);
@@ -578,6 +527,10 @@ static int import_exec(import_run *r, const plugin_set *set, bool dry_run, char 
     }
     if (r->user_error && !r->sb.budget_exceeded && !r->sb.mem_exceeded) {
         snprintf(msg, msglen, "%s", r->user_error);
+        rc = PLUGIN_IMPORT_FAILED;
+    }
+    if (rc == PLUGIN_IMPORT_OK && r->bulk_open) {   /* closing the sandbox undoes the load (its __gc) */
+        snprintf(msg, msglen, "ctx:bulk: the bulk load was not finished (a bulk call failed, or no bulk:finish())");
         rc = PLUGIN_IMPORT_FAILED;
     }
     plugin_sandbox_close(&r->sb);

@@ -96,6 +96,8 @@ struct graph_bulk {
     size_t nclaims;
     bulk_buf claim_text;
     sqlite3_stmt *claim_batch;             /* INSERT of BULK_CLAIM_BATCH claims */
+    int64_t first_new_id;                  /* nodes from here on were created by this load */
+    sqlite3_stmt *props_of;                /* bulk_node_unchanged's read */
 };
 
 static gs_status bulk_prepare_claim_batch(graph_bulk *b, gs_error *err);
@@ -248,6 +250,7 @@ static void bulk_free(graph_bulk *b) {
     bulk_ids_free(&b->claimed);
     bulk_rels_free(&b->rels);
     sqlite3_finalize(b->claim_batch);
+    sqlite3_finalize(b->props_of);
     bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys, &b->claim_text};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->p);
     free(b);
@@ -301,6 +304,16 @@ static bool bulk_table_empty(graph_store *s, const char *sql) {
     return empty;
 }
 
+/* Every node the load creates gets an id past the largest one at its start (rowids grow). */
+static gs_status bulk_first_new_id(graph_bulk *b, gs_error *err) {
+    sqlite3_stmt *st = gs_prov_prepare(b->s, "SELECT coalesce(max(id), 0) + 1 FROM nodes", err);
+    if (!st) return GS_IO;
+    gs_status r = sqlite3_step(st) == SQLITE_ROW ? GS_OK : gs_sqlfail(b->s, err, "bulk load: reading node ids");
+    if (r == GS_OK) b->first_new_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return r;
+}
+
 /* See bulk_load.h: the savepoint, the deferred indexes, the statements. */
 gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
     *out = NULL;
@@ -320,6 +333,7 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
         r = gs_exec(s, "CREATE TEMP TABLE IF NOT EXISTS gs_bulk_fts(id INTEGER PRIMARY KEY, name, aliases, body)", err);
     b->fresh_nodes = r == GS_OK && bulk_table_empty(s, "SELECT 1 FROM nodes LIMIT 1");
     b->fresh_rels = bulk_table_empty(s, "SELECT 1 FROM rels LIMIT 1");
+    if (r == GS_OK) r = bulk_first_new_id(b, err);
     for (size_t i = 0; r == GS_OK && b->fresh_nodes && i < sizeof bulk_node_indexes / sizeof *bulk_node_indexes; i++)
         r = bulk_defer_index(b, bulk_node_indexes[i], err);
     for (size_t i = 0; r == GS_OK && b->fresh_rels && i < sizeof bulk_rel_indexes / sizeof *bulk_rel_indexes; i++)
@@ -583,23 +597,58 @@ static gs_status bulk_props_json(const graph_bulk_prop *props, size_t nprops, js
     return *out ? GS_OK : gs_fail(err, GS_IO, "out of memory");
 }
 
-/* The general case: graph_node_put with the deferred indexes back, then the maps follow. */
-static gs_status bulk_node_put(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
-    gs_status r = bulk_flush_claims(b, err);
+/* See bulk_load.h: the general case, graph_node_put with the deferred indexes back, then the maps follow. */
+gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t nlabels, const char *name,
+                              json_t *props, json_t *aliases, int64_t *id_out, gs_error *err) {
+    gs_status r = GS_OK;
+    for (size_t i = 0; r == GS_OK && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
+        if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
+    if (r == GS_OK) r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
     if (r == GS_OK) r = bulk_undefer(b, err);
-    json_t *props = NULL, *aliases = json_array();
-    if (r == GS_OK) r = bulk_props_json(row->props, row->nprops, &props, err);
-    for (size_t i = 0; r == GS_OK && i < row->naliases; i++) json_array_append_new(aliases, json_string(row->aliases[i]));
     bool created = false;
-    if (r == GS_OK)
-        r = graph_node_put(b->s, row->labels, row->nlabels, row->name, props, row->naliases ? aliases : NULL, id_out,
-                           &created, err);
-    json_decref(props);
-    json_decref(aliases);
+    if (r == GS_OK) r = graph_node_put(b->s, labels, nlabels, name, props, aliases, id_out, &created, err);
     if (r == GS_OK) r = bulk_sync_node(b, *id_out, err);
     if (r == GS_OK && !bulk_ids_add(&b->claimed, *id_out)) r = gs_fail(err, GS_IO, "out of memory");
     return r;
+}
+
+/* graph_bulk_node_put for a row of bulk properties. */
+static gs_status bulk_node_put(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
+    json_t *props = NULL, *aliases = json_array();
+    gs_status r = bulk_props_json(row->props, row->nprops, &props, err);
+    for (size_t i = 0; r == GS_OK && i < row->naliases; i++) json_array_append_new(aliases, json_string(row->aliases[i]));
+    if (r == GS_OK)
+        r = graph_bulk_node_put(b, row->labels, row->nlabels, row->name, props, row->naliases ? aliases : NULL, id_out,
+                                err);
+    json_decref(props);
+    json_decref(aliases);
+    return r;
+}
+
+/* A row naming a node this load created that would change nothing on it: one
+ * label (the node has it: that is how the row found it), no aliases, and every
+ * property already stored with that value. graph_node_put would write nothing
+ * (each stored value of such a node is this import's latest claim on its key),
+ * so the row costs one read instead of a merge. */
+static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node_row *row) {
+    if (id < b->first_new_id || row->nlabels != 1 || row->naliases != 0) return false;
+    if (!b->props_of && sqlite3_prepare_v3(b->s->db, "SELECT props FROM nodes WHERE id = ?1", -1,
+                                           SQLITE_PREPARE_PERSISTENT, &b->props_of, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64(b->props_of, 1, id);
+    bool same = sqlite3_step(b->props_of) == SQLITE_ROW;
+    const char *text = same ? (const char *)sqlite3_column_text(b->props_of, 0) : NULL;
+    size_t len = same ? (size_t)sqlite3_column_bytes(b->props_of, 0) : 0;
+    for (size_t i = 0; same && text && i < row->nprops; i++) {
+        b->akeys.len = 0;
+        const char *vend = NULL, *v = buf_quote(&b->akeys, row->props[i].key)
+                                          ? gs_json_find_key(text, len, b->akeys.p, b->akeys.len, &vend) : NULL;
+        same = v && (size_t)(vend - v) == row->props[i].json_len && memcmp(v, row->props[i].json, row->props[i].json_len) == 0;
+    }
+    same = same && text;
+    sqlite3_reset(b->props_of);
+    return same;
 }
 
 /* See bulk_load.h: resolves the row's identity in memory, then creates, claims or merges. */
@@ -618,6 +667,10 @@ gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t
     if (id > 0 && row->nlabels == 1 && row->nprops == 0 && row->naliases == 0) {
         *id_out = id;   /* a reference to a known node (a relationship's end): only the claim */
         return bulk_claim_match(b, id, err);
+    }
+    if (id > 0 && bulk_node_unchanged(b, id, row)) {
+        *id_out = id;   /* created by this load, which claimed it already */
+        return GS_OK;
     }
     return bulk_node_put(b, row, id_out, err);   /* changes a known node, or an ambiguous name */
 }
@@ -693,6 +746,20 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         b->s->prov.rels_created++;
         if (id_out) *id_out = id;
     }
+    return r;
+}
+
+/* See bulk_load.h: graph_rel_put with the deferred indexes back, then the map follows. */
+gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
+                             int64_t *id_out, gs_error *err) {
+    gs_status r = bulk_flush_claims(b, err);
+    if (r == GS_OK) r = bulk_undefer(b, err);
+    int64_t id = 0;
+    if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
+    int32_t t = r == GS_OK ? bulk_type(b, type, err) : 0;
+    if (r == GS_OK && t < 0) r = GS_INVALID;
+    if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
+    if (r == GS_OK && id_out) *id_out = id;
     return r;
 }
 

@@ -71,6 +71,15 @@ gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t
  * nodes of the store. *id_out (may be NULL) gets its id. */
 gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t end, const graph_bulk_prop *props,
                          size_t nprops, int64_t *id_out, gs_error *err);
+/* Merges one node with graph_node_put's own arguments, checks and messages (no
+ * name, a "name" or null property, no label...), for rows graph_bulk_node cannot
+ * express (ctx:bulk in core/bulk_lua.c). *id_out gets its id. */
+gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t nlabels, const char *name,
+                              json_t *props, json_t *aliases, int64_t *id_out, gs_error *err);
+/* Merges one relationship with graph_rel_put's own arguments, checks and
+ * messages (null properties, ends that may not exist). *id_out may be NULL. */
+gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
+                             int64_t *id_out, gs_error *err);
 /* Ends the load: with keep, builds the deferred indexes and keeps the rows;
  * without, rolls everything back. Frees b either way. */
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err);

@@ -17,6 +17,11 @@
 -- (gguf/gptq/awq/exl2 tags: quantized; peft/lora: adapter; merge/mergekit: merge;
 -- else finetune) and the relationship says relation_inferred = true.
 -- Unknown fields are ignored (the sample's "synthetic" marker among them).
+--
+-- In dsgraphd the rows go through ctx:bulk() (docs/plugins.md, "Bulk loads"): the
+-- same merges as ctx:node / ctx:rel, written by the store's bulk load. A host
+-- without it (the Lua mock host of tests/plugins/) gets the ctx:node / ctx:rel
+-- loop; both write the same graph (tests/integration/test_bulk_hf.py).
 
 local RELATIONS = { finetune = true, adapter = true, quantized = true, merge = true }
 
@@ -41,6 +46,8 @@ local function str(v) return type(v) == "string" and v ~= "" and v or nil end
 
 local function run(ctx, input)
   local n, orgs = 0, {}
+  local bulk = ctx.bulk and ctx:bulk() or nil
+  local w = bulk or ctx   -- w:node / w:rel: the loader's or ctx's own (same arguments, same merge)
   for line in input:lines() do
     if line:find("%S") then
       local rec, err = dsgraph.json.decode(line)
@@ -55,15 +62,15 @@ local function run(ctx, input)
         license = str(card.license) }
       if math.type(rec.downloads) == "integer" then props.downloads = rec.downloads end
       if math.type(rec.likes) == "integer" then props.likes = rec.likes end
-      local m = ctx:node { labels = { "Model" }, name = id, props = props }
+      local m = w:node { labels = { "Model" }, name = id, props = props }
       local author = str(rec.author) or id:match("^([^/]+)/")
       if author then
         local org = orgs[author]
         if not org then
-          org = ctx:node { labels = { "Organization" }, name = author }
+          org = w:node { labels = { "Organization" }, name = author }
           orgs[author] = org
         end
-        ctx:rel(m, "DEVELOPED_BY", org, {})
+        w:rel(m, "DEVELOPED_BY", org, {})
       end
       local bases = card.base_model
       if type(bases) == "string" then bases = { bases } end
@@ -81,14 +88,15 @@ local function run(ctx, input)
         if b == id then
           ctx:warn("the model names itself as its base; skipped")
         else
-          local base = ctx:node { labels = { "Model" }, name = b, props = { hf_id = b } }
-          ctx:rel(m, "BASED_ON", base, { relation = relation, relation_inferred = inferred or nil })
+          local base = w:node { labels = { "Model" }, name = b, props = { hf_id = b } }
+          w:rel(m, "BASED_ON", base, { relation = relation, relation_inferred = inferred or nil })
         end
       end
       n = n + 1
       if n % 10000 == 0 then ctx:progress(n, nil) end
     end
   end
+  if bulk then bulk:finish() end
 end
 
 return {

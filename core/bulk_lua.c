@@ -1,0 +1,461 @@
+/*
+ * core/bulk_lua.c - ctx:bulk() (see bulk_lua.h): a loader object whose
+ * bulk:node / bulk:rel take ctx:node / ctx:rel's arguments and write through
+ * graph/bulk_load.h. A row is converted once: the node table by the reader
+ * ctx:node uses (lua_node_args_read, lua_dsgraph_tojson), then each property
+ * value to its canonical JSON text (gs_props_dump's flags), sorted by key.
+ * Rows the fast paths cannot express (no name, a "name" or null property, an
+ * empty key or alias, an unknown relationship end) take the store's general
+ * merge (graph_bulk_node_put / graph_bulk_rel_put: graph_node_put and
+ * graph_rel_put with their checks and messages), so every row ends exactly
+ * as ctx:node / ctx:rel would end it.
+ */
+#include "bulk_lua.h"
+#include "bulk_load.h"
+#include "log.h"
+#include "lua_dsgraph.h"
+
+#include <lauxlib.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <utf8proc.h>
+
+#define BULK_LUA_MT "dsgraph.bulk"
+#define BULK_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))
+
+/* One loader (a Lua userdata, so an error or a forgotten finish is undone by __gc). */
+typedef struct bulk_lua {
+    graph_bulk *b;          /* NULL once finished or failed */
+    bool *open;             /* the run's flag (bulk_lua_open) */
+    bool failed;
+    int64_t nodes, rels;    /* calls that succeeded */
+    sqlite3_stmt *exists;   /* is there a node with this id? */
+    uint64_t *known;        /* bit set of node ids known to exist */
+    size_t nknown;          /* words */
+    graph_bulk_prop *props; /* the row's properties, sorted by key */
+    size_t *offs, cprops;
+    const char **strings;   /* the row's string values, for the search row */
+    size_t nstrings, cstrings;
+    const char **aliases;
+    size_t caliases;
+    char *text;             /* the row's canonical value texts */
+    size_t tlen, tcap;
+    double t0, cpu0;
+} bulk_lua;
+
+/* ---- the node table (shared with ctx:node) ---- */
+
+/* Converts the field key of table idx to JSON (NULL if absent); -1 with err on a bad value. */
+static int field_json(lua_State *L, int idx, const char *key, json_t **out, char *err, size_t errlen) {
+    *out = NULL;
+    int t = lua_getfield(L, idx, key);
+    int rc = 0;
+    if (t != LUA_TNIL) {
+        *out = lua_dsgraph_tojson(L, -1, key, err, errlen);
+        rc = *out ? 0 : -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* See bulk_lua.h: ctx:node's argument rules and messages, in one place for both callers. */
+void lua_node_args_read(lua_State *L, int idx, const char *fn, lua_node_args *a) {
+    idx = lua_absindex(L, idx);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    char err[600] = "";
+    a->nlabels = 0;
+    a->props = a->aliases = NULL;
+    int t = lua_getfield(L, idx, "labels");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        t = lua_getfield(L, idx, "label");
+    }
+    if (t == LUA_TSTRING) {
+        a->labels[a->nlabels++] = lua_tostring(L, -1);
+    } else if (t == LUA_TTABLE) {
+        for (lua_Integer i = 1; a->nlabels < LUA_NODE_MAX_LABELS; i++) {
+            if (lua_geti(L, -1, i) == LUA_TNIL) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: labels[%d] must be a string", fn, (int)i);
+            a->labels[a->nlabels++] = lua_tostring(L, -1);
+            lua_pop(L, 1);   /* the string stays alive in the labels table */
+        }
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "%s: labels must be a string or a list of strings", fn);
+    }
+    /* the labels value stays on the stack while its strings are used; so does the name */
+    t = lua_getfield(L, idx, "name");
+    if (t != LUA_TNIL && t != LUA_TSTRING) luaL_error(L, "%s: name must be a string", fn);
+    a->name = lua_tostring(L, -1);
+    if (field_json(L, idx, "props", &a->props, err, sizeof err) != 0 ||
+        field_json(L, idx, "aliases", &a->aliases, err, sizeof err) != 0) {
+        json_decref(a->props);
+        a->props = NULL;
+        luaL_error(L, "%s: %s", fn, err);
+    }
+    if (a->aliases && json_is_string(a->aliases)) {
+        json_t *one = json_pack("[O]", a->aliases);
+        json_decref(a->aliases);
+        a->aliases = one;
+    }
+    if ((a->props && !json_is_object(a->props)) || (a->aliases && !json_is_array(a->aliases))) {
+        json_decref(a->props);
+        json_decref(a->aliases);
+        a->props = a->aliases = NULL;
+        luaL_error(L, "%s: props must be a table with string keys, aliases a list of strings", fn);
+    }
+}
+
+/* See bulk_lua.h. */
+int64_t lua_node_ref(lua_State *L, int idx, const char *fn, const char *what) {
+    if (lua_isinteger(L, idx)) return lua_tointeger(L, idx);
+    if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "id");
+        if (lua_isinteger(L, -1)) {
+            int64_t id = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            return id;
+        }
+        lua_pop(L, 1);
+    }
+    return luaL_error(L, "%s: %s must be a node handle (from ctx:node) or an id, not a %s", fn, what,
+                      luaL_typename(L, idx));
+}
+
+/* ---- converting a row ---- */
+
+/* A label the store accepts (gs_utf8_ok: non-empty, valid UTF-8); others take the general merge for its message. */
+static bool label_ok(const char *s) {
+    size_t n = strlen(s), i = 0;
+    if (n == 0) return false;
+    while (i < n && (unsigned char)s[i] < 0x80) i++;
+    while (i < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+/* Grows an array to hold n items of size sz; false on OOM. */
+static bool grow(void **p, size_t *cap, size_t n, size_t sz) {
+    if (n <= *cap) return true;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < n) ncap *= 2;
+    void *np = realloc(*p, ncap * sz);
+    if (!np) return false;
+    *p = np;
+    *cap = ncap;
+    return true;
+}
+
+/* Appends v's canonical text (what the stored props object spells for it) to bl->text. */
+static bool dump_value(bulk_lua *bl, const json_t *v, size_t *off, size_t *len) {
+    size_t room = bl->tcap - bl->tlen;
+    size_t n = json_dumpb(v, bl->text + bl->tlen, room, BULK_DUMP_FLAGS);
+    if (n == 0) return false;
+    if (n > room) {
+        size_t ncap = bl->tcap;
+        while (ncap - bl->tlen < n) ncap *= 2;
+        char *nt = realloc(bl->text, ncap);
+        if (!nt) return false;
+        bl->text = nt;
+        bl->tcap = ncap;
+        n = json_dumpb(v, bl->text + bl->tlen, n, BULK_DUMP_FLAGS);
+    }
+    *off = bl->tlen;
+    *len = n;
+    bl->tlen += n;
+    return true;
+}
+
+/* Orders properties (and object keys) by key, as the stored text has them. */
+static int prop_cmp(const void *x, const void *y) {
+    return strcmp(((const graph_bulk_prop *)x)->key, ((const graph_bulk_prop *)y)->key);
+}
+static int str_cmp(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+/* Collects the string values of v (arrays and objects too, keys in stored order) for the search row. */
+static bool collect_strings(bulk_lua *bl, const json_t *v) {
+    if (json_is_string(v)) {
+        if (!grow((void **)&bl->strings, &bl->cstrings, bl->nstrings + 1, sizeof *bl->strings)) return false;
+        bl->strings[bl->nstrings++] = json_string_value(v);
+        return true;
+    }
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (!collect_strings(bl, json_array_get(v, i))) return false;
+        return true;
+    }
+    if (!json_is_object(v) || json_object_size(v) == 0) return true;
+    size_t n = 0;
+    const char **keys = malloc(json_object_size(v) * sizeof *keys), *k;
+    json_t *e;
+    if (!keys) return false;
+    json_object_foreach((json_t *)v, k, e) keys[n++] = k;
+    qsort(keys, n, sizeof *keys, str_cmp);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) ok = collect_strings(bl, json_object_get(v, keys[i]));
+    free(keys);
+    return ok;
+}
+
+/* Makes room for n properties (and their text offsets); false on OOM. */
+static bool props_room(bulk_lua *bl, size_t n) {
+    if (n <= bl->cprops) return true;
+    size_t ncap = bl->cprops ? bl->cprops : 16;
+    while (ncap < n) ncap *= 2;
+    graph_bulk_prop *p = realloc(bl->props, ncap * sizeof *p);
+    if (!p) return false;
+    bl->props = p;
+    size_t *o = realloc(bl->offs, ncap * sizeof *o);
+    if (!o) return false;
+    bl->offs = o;
+    bl->cprops = ncap;
+    return true;
+}
+
+/* The props object as bulk properties in bl->props (sorted); 1: done, 0: the row
+ * needs the general merge (an empty key, a null, a node's "name"), -1: out of memory. */
+static int convert_props(bulk_lua *bl, const json_t *props, bool node, size_t *np) {
+    size_t n = props ? json_object_size(props) : 0, i = 0;
+    bl->tlen = 0;
+    bl->nstrings = 0;
+    *np = 0;
+    if (!props_room(bl, n)) return -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)props, key, v) {
+        if (!*key || json_is_null(v) || (node && strcmp(key, "name") == 0)) return 0;
+        bl->props[i].key = key;
+        if (!dump_value(bl, v, &bl->offs[i], &bl->props[i].json_len)) return -1;
+        i++;
+    }
+    for (i = 0; i < n; i++) bl->props[i].json = bl->text + bl->offs[i];
+    qsort(bl->props, n, sizeof *bl->props, prop_cmp);
+    for (i = 0; node && i < n; i++)
+        if (!collect_strings(bl, json_object_get(props, bl->props[i].key))) return -1;
+    *np = n;
+    return 1;
+}
+
+/* ---- node ids known to exist (relationship ends) ---- */
+
+/* Remembers that node id exists; false on OOM. */
+static bool known_add(bulk_lua *bl, int64_t id) {
+    if (id <= 0) return true;
+    size_t w = (size_t)((uint64_t)id / 64);
+    if (w >= bl->nknown) {
+        size_t n = bl->nknown ? bl->nknown : 1024;
+        while (n <= w) n *= 2;
+        uint64_t *nk = realloc(bl->known, n * sizeof *nk);
+        if (!nk) return false;
+        memset(nk + bl->nknown, 0, (n - bl->nknown) * sizeof *nk);
+        bl->known = nk;
+        bl->nknown = n;
+    }
+    bl->known[w] |= (uint64_t)1 << ((uint64_t)id % 64);
+    return true;
+}
+
+/* True if node id exists: from bulk:node's results, else one rowid probe. */
+static bool known_node(bulk_lua *bl, int64_t id) {
+    if (id <= 0) return false;
+    size_t w = (size_t)((uint64_t)id / 64);
+    if (w < bl->nknown && (bl->known[w] >> ((uint64_t)id % 64) & 1)) return true;
+    sqlite3_bind_int64(bl->exists, 1, id);
+    bool yes = sqlite3_step(bl->exists) == SQLITE_ROW;
+    sqlite3_reset(bl->exists);
+    return yes && known_add(bl, id);
+}
+
+/* ---- the loader ---- */
+
+/* Monotonic and thread CPU seconds, for the timing line in the log. */
+static double now_s(clockid_t c) {
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Frees the loader's memory; an unfinished load is undone. */
+static void loader_free(bulk_lua *bl) {
+    if (bl->b) graph_bulk_end(bl->b, false, NULL);
+    bl->b = NULL;
+    sqlite3_finalize(bl->exists);
+    bl->exists = NULL;
+    free(bl->known);
+    free(bl->props);
+    free(bl->offs);
+    free(bl->strings);
+    free(bl->aliases);
+    free(bl->text);
+    bl->known = NULL;
+    bl->props = NULL;
+    bl->offs = NULL;
+    bl->strings = NULL;
+    bl->aliases = NULL;
+    bl->text = NULL;
+}
+
+/* __gc: a run that ends (or fails) without bulk:finish() leaves nothing behind. */
+static int loader_gc(lua_State *L) {
+    loader_free(luaL_checkudata(L, 1, BULK_LUA_MT));
+    return 0;
+}
+
+/* The loader as the first argument, still open; else a Lua error naming fn. */
+static bulk_lua *loader_check(lua_State *L, const char *fn) {
+    bulk_lua *bl = luaL_checkudata(L, 1, BULK_LUA_MT);
+    if (!bl->b)
+        luaL_error(L, "%s: the bulk load is %s", fn, bl->failed ? "undone (a bulk call failed)" : "finished");
+    return bl;
+}
+
+/* A store error in a bulk call: the whole load is undone at once (the run then fails, even if the
+ * plugin catches the error: the run's flag stays set), and the error is raised. */
+static int loader_fail(lua_State *L, bulk_lua *bl, const char *fn, const char *msg) {
+    char copy[700];
+    snprintf(copy, sizeof copy, "%s", msg);
+    graph_bulk_end(bl->b, false, NULL);
+    bl->b = NULL;
+    bl->failed = true;
+    log_info("bulk lua: failed after %lld nodes and %lld relationships (undone): %s", (long long)bl->nodes,
+             (long long)bl->rels, copy);
+    return luaL_error(L, "%s: %s", fn, copy);
+}
+
+/* bulk:node{labels=, name=, props=, aliases=} -> id: ctx:node's merge through the bulk load. */
+static int loader_node(lua_State *L) {
+    bulk_lua *bl = loader_check(L, "bulk:node");
+    lua_node_args a;
+    lua_node_args_read(L, 2, "bulk:node", &a);
+    bool fast = a.name && a.nlabels > 0;
+    for (size_t i = 0; fast && i < a.nlabels; i++) fast = label_ok(a.labels[i]);
+    size_t naliases = a.aliases ? json_array_size(a.aliases) : 0, np = 0;
+    int conv = 1;
+    if (fast && !grow((void **)&bl->aliases, &bl->caliases, naliases, sizeof *bl->aliases)) conv = -1;
+    for (size_t i = 0; fast && conv > 0 && i < naliases; i++) {
+        const char *s = json_string_value(json_array_get(a.aliases, i));
+        fast = s && *s;
+        bl->aliases[i] = s;
+    }
+    if (fast && conv > 0) conv = convert_props(bl, a.props, true, &np);
+    gs_error gerr;
+    gs_status st = GS_OK;
+    int64_t id = 0;
+    if (conv < 0) {
+        st = GS_IO;
+        snprintf(gerr.msg, sizeof gerr.msg, "out of memory");
+    } else if (fast && conv > 0) {
+        graph_bulk_node_row row = {.labels = a.labels, .nlabels = a.nlabels, .name = a.name, .props = bl->props,
+                                   .nprops = np, .strings = bl->strings, .nstrings = bl->nstrings,
+                                   .aliases = naliases ? bl->aliases : NULL, .naliases = naliases};
+        st = graph_bulk_node(bl->b, &row, &id, &gerr);
+    } else {
+        st = graph_bulk_node_put(bl->b, a.labels, a.nlabels, a.name, a.props, a.aliases, &id, &gerr);
+    }
+    json_decref(a.props);
+    json_decref(a.aliases);
+    if (st == GS_OK && !known_add(bl, id)) {
+        st = GS_IO;
+        snprintf(gerr.msg, sizeof gerr.msg, "out of memory");
+    }
+    if (st != GS_OK) return loader_fail(L, bl, "bulk:node", gerr.msg);
+    bl->nodes++;
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+/* bulk:rel(a, "TYPE", b [, props]) -> id: ctx:rel's merge through the bulk load. */
+static int loader_rel(lua_State *L) {
+    bulk_lua *bl = loader_check(L, "bulk:rel");
+    int64_t a = lua_node_ref(L, 2, "bulk:rel", "the start");
+    const char *type = luaL_checkstring(L, 3);
+    int64_t b = lua_node_ref(L, 4, "bulk:rel", "the end");
+    json_t *props = NULL;
+    char err[600];
+    if (!lua_isnoneornil(L, 5)) {
+        props = lua_dsgraph_tojson(L, 5, "props", err, sizeof err);
+        if (!props) return luaL_error(L, "bulk:rel: %s", err);
+        if (!json_is_object(props)) {
+            json_decref(props);
+            return luaL_error(L, "bulk:rel: props must be a table with string keys");
+        }
+    }
+    size_t np = 0;
+    int conv = known_node(bl, a) && known_node(bl, b) ? convert_props(bl, props, false, &np) : 0;
+    gs_error gerr;
+    gs_status st;
+    int64_t id = 0;
+    if (conv < 0) {
+        st = GS_IO;
+        snprintf(gerr.msg, sizeof gerr.msg, "out of memory");
+    } else if (conv > 0) {
+        st = graph_bulk_rel(bl->b, a, type, b, bl->props, np, &id, &gerr);
+    } else {
+        st = graph_bulk_rel_put(bl->b, a, type, b, props, &id, &gerr);
+    }
+    json_decref(props);
+    if (st != GS_OK) return loader_fail(L, bl, "bulk:rel", gerr.msg);
+    bl->rels++;
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+/* bulk:finish() -> {nodes=, relationships=}: builds the deferred indexes, keeps the rows. */
+static int loader_finish(lua_State *L) {
+    bulk_lua *bl = loader_check(L, "bulk:finish");
+    graph_bulk *b = bl->b;
+    bl->b = NULL;
+    double t1 = now_s(CLOCK_MONOTONIC);
+    gs_error gerr;
+    gs_status st = graph_bulk_end(b, true, &gerr);
+    log_info("bulk lua: %lld nodes, %lld relationships%s: rows %.0f ms, end (indexes) %.0f ms; writer CPU %.0f ms",
+             (long long)bl->nodes, (long long)bl->rels, st == GS_OK ? "" : " (failed, undone)", (t1 - bl->t0) * 1e3,
+             (now_s(CLOCK_MONOTONIC) - t1) * 1e3, (now_s(CLOCK_THREAD_CPUTIME_ID) - bl->cpu0) * 1e3);
+    if (st != GS_OK) {
+        bl->failed = true;
+        return luaL_error(L, "bulk:finish: %s", gerr.msg);
+    }
+    *bl->open = false;
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, bl->nodes);
+    lua_setfield(L, -2, "nodes");
+    lua_pushinteger(L, bl->rels);
+    lua_setfield(L, -2, "relationships");
+    return 1;
+}
+
+/* See bulk_lua.h. */
+int bulk_lua_open(lua_State *L, graph_store *s, bool *open) {
+    if (*open) return luaL_error(L, "ctx:bulk: a bulk load is open already (bulk:finish() it first)");
+    bulk_lua *bl = lua_newuserdatauv(L, sizeof *bl, 0);
+    memset(bl, 0, sizeof *bl);
+    if (luaL_newmetatable(L, BULK_LUA_MT)) {
+        static const luaL_Reg methods[] = {
+            {"node", loader_node}, {"rel", loader_rel}, {"finish", loader_finish}, {NULL, NULL}};
+        lua_pushcfunction(L, loader_gc);
+        lua_setfield(L, -2, "__gc");
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+    bl->open = open;
+    bl->tcap = 1024;
+    if (!(bl->text = malloc(bl->tcap))) return luaL_error(L, "ctx:bulk: out of memory");
+    if (sqlite3_prepare_v2(graph_store_db(s), "SELECT 1 FROM nodes WHERE id = ?1", -1, &bl->exists, NULL) != SQLITE_OK)
+        return luaL_error(L, "ctx:bulk: %s", sqlite3_errmsg(graph_store_db(s)));
+    bl->t0 = now_s(CLOCK_MONOTONIC);
+    bl->cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    gs_error gerr;
+    if (graph_bulk_begin(s, &bl->b, &gerr) != GS_OK) return luaL_error(L, "ctx:bulk: %s", gerr.msg);
+    *open = true;
+    return 1;
+}
