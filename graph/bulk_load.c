@@ -84,6 +84,8 @@ struct graph_bulk {
     bulk_names names;     /* label \x1f name key -> node */
     bulk_names aliases;   /* label \x1f alias key -> node */
     bulk_ids claimed;     /* nodes this load matched and claimed (not the ones it created: memory) */
+    int64_t *matched;     /* claims of matched nodes not inserted yet (bulk_flush_matched) */
+    size_t nmatched, cmatched;
     bulk_rels rels;       /* (start, type, end) -> relationship created by this load */
     char **loaded;        /* labels whose stored nodes are in names/aliases */
     size_t nloaded;
@@ -248,6 +250,7 @@ static void bulk_free(graph_bulk *b) {
     bulk_names_free(&b->names);
     bulk_names_free(&b->aliases);
     bulk_ids_free(&b->claimed);
+    free(b->matched);
     bulk_rels_free(&b->rels);
     sqlite3_finalize(b->claim_batch);
     sqlite3_finalize(b->props_of);
@@ -413,16 +416,45 @@ static gs_status bulk_sync_node(graph_bulk *b, int64_t id, gs_error *err) {
     return r;
 }
 
-/* Claims node id for the import with created = 0, once per load. */
+/* Orders node ids for qsort. */
+static int bulk_id_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Inserts the claims of matched nodes in id order. A relationship file names
+ * its ends in no particular order; inserted as they come, each claim lands on
+ * a random page of node_claims (and of its import index), which at 1M nodes
+ * no longer fits the page cache: sorted, the inserts walk both B-trees once.
+ * Must run before anything reads node_claims (graph_node_put / graph_rel_put)
+ * and at the end. */
+static gs_status bulk_flush_matched(graph_bulk *b, gs_error *err) {
+    if (b->nmatched > 1) qsort(b->matched, b->nmatched, sizeof *b->matched, bulk_id_cmp);
+    gs_status r = GS_OK;
+    sqlite3_stmt *st = b->st[BS_CLAIM_NODE];
+    for (size_t i = 0; r == GS_OK && i < b->nmatched; i++) {
+        sqlite3_bind_int64(st, 1, b->matched[i]);
+        sqlite3_bind_int64(st, 2, b->s->prov_import);
+        sqlite3_bind_int(st, 3, 0);
+        r = bulk_exec(b, st, "recording a claim", err);
+    }
+    b->nmatched = 0;
+    return r;
+}
+
+/* Claims node id for the import with created = 0, once per load (queued: bulk_flush_matched). */
 static gs_status bulk_claim_match(graph_bulk *b, int64_t id, gs_error *err) {
     if (bulk_ids_has(&b->claimed, id)) return GS_OK;
-    sqlite3_stmt *st = b->st[BS_CLAIM_NODE];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, b->s->prov_import);
-    sqlite3_bind_int(st, 3, 0);
-    gs_status r = bulk_exec(b, st, "recording a claim", err);
-    if (r == GS_OK && !bulk_ids_add(&b->claimed, id)) r = gs_fail(err, GS_IO, "out of memory");
-    return r;
+    if (b->nmatched == b->cmatched) {
+        size_t ncap = b->cmatched ? b->cmatched * 2 : 4096;
+        int64_t *nm = realloc(b->matched, ncap * sizeof *nm);
+        if (!nm) return gs_fail(err, GS_IO, "out of memory");
+        b->matched = nm;
+        b->cmatched = ncap;
+    }
+    b->matched[b->nmatched++] = id;
+    if (!bulk_ids_add(&b->claimed, id)) return gs_fail(err, GS_IO, "out of memory");
+    return GS_OK;
 }
 
 /* Binds pending claim i as the parameters from 5 * slot + 1 of st. */
@@ -604,6 +636,7 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     for (size_t i = 0; r == GS_OK && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
         if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
     if (r == GS_OK) r = bulk_flush_claims(b, err);
+    if (r == GS_OK) r = bulk_flush_matched(b, err);
     if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
     if (r == GS_OK) r = bulk_undefer(b, err);
     bool created = false;
@@ -718,6 +751,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         json_t *pj = NULL;
         bool created = false;
         r = bulk_flush_claims(b, err);
+        if (r == GS_OK) r = bulk_flush_matched(b, err);
         if (r == GS_OK) r = bulk_undefer(b, err);
         if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
         if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
@@ -753,6 +787,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
 gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
                              int64_t *id_out, gs_error *err) {
     gs_status r = bulk_flush_claims(b, err);
+    if (r == GS_OK) r = bulk_flush_matched(b, err);
     if (r == GS_OK) r = bulk_undefer(b, err);
     int64_t id = 0;
     if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
@@ -767,6 +802,7 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
     if (!b) return GS_OK;
     gs_status r = keep ? bulk_flush_claims(b, err) : GS_OK;
+    if (keep && r == GS_OK) r = bulk_flush_matched(b, err);
     for (int i = 0; i < BS__COUNT; i++) {
         sqlite3_finalize(b->st[i]);
         b->st[i] = NULL;
