@@ -77,6 +77,15 @@ def _socket_rows(add, r, suffix, look, tag=""):
                                             else "not pipelined", tag), cell, base, ratio, tgt))
 
 
+def _csv_import_row(label, ic, gen, base_load):
+    """A CSV import's row: seconds, items/s and peak RSS against issue 6's ≤ 3 s / ≤ 512 MiB."""
+    hwm = ic["rss"]["VmHWM"]
+    return (label, "%s (%s items/s); peak RSS %s MiB" % (_num(ic["s"]), _num((gen["models"] + gen["edges"]) / ic["s"]),
+                                                         _num(hwm)),
+            _num(base_load), _ratio(ic["s"], base_load),
+            _target(ic["s"] <= 3 and hwm <= 512, "by %.1fx (target ≤ 3 s, RSS ≤ 512 MiB)" % (ic["s"] / 3)))
+
+
 def table(r):
     """The Markdown table of one run's results."""
     b, rows = r["baseline"], []
@@ -97,22 +106,13 @@ def table(r):
              _ratio(sd["s"], base_load), "(no target; shows the per-request cost without the socket)"))
     ic, ih = r.get("import_csv") or {"status": "-"}, r.get("import_hf") or {"status": "-"}
     if "s" in ic:
-        hwm = ic["rss"]["VmHWM"]
-        add(("`dsctl import nodes.csv rels.csv` (plugins/csv.lua) (s)",
-             "%s (%s items/s); peak RSS %s MiB" % (_num(ic["s"]), _num((gen["models"] + gen["edges"]) / ic["s"]),
-                                                   _num(hwm)),
-             _num(base_load), _ratio(ic["s"], base_load),
-             _target(ic["s"] <= 3 and hwm <= 512, "by %.1fx (target ≤ 3 s, RSS ≤ 512 MiB)" % (ic["s"] / 3))))
+        add(_csv_import_row("`dsctl import nodes.csv rels.csv` (plugins/csv.lua) (s)", ic, gen, base_load))
     else:
         add(("CSV importer (`dsctl import`)", ic["status"], "", "", "target ≤ 3 s, RSS ≤ 512 MiB"))
     ip = r.get("import_csv_in_place") or {}
     if "s" in ip:
-        hwm = ip["rss"]["VmHWM"]
-        add(("`dsctl import --in-place nodes.csv rels.csv` (the daemon reads the files: no upload) (s)",
-             "%s (%s items/s); peak RSS %s MiB" % (_num(ip["s"]), _num((gen["models"] + gen["edges"]) / ip["s"]),
-                                                   _num(hwm)),
-             _num(base_load), _ratio(ip["s"], base_load),
-             _target(ip["s"] <= 3 and hwm <= 512, "by %.1fx (target ≤ 3 s, RSS ≤ 512 MiB)" % (ip["s"] / 3))))
+        add(_csv_import_row("`dsctl import --in-place nodes.csv rels.csv` (the daemon reads the files: no upload) (s)",
+                            ip, gen, base_load))
     if "s" in ih:
         add(("`dsctl import models.jsonl` (plugins/hf_models.lua) (s)",
              "%s; peak RSS %s MiB; made %s nodes, %s relationships" % (
