@@ -55,6 +55,20 @@ size_t cy_hset_put(cy_q *q, cy_hset *h, const char *key, size_t len, bool *fresh
     return h->slots[j].index;
 }
 
+/* See cypher_agg.h: the row's key is each value's cy_key() followed by '|'. */
+bool cy_hset_row_fresh(cy_q *q, cy_hset *h, const cy_value *vals, size_t n)
+{
+    cy_buf key = {0};
+    for (size_t i = 0; i < n; i++) {
+        cy_key(&key, &vals[i]);
+        cy_buf_add(&key, "|", 1);
+    }
+    bool fresh;
+    cy_hset_put(q, h, key.p ? key.p : "", key.len, &fresh);
+    free(key.p);
+    return fresh;
+}
+
 /* Frees the slots (keys live in the arena). */
 void cy_hset_free(cy_hset *h)
 {

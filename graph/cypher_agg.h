@@ -12,6 +12,9 @@ typedef struct cy_hset { cy_hslot *slots; size_t cap, count; } cy_hset;
 
 size_t cy_hset_put(cy_q *q, cy_hset *h, const char *key, size_t len, bool *fresh);
 void cy_hset_free(cy_hset *h);
+/* True the first time a row of these n values is put in h (DISTINCT, UNION):
+ * rows are the same when every value has the same cy_key(). */
+bool cy_hset_row_fresh(cy_q *q, cy_hset *h, const cy_value *vals, size_t n);
 
 /* One aggregate of one group. */
 typedef struct cy_agg {

@@ -2,6 +2,7 @@
  * (one value per variable in scope) to the next; UNION joins single queries.
  * Rows are materialised clause by clause (Cypher's write clauses need it). */
 #include "cypher_int.h"
+#include "cypher_agg.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -225,31 +226,13 @@ int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out)
                 return -1;
     }
     if (qu->n > 1 && !qu->union_all) {
-        /* DISTINCT over the union */
+        /* DISTINCT over the union, first occurrence kept (hashed: linear in rows) */
+        cy_hset seen = {0};
         size_t w = 0;
-        cy_buf *keys = calloc(out->n ? out->n : 1, sizeof *keys);
-        if (!keys)
-            abort();
-        for (size_t r = 0; r < out->n; r++) {
-            for (size_t i = 0; i < out->ncols; i++) {
-                cy_key(&keys[r], &out->rows[r][i]);
-                cy_buf_add(&keys[r], "|", 1);
-            }
-            if (!keys[r].p)
-                cy_buf_add(&keys[r], "", 0);
-            bool dup = false;
-            for (size_t k = 0; k < w && !dup; k++)
-                dup = keys[k].len == keys[r].len && memcmp(keys[k].p, keys[r].p, keys[r].len) == 0;
-            if (!dup) {
-                cy_buf t = keys[w];
-                keys[w] = keys[r];
-                keys[r] = t;
-                out->rows[w++] = out->rows[r];
-            }
-        }
         for (size_t r = 0; r < out->n; r++)
-            free(keys[r].p);
-        free(keys);
+            if (cy_hset_row_fresh(q, &seen, out->rows[r], out->ncols))
+                out->rows[w++] = out->rows[r];
+        cy_hset_free(&seen);
         out->n = w;
     }
     return 0;

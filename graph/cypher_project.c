@@ -324,18 +324,9 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
     if (c->distinct) {
         cy_hset seen = {0};
         size_t w = 0;
-        for (size_t r = 0; r < nrows; r++) {
-            cy_buf key = {0};
-            for (size_t i = 0; i < ni; i++) {
-                cy_key(&key, &rows[r].vals[i]);
-                cy_buf_add(&key, "|", 1);
-            }
-            bool fresh;
-            cy_hset_put(q, &seen, key.p ? key.p : "", key.len, &fresh);
-            free(key.p);
-            if (fresh)
+        for (size_t r = 0; r < nrows; r++)
+            if (cy_hset_row_fresh(q, &seen, rows[r].vals, ni))
                 rows[w++] = rows[r];
-        }
         cy_hset_free(&seen);
         nrows = w;
     }
