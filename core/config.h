@@ -24,8 +24,9 @@ typedef struct dsg_config {
     int busy_timeout_ms;
     int64_t sql_max_rows;
     int64_t query_timeout_ms;  /* a Cypher query's wall-clock limit */
-    int64_t query_max_rows;
-    int64_t read_mmap_bytes;   /* PRAGMA mmap_size of each reader connection; 0: no mmap */    /* rows of any intermediate or final Cypher result */
+    int64_t query_max_rows;    /* rows of any intermediate or final Cypher result */
+    int64_t read_mmap_bytes;   /* PRAGMA mmap_size of each reader connection; 0: no mmap */
+    int64_t search_defer_nodes; /* bulk loads creating more nodes fill their search rows after the commit; 0: never */
     int shutdown_timeout_ms;   /* how long SIGTERM waits for in-flight work */
     uid_t write_uids[CONFIG_MAX_IDS];
     int n_write_uids;

@@ -25,7 +25,15 @@ static struct {
     graph_adj *adj;                   /* built by the writer thread, walked by readers */
     graph_store *loop_reader;         /* the loop thread's own read-only connection (workers_loop_store) */
     bool loop_reader_failed;          /* it could not be opened: do not retry on every request */
+    bool backlog;                     /* writer thread only: the search backlog may have work */
+    double backlog_t0;                /* when the writer started on the current backlog */
+    int64_t backlog_done;             /* node ids it covered since then */
 } W;
+
+/* Search rows the writer fills per transaction when it has nothing else to do
+ * (graph_search_backlog_step): ~0.1-0.2 s of work, so a write that arrives
+ * meanwhile waits at most that long. */
+#define WRITER_SEARCH_BATCH 10000
 
 /* The adjacency index outlives workers_stop(): reader connections (closed only
  * when pool threads exit) may still point at it. Reachable, so not a leak. */
@@ -93,7 +101,42 @@ void workers_submit_read(work_item *w)
     uv_queue_work(W.loop, &w->req, reader_run, reader_done);
 }
 
-/* The writer thread: runs queued writes one at a time, in submission order. */
+/* Seconds on a monotonic clock, for the log. */
+static double writer_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Why: a big bulk load leaves its search rows to the search backlog (graph/search.c);
+ * the writer fills them between writes, one small transaction at a time, so the
+ * import's reply does not wait for them and later writes wait at most one batch.
+ * Stops on an error (logged) until the next write wakes it again. */
+static void writer_fill_search(void)
+{
+    gs_error err;
+    int64_t done = 0, left = 0;
+    if (W.backlog_t0 == 0)
+        W.backlog_t0 = writer_now();
+    if (graph_search_backlog_step(W.writer, WRITER_SEARCH_BATCH, &done, &left, &err) != GS_OK) {
+        log_warn("search backlog: %s (retried after the next write)", err.msg);
+        W.backlog = false;
+    } else {
+        W.backlog_done += done;
+        W.backlog = left > 0;
+    }
+    if (!W.backlog) {
+        if (W.backlog_done > 0)
+            log_info("search backlog: the search rows of %lld node ids written in %.2f s", (long long)W.backlog_done,
+                     writer_now() - W.backlog_t0);
+        W.backlog_t0 = 0;
+        W.backlog_done = 0;
+    }
+}
+
+/* The writer thread: runs queued writes one at a time, in submission order, and
+ * fills the search backlog when it has none. */
 static void *writer_main(void *arg)
 {
     /* First job: the adjacency index (graph/adjacency.h). Until it is built, and
@@ -108,14 +151,20 @@ static void *writer_main(void *arg)
         log_info("adjacency index: %zu relationships in %.1f ms", graph_adj_count(W.writer),
                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     }
+    W.backlog = true;   /* a backlog left by an earlier run is resumed */
     for (;;) {
         pthread_mutex_lock(&W.mu);
-        while (!W.todo_head && !W.stopping)
+        while (!W.todo_head && !W.stopping && !W.backlog)
             pthread_cond_wait(&W.cond, &W.mu);
         work_item *w = W.todo_head;
-        if (!w) { /* stopping and drained */
+        if (!w && W.stopping) { /* stopping and drained; a backlog waits for the next start */
             pthread_mutex_unlock(&W.mu);
             return NULL;
+        }
+        if (!w) {
+            pthread_mutex_unlock(&W.mu);
+            writer_fill_search();
+            continue;
         }
         W.todo_head = w->next;
         if (!W.todo_head)
@@ -123,6 +172,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&W.mu);
 
         w->run(w, W.writer);
+        W.backlog = true;   /* the write may have been a bulk load: look again when idle */
 
         pthread_mutex_lock(&W.mu);
         w->next = NULL;

@@ -11,6 +11,15 @@
  * Queries of 3+ characters use MATCH (substring semantics with trigrams) ranked
  * by bm25 plus bonuses for exact and partial name/alias hits; shorter queries,
  * which trigrams cannot index, scan the table with instr().
+ *
+ * The search backlog: a big bulk load (graph/bulk_load.c) does not write its
+ * nodes' search rows; it records their id range in search_backlog, in the
+ * same transaction, and the writer thread fills the rows afterwards in small
+ * transactions (graph_search_backlog_step). Invariant: a node outside every
+ * backlog range has a current search row; one inside may have none (or a
+ * current one, written by a later change). While a range is pending, search
+ * also scans its nodes, computing their columns from the node rows exactly
+ * as a search row would hold them, so results do not depend on the filling.
  */
 #include "store_internal.h"
 
@@ -90,6 +99,29 @@ static gs_status gs_fts_load_props(graph_store *s, int64_t id, json_t **out, gs_
     return r;
 }
 
+/* The three search columns of node id (props: its properties). The caller frees them. */
+static gs_status gs_fts_columns(graph_store *s, int64_t id, const json_t *props, gs_buf *name, gs_buf *aliases,
+                                gs_buf *body, gs_error *err) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)props, k, v) {
+        if (strcmp(k, "name") == 0 && json_is_string(v)) gs_buf_key(name, json_string_value(v));
+        else gs_collect_strings(body, v);
+    }
+    gs_status r = GS_OK;
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_ALIASES_OF, err);
+    if (!st) r = GS_IO;
+    else {
+        sqlite3_bind_int64(st, 1, id);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) gs_buf_line(aliases, (const char *)sqlite3_column_text(st, 1));
+        if (rc != SQLITE_DONE) r = gs_sqlfail(s, err, "reading aliases");
+        sqlite3_reset(st);
+    }
+    if (r == GS_OK && (name->oom || aliases->oom || body->oom)) r = gs_fail(err, GS_IO, "out of memory");
+    return r;
+}
+
 /* Rewrites a node's search row so search always agrees with the node tables. */
 gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_error *err) {
     json_t *owned = NULL;
@@ -100,22 +132,8 @@ gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_err
         props = owned;
     }
     gs_buf name = {0}, aliases = {0}, body = {0};
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)props, k, v) {
-        if (strcmp(k, "name") == 0 && json_is_string(v)) gs_buf_key(&name, json_string_value(v));
-        else gs_collect_strings(&body, v);
-    }
-    sqlite3_stmt *st = gs_stmt(s, GS_ST_ALIASES_OF, err);
-    if (!st) r = GS_IO;
-    else {
-        sqlite3_bind_int64(st, 1, id);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) gs_buf_line(&aliases, (const char *)sqlite3_column_text(st, 1));
-        if (rc != SQLITE_DONE) r = gs_sqlfail(s, err, "reading aliases");
-        sqlite3_reset(st);
-    }
-    if (r == GS_OK && (name.oom || aliases.oom || body.oom)) r = gs_fail(err, GS_IO, "out of memory");
+    sqlite3_stmt *st = NULL;
+    r = gs_fts_columns(s, id, props, &name, &aliases, &body, err);
     if (r == GS_OK) r = gs_fts_delete(s, id, err);
     if (r == GS_OK && !(st = gs_stmt(s, GS_ST_FTS_INSERT, err))) r = GS_IO;
     if (r == GS_OK) {
@@ -161,6 +179,95 @@ typedef struct gs_hit {
     double score;
 } gs_hit;
 
+/* Best first, then by id: the order of the search statements' ORDER BY score DESC, rowid. */
+static int gs_hit_cmp(const void *a, const void *b) {
+    const gs_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* True if text holds key as one whole line (an alias key among the aliases column). */
+static bool gs_has_line(const char *text, const char *key) {
+    size_t n = strlen(key);
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key))
+        if ((p == text || p[-1] == '\n') && (p[n] == '\0' || p[n] == '\n')) return true;
+    return false;
+}
+
+/* A backlog node's score, as GS_ST_SEARCH_SCAN computes it from a search row; 0 if no
+ * column holds key. */
+static double gs_scan_score(const char *key, const gs_buf *name, const gs_buf *aliases, const gs_buf *body) {
+    const char *n = name->p ? name->p : "", *a = aliases->p ? aliases->p : "", *b = body->p ? body->p : "";
+    bool in_name = strstr(n, key) != NULL, in_aliases = strstr(a, key) != NULL, in_body = strstr(b, key) != NULL;
+    if (!in_name && !in_aliases && !in_body) return 0;
+    return 1.0 + (strcmp(n, key) == 0 ? 100.0 : in_name ? 20.0 : 0.0) +
+           (gs_has_line(a, key) ? 50.0 : in_aliases ? 10.0 : 0.0) + (in_body ? 1.0 : 0.0);
+}
+
+/* Appends a hit, growing the array; false on OOM. */
+static bool gs_hit_add(gs_hit **hits, size_t *n, size_t *cap, int64_t id, double score) {
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        gs_hit *nh = realloc(*hits, ncap * sizeof *nh);
+        if (!nh) return false;
+        *hits = nh;
+        *cap = ncap;
+    }
+    (*hits)[(*n)++] = (gs_hit){id, score};
+    return true;
+}
+
+/* The nodes of the search backlog that hold key, scored like the scan: their search rows
+ * may not exist yet, so their columns are computed from the node rows (gs_fts_columns). */
+static gs_status gs_search_backlog_scan(graph_store *s, const char *key, gs_hit **hits, size_t *nhits, size_t *cap,
+                                        gs_error *err) {
+    sqlite3_stmt *ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
+    if (!ranges) return GS_IO;
+    int64_t lo[16], hi[16];   /* a few ranges at a time: the nodes statement is a second cached one */
+    gs_status r = GS_OK;
+    for (int64_t after = INT64_MIN; r == GS_OK;) {
+        size_t nr = 0;
+        int rc;
+        while (nr < 16 && (rc = sqlite3_step(ranges)) == SQLITE_ROW) {
+            int64_t l = sqlite3_column_int64(ranges, 0);
+            if (l <= after) continue;
+            lo[nr] = l;
+            hi[nr++] = sqlite3_column_int64(ranges, 1);
+        }
+        sqlite3_reset(ranges);
+        if (nr == 0) break;
+        after = lo[nr - 1];
+        for (size_t i = 0; r == GS_OK && i < nr; i++) {
+            sqlite3_stmt *st = gs_stmt(s, GS_ST_SEARCH_BACKLOG_NODES, err);
+            if (!st) return GS_IO;
+            sqlite3_bind_int64(st, 1, lo[i]);
+            sqlite3_bind_int64(st, 2, hi[i]);
+            /* aliases are read by a third statement while this one steps */
+            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int64_t id = sqlite3_column_int64(st, 0);
+                json_t *props = gs_props_load((const char *)sqlite3_column_text(st, 1),
+                                              (size_t)sqlite3_column_bytes(st, 1), err);
+                if (!props) {
+                    r = GS_IO;
+                    break;
+                }
+                gs_buf name = {0}, aliases = {0}, body = {0};
+                r = gs_fts_columns(s, id, props, &name, &aliases, &body, err);
+                double score = r == GS_OK ? gs_scan_score(key, &name, &aliases, &body) : 0;
+                if (score > 0 && !gs_hit_add(hits, nhits, cap, id, score)) r = gs_fail(err, GS_IO, "out of memory");
+                free(name.p);
+                free(aliases.p);
+                free(body.p);
+                json_decref(props);
+            }
+            if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "search: reading the backlog's nodes");
+            sqlite3_reset(st);
+        }
+        if (nr < 16) break;
+    }
+    return r;
+}
+
 /* search: best-first nodes whose name, aliases or string properties contain text. */
 gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out, gs_error *err) {
     *out = NULL;
@@ -173,10 +280,10 @@ gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out
     }
     bool fts = gs_utf8_chars(key) >= 3;
     char *phrase = fts ? gs_fts_phrase(key) : NULL;
-    gs_hit *hits = calloc((size_t)limit, sizeof *hits);
-    size_t nhits = 0;
+    gs_hit *hits = NULL;
+    size_t nhits = 0, cap = 0;
     bool token = false;
-    gs_status r = (fts && !phrase) || !hits ? gs_fail(err, GS_IO, "out of memory") : gs_read_begin(s, &token, err);
+    gs_status r = fts && !phrase ? gs_fail(err, GS_IO, "out of memory") : gs_read_begin(s, &token, err);
     sqlite3_stmt *st = NULL;
     if (r == GS_OK && !(st = gs_stmt(s, fts ? GS_ST_SEARCH_FTS : GS_ST_SEARCH_SCAN, err))) r = GS_IO;
     if (r == GS_OK) {
@@ -184,10 +291,24 @@ gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, limit);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && nhits < (size_t)limit)
-            hits[nhits++] = (gs_hit){sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW) r = gs_sqlfail(s, err, "search");
+        while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && nhits < (size_t)limit)
+            if (!gs_hit_add(&hits, &nhits, &cap, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)))
+                r = gs_fail(err, GS_IO, "out of memory");
+        if (r == GS_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) r = gs_sqlfail(s, err, "search");
         sqlite3_reset(st);
+    }
+    size_t nindexed = nhits;
+    if (r == GS_OK) r = gs_search_backlog_scan(s, key, &hits, &nhits, &cap, err);
+    if (r == GS_OK && nhits > nindexed) {
+        /* merge: best first; a node both indexed and in the backlog counts once, at its best */
+        qsort(hits, nhits, sizeof *hits, gs_hit_cmp);
+        size_t w = 0;
+        for (size_t i = 0; i < nhits && w < (size_t)limit; i++) {
+            bool seen = false;
+            for (size_t k = 0; k < w && !seen; k++) seen = hits[k].id == hits[i].id;
+            if (!seen) hits[w++] = hits[i];
+        }
+        nhits = w;
     }
     json_t *arr = json_array();
     for (size_t i = 0; r == GS_OK && i < nhits; i++) {
@@ -208,4 +329,91 @@ gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out
     }
     *out = arr;
     return GS_OK;
+}
+
+/* See store_internal.h. A range that touches or overlaps one already recorded is merged with it. */
+gs_status gs_search_backlog_add(graph_store *s, int64_t lo, int64_t hi, gs_error *err) {
+    if (hi < lo) return GS_OK;
+    sqlite3_stmt *st = gs_prov_prepare(s, "INSERT INTO search_backlog(lo, hi) VALUES (?1, ?2) "
+                                          "ON CONFLICT(lo) DO UPDATE SET hi = max(hi, excluded.hi)", err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "recording the search backlog");
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* See store.h: the lowest range first, its nodes in id order, each written as gs_fts_refresh
+ * writes a changed node's row; the range shrinks in the same transaction. */
+gs_status graph_search_backlog_step(graph_store *s, int64_t max_nodes, int64_t *done, int64_t *left, gs_error *err) {
+    *done = *left = 0;
+    if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
+    if (max_nodes < 1) max_nodes = 1;
+    gs_status r = graph_store_begin(s, err);
+    if (r != GS_OK) return r;
+    sqlite3_stmt *ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
+    if (!ranges) r = GS_IO;
+    int64_t lo = 0, hi = -1;
+    if (r == GS_OK) {
+        int rc = sqlite3_step(ranges);
+        if (rc == SQLITE_ROW) {
+            lo = sqlite3_column_int64(ranges, 0);
+            hi = sqlite3_column_int64(ranges, 1);
+        } else if (rc != SQLITE_DONE) {
+            r = gs_sqlfail(s, err, "reading the search backlog");
+        }
+        sqlite3_reset(ranges);
+    }
+    int64_t upto = hi;
+    if (r == GS_OK && hi >= lo) {
+        upto = hi - lo >= max_nodes ? lo + max_nodes - 1 : hi;
+        sqlite3_stmt *st = gs_stmt(s, GS_ST_SEARCH_BACKLOG_NODES, err);
+        if (!st) r = GS_IO;
+        int64_t *ids = NULL;
+        size_t n = 0, capn = 0;
+        if (r == GS_OK) {   /* the ids first: gs_fts_refresh uses cached statements of its own */
+            sqlite3_bind_int64(st, 1, lo);
+            sqlite3_bind_int64(st, 2, upto);
+            int rc;
+            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (n == capn) {
+                    size_t nc = capn ? capn * 2 : 1024;
+                    int64_t *ni = realloc(ids, nc * sizeof *ni);
+                    if (!ni) {
+                        r = gs_fail(err, GS_IO, "out of memory");
+                        break;
+                    }
+                    ids = ni;
+                    capn = nc;
+                }
+                ids[n++] = sqlite3_column_int64(st, 0);
+            }
+            if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "reading the search backlog's nodes");
+            sqlite3_reset(st);
+        }
+        for (size_t i = 0; r == GS_OK && i < n; i++) r = gs_fts_refresh(s, ids[i], NULL, err);
+        free(ids);
+        char sql[160];
+        if (upto == hi)
+            snprintf(sql, sizeof sql, "DELETE FROM search_backlog WHERE lo = %lld", (long long)lo);
+        else
+            snprintf(sql, sizeof sql, "UPDATE search_backlog SET lo = %lld WHERE lo = %lld", (long long)(upto + 1),
+                     (long long)lo);
+        if (r == GS_OK) r = gs_exec(s, sql, err);
+        if (r == GS_OK) *done = upto - lo + 1;
+    }
+    if (r == GS_OK) {
+        sqlite3_stmt *q = gs_prov_prepare(s, "SELECT coalesce(sum(hi - lo + 1), 0) FROM search_backlog", err);
+        if (!q) r = GS_IO;
+        else {
+            if (sqlite3_step(q) == SQLITE_ROW) *left = sqlite3_column_int64(q, 0);
+            else r = gs_sqlfail(s, err, "reading the search backlog");
+            sqlite3_finalize(q);
+        }
+    }
+    if (r == GS_OK && (r = graph_store_commit(s, err)) == GS_OK) return GS_OK;
+    graph_store_rollback(s);
+    *done = 0;
+    return r;
 }

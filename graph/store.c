@@ -101,6 +101,12 @@ static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
     "  DELETE FROM rel_claims WHERE rel_id = old.id;\n"
     "  DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = old.id;\n"
     "END;\n",
+    /* 2 -> 3: the search backlog (graph/search.c): node id ranges whose search rows a
+     * bulk load left to be filled after its commit. */
+    "CREATE TABLE search_backlog(\n"
+    "  lo INTEGER PRIMARY KEY,\n"
+    "  hi INTEGER NOT NULL CHECK (hi >= lo)\n"
+    ");\n",
 };
 
 /* SQL of every cached statement, indexed by gs_stmt_id. */
@@ -166,6 +172,9 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
         " + CASE WHEN instr(body, ?2) > 0 THEN 1.0 ELSE 0.0 END AS score"
         " FROM node_fts WHERE instr(name, ?2) > 0 OR instr(aliases, ?2) > 0 OR instr(body, ?2) > 0"
         " ORDER BY score DESC, rowid LIMIT ?3",
+    /* the search backlog (search.c): ranges, then the nodes of one range */
+    [GS_ST_SEARCH_BACKLOG] = "SELECT lo, hi FROM search_backlog ORDER BY lo",
+    [GS_ST_SEARCH_BACKLOG_NODES] = "SELECT id, props FROM nodes WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
     /* provenance (provenance.c): claims made by imports and by direct writes (import 0) */
     [GS_ST_PROV_NODE_CLAIM] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
     [GS_ST_PROV_REL_CLAIM] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, ?3)",
@@ -381,6 +390,7 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
     }
     s->readonly = (flags & GS_OPEN_READONLY) != 0;
     s->sql_max_rows = opts && opts->sql_max_rows > 0 ? opts->sql_max_rows : 100000;
+    s->search_defer_nodes = opts && opts->search_defer_nodes ? opts->search_defer_nodes : GS_SEARCH_DEFER_NODES;
     int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
 
     int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;

@@ -34,7 +34,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 2   /* 2: provenance (imports and claims, graph/provenance.h) */
+#define GRAPH_SCHEMA_VERSION 3   /* 2: provenance (imports and claims, graph/provenance.h);
+                                    3: the search backlog (graph/search.c) */
 
 typedef struct graph_store graph_store;
 
@@ -66,7 +67,12 @@ typedef struct graph_store_options {
     int64_t sql_max_rows;  /* graph_sql row cap; default 100000 when 0 */
     int64_t mmap_bytes;    /* read-only stores: PRAGMA mmap_size (0: read with pread into the OS
                               page cache, which is then not counted in the daemon's RSS) */
+    int64_t search_defer_nodes; /* a bulk load creating more nodes than this leaves their search
+                                   rows to the backlog (graph_search_backlog_step); 0: the
+                                   default GS_SEARCH_DEFER_NODES, < 0: never */
 } graph_store_options;
+
+#define GS_SEARCH_DEFER_NODES 65536
 
 /* Opens (and for a writable store, creates/migrates) the database at path.
  * Before touching the file it reads PRAGMA user_version: a version newer than
@@ -167,6 +173,10 @@ gs_status graph_lineage(graph_store *s, int64_t root, graph_direction dir,
  * properties. Queries shorter than 3 characters fall back to a substring scan.
  * Result: array of {"$node":...,"score":S} best first, at most limit (default 20). */
 gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out, gs_error *err);
+/* Fills the search rows of up to max_nodes nodes of the search backlog (graph/search.c) in one
+ * transaction of its own; *done gets how many node ids it covered, *left how many the backlog
+ * still covers (0: finished). For the writer thread, between writes. */
+gs_status graph_search_backlog_step(graph_store *s, int64_t max_nodes, int64_t *done, int64_t *left, gs_error *err);
 
 /* Read-only SQL: refuses anything that could write (sqlite3_stmt_readonly plus an
  * authorizer that denies ATTACH/DETACH, writing PRAGMAs, and every write action),

@@ -52,6 +52,8 @@ typedef enum gs_stmt_id {
     GS_ST_REL_STEP_DOWN,
     GS_ST_SEARCH_FTS,
     GS_ST_SEARCH_SCAN,
+    GS_ST_SEARCH_BACKLOG,
+    GS_ST_SEARCH_BACKLOG_NODES,
     GS_ST_PROV_NODE_CLAIM,
     GS_ST_PROV_REL_CLAIM,
     GS_ST_PROV_ALIAS_CLAIM,
@@ -76,12 +78,18 @@ struct graph_store {
     bool adj_snap_ok;      /* adj_snap_seq holds the index sequence noted before this read snapshot */
     uint64_t adj_snap_seq;
     struct cy_store_cache *cy_cache; /* Cypher plans and statements (cypher_plan_cache.c), or NULL */
+    int64_t search_defer_nodes; /* bulk loads creating more nodes leave their search rows to the backlog */
 };
 
 /* ---- cypher_plan_cache.c ---- */
 
 /* Finalizes the Cypher statements and frees the plans; graph_store_close calls it. */
 void cy_store_cache_free(graph_store *s);
+
+/* ---- search.c ---- */
+
+/* Records that nodes lo..hi may lack their search rows (a bulk load's, in its transaction). */
+gs_status gs_search_backlog_add(graph_store *s, int64_t lo, int64_t hi, gs_error *err);
 
 /* ---- store.c ---- */
 

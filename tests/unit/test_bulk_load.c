@@ -151,6 +151,163 @@ static void ambiguous_alias_is_refused(void **state)
     graph_store_rollback(f->s);
 }
 
+/* The search columns of every node, in id order, as one text (to compare two stores). */
+static char *fts_dump(graph_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s),
+                                        "SELECT group_concat(rowid || ':' || name || '|' || aliases || '|' || body, ';') "
+                                        "FROM (SELECT rowid, * FROM node_fts ORDER BY rowid)", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *text = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    return text;
+}
+
+/* Orders ids for qsort. */
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ids search finds for text as "1,2,3": in the order found, or sorted. */
+static void search_ids_as(graph_store *s, const char *text, bool sorted, char *buf, size_t n)
+{
+    json_t *hits = NULL;
+    gs_error err;
+    assert_int_equal(graph_search(s, text, 50, &hits, &err), GS_OK);
+    int64_t ids[64];
+    size_t k = 0, i;
+    json_t *h;
+    json_array_foreach(hits, i, h) {
+        if (k < 64) ids[k++] = json_integer_value(json_object_get(json_object_get(h, "$node"), "id"));
+    }
+    json_decref(hits);
+    if (sorted) qsort(ids, k, sizeof *ids, id_cmp);
+    buf[0] = '\0';
+    for (i = 0; i < k; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%lld", i ? "," : "", (long long)ids[i]);
+    }
+}
+
+static void search_ids(graph_store *s, const char *text, char *buf, size_t n) { search_ids_as(s, text, false, buf, n); }
+
+/* Loads 40 models (one with an alias) into s in one import. */
+static void load_models(graph_store *s)
+{
+    graph_bulk *b = start(s);
+    gs_error err;
+    const char *labels[] = {"Model"};
+    const char *alias[] = {"Tiny Alias"};
+    char name[32], tag[40], json[48];
+    for (int i = 1; i <= 40; i++) {
+        snprintf(name, sizeof name, "org/Model-%02d", i);
+        snprintf(tag, sizeof tag, i % 10 == 0 ? "round-%d" : "tag-%d", i);
+        snprintf(json, sizeof json, "\"%s\"", tag);
+        const char *strings[] = {tag};
+        graph_bulk_prop props[] = {{"tag", json, strlen(json)}};
+        graph_bulk_node_row row = {.labels = labels, .nlabels = 1, .name = name, .props = props, .nprops = 1,
+                                   .strings = strings, .nstrings = 1, .aliases = i == 7 ? alias : NULL,
+                                   .naliases = i == 7 ? 1 : 0};
+        int64_t id;
+        assert_int_equal(graph_bulk_node(b, &row, &id, &err), GS_OK);
+    }
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    prov_counts c;
+    assert_int_equal(prov_import_finish(s, 0, &c, &err), GS_OK);
+    assert_int_equal(graph_store_commit(s, &err), GS_OK);
+}
+
+/* A load past search_defer_nodes writes no search rows; it records its ids in the
+ * backlog. Search gives the same answers before the rows are filled (it scans
+ * the backlog's nodes), the filling writes exactly the rows an immediate load
+ * writes, a change or a delete meanwhile is honoured, and an undone load leaves
+ * no backlog. */
+static void search_backlog(void **state)
+{
+    fixture *f = *state;
+    graph_store_options deferred = {.search_defer_nodes = 10};
+    fixture *g = NULL;
+    assert_int_equal(fixture_open((void **)&g, &deferred), 0);
+    load_models(f->s);   /* the default: 40 nodes are written with their rows */
+    load_models(g->s);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM search_backlog"), 0);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_fts"), 40);
+    assert_int_equal(sql_int(g->s, "SELECT count(*) FROM node_fts"), 0);
+    assert_int_equal(sql_int(g->s, "SELECT count(*) FROM search_backlog WHERE lo = 1 AND hi = 40"), 1);
+    /* the same nodes from the index and from the backlog's scan (the order of equally good
+     * hits may differ: the scan has no bm25); exact names and aliases first either way */
+    const char *queries[] = {"model-07", "tiny alias", "round", "tag-3", "org/", "7", "no such text"};
+    char a[512], b[512];
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        search_ids_as(f->s, queries[i], true, a, sizeof a);
+        search_ids_as(g->s, queries[i], true, b, sizeof b);
+        if (strcmp(a, b) != 0) fail_msg("search %s: indexed %s, backlog %s", queries[i], a, b);
+    }
+    search_ids(g->s, "model-07", b, sizeof b);
+    assert_string_equal(b, "7");
+    search_ids(g->s, "tiny alias", b, sizeof b);
+    assert_string_equal(b, "7");
+    search_ids(g->s, "org/model-1", b, sizeof b);
+    assert_string_equal(b, "10,11,12,13,14,15,16,17,18,19");
+    search_ids(g->s, "org/model-10", b, sizeof b);   /* the exact name before the names holding it */
+    assert_string_equal(b, "10");
+    search_ids(g->s, "round", b, sizeof b);
+    assert_string_equal(b, "10,20,30,40");
+    /* a change and a delete while the rows are missing */
+    gs_error err;
+    const char *labels[] = {"Model"};
+    json_t *props = json_pack("{s:s}", "tag", "renamed-tag");
+    assert_int_equal(graph_node_put(g->s, labels, 1, "org/Model-05", props, NULL, NULL, NULL, &err), GS_OK);
+    assert_int_equal(graph_node_put(f->s, labels, 1, "org/Model-05", props, NULL, NULL, NULL, &err), GS_OK);
+    json_decref(props);
+    assert_int_equal(graph_node_delete(g->s, 6, true, NULL, &err), GS_OK);
+    assert_int_equal(graph_node_delete(f->s, 6, true, NULL, &err), GS_OK);
+    search_ids(g->s, "renamed", b, sizeof b);
+    assert_string_equal(b, "5");
+    search_ids(g->s, "model-06", b, sizeof b);
+    assert_string_equal(b, "");
+    /* filling, 15 ids a step */
+    int64_t left = -1, done = 0, total = 0;
+    int steps = 0;
+    do {
+        assert_int_equal(graph_search_backlog_step(g->s, 15, &done, &left, &err), GS_OK);
+        total += done;
+        steps++;
+    } while (left > 0 && steps < 10);
+    assert_int_equal(steps, 3);
+    assert_int_equal(total, 40);
+    assert_int_equal(sql_int(g->s, "SELECT count(*) FROM search_backlog"), 0);
+    char *fa = fts_dump(f->s), *fb = fts_dump(g->s);
+    assert_string_equal(fa, fb);
+    free(fa);
+    free(fb);
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {   /* now the same order too */
+        search_ids(f->s, queries[i], a, sizeof a);
+        search_ids(g->s, queries[i], b, sizeof b);
+        if (strcmp(a, b) != 0) fail_msg("search %s after filling: %s against %s", queries[i], b, a);
+    }
+    assert_int_equal(graph_search_backlog_step(g->s, 15, &done, &left, &err), GS_OK);   /* nothing to do */
+    assert_int_equal(left, 0);
+    assert_int_equal(done, 0);
+    /* an undone load records no backlog */
+    graph_bulk *bl = start(g->s);
+    for (int i = 0; i < 20; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "undone-%d", i);
+        graph_bulk_node_row row = {.labels = labels, .nlabels = 1, .name = name};
+        int64_t id;
+        assert_int_equal(graph_bulk_node(bl, &row, &id, &err), GS_OK);
+    }
+    assert_int_equal(graph_bulk_end(bl, false, &err), GS_OK);
+    graph_store_rollback(g->s);
+    assert_int_equal(sql_int(g->s, "SELECT count(*) FROM search_backlog"), 0);
+    void *gs = g;
+    fixture_close(&gs);
+}
+
 static int setup(void **state) { return fixture_open(state, NULL); }
 static int teardown(void **state) { return fixture_close(state); }
 
@@ -160,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(props_text_is_canonical, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(ambiguous_alias_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_backlog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@ static void defaults(void **st)
     assert_int_equal(c.max_pending_requests, 1024);
     assert_null(c.socket);
     assert_int_equal(c.read_mmap_bytes, 0);
+    assert_int_equal(c.search_defer_nodes, 65536);
 }
 
 static void settings_are_read(void **st)
@@ -67,6 +68,7 @@ static void errors_name_the_problem(void **st)
         {"socket_mode = '999'\n", "socket_mode"},
         {"log_level = 'loud'\n", "log_level"},
         {"read_mmap_bytes = -1\n", "read_mmap_bytes"},
+        {"search_defer_nodes = -1\n", "search_defer_nodes"},
         {"write_uids = {'no-such-user-xyz'}\n", "write_uids[1]"},
         {"x = = 1\n", ":1:"},
         {"os.execute('true')\n", "execute"},
