@@ -175,6 +175,20 @@ static void job_parse_done(work_item *w)
     job_done(w);
 }
 
+/* Loop: hands a finished job's replies to its client (or closes the client if
+ * one was lost to OOM), then frees the job. */
+static void job_deliver(client *c, job *j)
+{
+    if (j->oom) {
+        log_error("%s: out of memory while collecting replies; closing", c->name);
+        client_close(c);
+    } else if (j->reply) {
+        client_send(c, j->reply, j->reply_len);
+        j->reply = NULL;
+    }
+    job_free(j);
+}
+
 /* Frees a job and whatever it still holds (plans not run, reply not sent). */
 void job_free(job *j)
 {
@@ -187,20 +201,14 @@ void job_free(job *j)
     free(j);
 }
 
+/* Loop: a job finished on a worker: its replies go out and the client's next lines may run. */
 static void job_done(work_item *w)
 {
     job *j = (job *)w;
     client *c = j->c;
     loop_snapshot_end();
     c->running = false;
-    if (j->oom) {
-        log_error("%s: out of memory while collecting replies; closing", c->name);
-        client_close(c);
-    } else if (j->reply) {
-        client_send(c, j->reply, j->reply_len);
-        j->reply = NULL;
-    }
-    job_free(j);
+    job_deliver(c, j);
     if (!c->closing)
         client_pump(c);
     client_unref(c);
@@ -274,14 +282,7 @@ static bool job_run_on_loop(client *c, job *j)
     J.inline_ns += took;
     if (took > LOOP_INLINE_SLOW_NS * lines)
         J.inline_off_until = t0 + took + LOOP_INLINE_BACKOFF_NS;
-    if (j->oom) {
-        log_error("%s: out of memory while collecting replies; closing", c->name);
-        client_close(c);
-    } else if (j->reply) {
-        client_send(c, j->reply, j->reply_len);
-        j->reply = NULL;
-    }
-    job_free(j);
+    job_deliver(c, j);
     return true;
 }
 
