@@ -21,6 +21,24 @@ char *graph_name_key(const char *name, gs_error *err) {
         gs_fail(err, GS_INVALID, "name is missing");
         return NULL;
     }
+    /* ASCII (most names): NFKC leaves it as it is and case folding is A-Z -> a-z, so the
+     * key is the trimmed, lowered text without utf8proc's decompose/compose round
+     * (tests/unit/test_store_nodes.c checks it against utf8proc for every ASCII byte). */
+    size_t an = 0;
+    while (name[an] && (unsigned char)name[an] < 0x80) an++;
+    if (!name[an]) {
+        size_t a = 0, z = an;
+        while (a < z && gs_is_space((unsigned char)name[a])) a++;
+        while (z > a && gs_is_space((unsigned char)name[z - 1])) z--;
+        char *k = malloc(z - a + 1);
+        if (!k) {
+            gs_fail(err, GS_IO, "out of memory");
+            return NULL;
+        }
+        for (size_t i = a; i < z; i++) k[i - a] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        k[z - a] = '\0';
+        return k;
+    }
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)name, 0, &out,
                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |

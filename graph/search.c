@@ -350,9 +350,17 @@ gs_status graph_search_backlog_step(graph_store *s, int64_t max_nodes, int64_t *
     *done = *left = 0;
     if (s->readonly) return gs_fail(err, GS_READONLY, "database %s is open read-only", s->path);
     if (max_nodes < 1) max_nodes = 1;
+    /* The writer asks after every write: an empty backlog is one read, without the write
+     * transaction (and the adjacency index's commit lock) a step takes. */
+    sqlite3_stmt *ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
+    if (!ranges) return GS_IO;
+    int first = sqlite3_step(ranges);
+    sqlite3_reset(ranges);
+    if (first == SQLITE_DONE) return GS_OK;
+    if (first != SQLITE_ROW) return gs_sqlfail(s, err, "reading the search backlog");
     gs_status r = graph_store_begin(s, err);
     if (r != GS_OK) return r;
-    sqlite3_stmt *ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
+    ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
     if (!ranges) r = GS_IO;
     int64_t lo = 0, hi = -1;
     if (r == GS_OK) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include <utf8proc.h>
 
 #include "store.h"
 #include "store_fixture.h"
@@ -216,6 +217,31 @@ static void test_normalisation(void **state) {
     k = graph_name_key("Straße", &err);
     assert_string_equal(k, "strasse");
     free(k);
+    /* ASCII keys skip utf8proc: the same key as utf8proc's NFKC + case fold + trim, for every
+     * ASCII byte alone, between letters, and at both ends */
+    for (int c = 1; c < 128; c++) {
+        char in[3][8];
+        snprintf(in[0], sizeof in[0], "%c", c);
+        snprintf(in[1], sizeof in[1], "aB%cCd", c);
+        snprintf(in[2], sizeof in[2], "%cXy%c", c, c);
+        for (int v = 0; v < 3; v++) {
+            utf8proc_uint8_t *ref = NULL;
+            utf8proc_ssize_t rn = utf8proc_map((const utf8proc_uint8_t *)in[v], 0, &ref,
+                                               UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                   UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+            assert_true(rn >= 0);
+            const char *r = (const char *)ref;
+            size_t a = 0, z = (size_t)rn;
+            while (a < z && strchr(" \t\n\r\v\f", r[a])) a++;
+            while (z > a && strchr(" \t\n\r\v\f", r[z - 1])) z--;
+            k = graph_name_key(in[v], &err);
+            assert_non_null(k);
+            if (strlen(k) != z - a || memcmp(k, r + a, z - a) != 0)
+                fail_msg("byte %d, form %d: key \"%s\", utf8proc \"%.*s\"", c, v, k, (int)(z - a), r + a);
+            free(k);
+            free(ref);
+        }
+    }
 
     int64_t id = put_ok(f->s, "Model", "DeepSeek-V3", NULL, NULL);
     bool created = true;
