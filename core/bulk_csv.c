@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <utf8proc.h>
 
 #define BCSV_CHUNK 65536
 #define BCSV_MAX_RECORD (64u << 20)
@@ -40,10 +39,6 @@ typedef struct bcsv_col {
     char *header;   /* the header cell, for messages */
 } bcsv_col;
 
-typedef struct bcsv_buf {
-    char *p;
-    size_t len, cap;
-} bcsv_buf;
 
 /* One run; a Lua userdata, so a Lua error while reading the spec frees it (__gc). */
 typedef struct bcsv {
@@ -60,9 +55,9 @@ typedef struct bcsv {
     bool parser_inited, header_done, failed;
     long long line, rec_line, byte;
     size_t record_bytes;
-    bcsv_buf fields;              /* the record's cells, each NUL-terminated */
+    graph_bulk_buf fields;        /* the record's cells, each NUL-terminated */
     size_t *foff, nfields, cfields;
-    bcsv_buf json;                /* this row's converted values */
+    graph_bulk_buf json;          /* this row's converted values */
     size_t *joff, *jlen;          /* per column: where its JSON is (jlen 0: no value) */
     graph_bulk_prop *props;
     const char **strings;
@@ -72,33 +67,6 @@ typedef struct bcsv {
     char err[700];
 } bcsv;
 
-/* Makes room for n more bytes plus a NUL; false on OOM. */
-static bool bbuf_room(bcsv_buf *b, size_t n) {
-    if (b->len + n + 1 <= b->cap) return true;
-    size_t ncap = b->cap ? b->cap : 1024;
-    while (ncap < b->len + n + 1) ncap *= 2;
-    char *np = realloc(b->p, ncap);
-    if (!np) return false;
-    b->p = np;
-    b->cap = ncap;
-    return true;
-}
-
-/* Appends n bytes; false on OOM. */
-static bool bbuf_add(bcsv_buf *b, const char *s, size_t n) {
-    if (!bbuf_room(b, n)) return false;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return true;
-}
-
-/* Appends a JSON string the way jansson (gs_props_dump) spells it. */
-static bool bbuf_quote(bcsv_buf *b, const char *s, size_t n) {
-    if (!bbuf_room(b, 6 * n + 3)) return false;
-    b->len += graph_bulk_quote(b->p + b->len, s, n);
-    return true;
-}
 
 /* Frees everything the run holds (and rolls back an unfinished load). */
 static void bcsv_free(bcsv *c) {
@@ -196,19 +164,6 @@ static int order_cmp(const void *a, const void *b, void *arg) {
     return d ? d : (x < y ? -1 : x > y);
 }
 
-/* Valid UTF-8 as jansson checks it (dsgraph.utf8_valid). */
-static bool cell_utf8_ok(const char *s, size_t n) {
-    size_t i = 0;
-    while (i < n && (unsigned char)s[i] < 0x80) i++;
-    while (i < n) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0) return false;
-        i += (size_t)k;
-    }
-    return true;
-}
-
 /* Lua's %s (the C locale's isspace), for the integer pattern csv.lua uses. */
 static bool is_lua_space(char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
 
@@ -216,10 +171,10 @@ static bool is_lua_space(char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r
 static const char *convert_one(bcsv *c, const char *s, size_t n, bcsv_type t) {
     char tmp[64];
     switch (t) {
-    case T_STRING: return bbuf_quote(&c->json, s, n) ? NULL : "out of memory";
+    case T_STRING: return graph_bulk_buf_quote(&c->json, s, n) ? NULL : "out of memory";
     case T_BOOL:
-        if (n == 4 && strncasecmp(s, "true", 4) == 0) return bbuf_add(&c->json, "true", 4) ? NULL : "out of memory";
-        if (n == 5 && strncasecmp(s, "false", 5) == 0) return bbuf_add(&c->json, "false", 5) ? NULL : "out of memory";
+        if (n == 4 && strncasecmp(s, "true", 4) == 0) return graph_bulk_buf_add(&c->json, "true", 4) ? NULL : "out of memory";
+        if (n == 5 && strncasecmp(s, "false", 5) == 0) return graph_bulk_buf_add(&c->json, "false", 5) ? NULL : "out of memory";
         return "not true or false";
     case T_INT: {
         size_t a = 0, z = n;
@@ -236,7 +191,7 @@ static const char *convert_one(bcsv *c, const char *s, size_t n, bcsv_type t) {
         long long v = strtoll(tmp, NULL, 10);
         if (errno == ERANGE) return "integer out of range";
         int w = snprintf(tmp, sizeof tmp, "%lld", v);
-        return bbuf_add(&c->json, tmp, (size_t)w) ? NULL : "out of memory";
+        return graph_bulk_buf_add(&c->json, tmp, (size_t)w) ? NULL : "out of memory";
     }
     case T_REAL: {
         size_t a = 0;
@@ -257,7 +212,7 @@ static const char *convert_one(bcsv *c, const char *s, size_t n, bcsv_type t) {
         json_t *j = json_real(v);
         char *txt = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(j);
-        bool ok = txt && bbuf_add(&c->json, txt, strlen(txt));
+        bool ok = txt && graph_bulk_buf_add(&c->json, txt, strlen(txt));
         free(txt);
         return ok ? NULL : "not a number";
     }
@@ -268,15 +223,15 @@ static const char *convert_one(bcsv *c, const char *s, size_t n, bcsv_type t) {
 /* Converts a non-empty cell of col into c->json; NULL or the reason. */
 static const char *convert_cell(bcsv *c, const bcsv_col *col, const char *s, size_t n) {
     if (!col->array) return convert_one(c, s, n, col->type);
-    if (!bbuf_add(&c->json, "[", 1)) return "out of memory";
+    if (!graph_bulk_buf_add(&c->json, "[", 1)) return "out of memory";
     for (size_t a = 0, i = 0; i <= n; i++) {
         if (i < n && s[i] != ';') continue;
-        if (a > 0 && !bbuf_add(&c->json, ",", 1)) return "out of memory";
+        if (a > 0 && !graph_bulk_buf_add(&c->json, ",", 1)) return "out of memory";
         const char *why = convert_one(c, s + a, i - a, col->type);
         if (why) return why;
         a = i + 1;
     }
-    return bbuf_add(&c->json, "]", 1) ? NULL : "out of memory";
+    return graph_bulk_buf_add(&c->json, "]", 1) ? NULL : "out of memory";
 }
 
 /* Records a row error (the first one wins) and stops the run. */
@@ -362,7 +317,7 @@ static void row_run(bcsv *c, long long line) {
         size_t n = strlen(cells[i]);
         const bcsv_col *col = &c->cols[i];
         c->jlen[i] = 0;
-        if (!cell_utf8_ok(cells[i], n)) {
+        if (!graph_utf8_valid(cells[i], n)) {
             row_fail(c, line, "column \"%s\": not valid UTF-8", col->header);
             return;
         }
@@ -471,11 +426,11 @@ static void on_field(void *data, size_t len, void *ctx) {
         c->cfields = ncap;
     }
     c->foff[c->nfields++] = c->fields.len;
-    if (!bbuf_add(&c->fields, data ? data : "", data ? len : 0)) {
+    if (!graph_bulk_buf_add(&c->fields, data ? data : "", data ? len : 0)) {
         row_fail(c, c->line, "out of memory");
         return;
     }
-    c->fields.len++;   /* keep the NUL bbuf_add wrote after the cell */
+    c->fields.len++;   /* keep the NUL graph_bulk_buf_add wrote after the cell */
 }
 
 /* libcsv record callback: the header is skipped, every other record is a row. */

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <utf8proc.h>
 
 #define BULK_LUA_MT "dsgraph.bulk"
 #define BULK_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))
@@ -129,19 +128,8 @@ int64_t lua_node_ref(lua_State *L, int idx, const char *fn, const char *what) {
 
 /* ---- converting a row ---- */
 
-/* A label the store accepts (gs_utf8_ok: non-empty, valid UTF-8); others take the general merge for its message. */
-static bool label_ok(const char *s) {
-    size_t n = strlen(s), i = 0;
-    if (n == 0) return false;
-    while (i < n && (unsigned char)s[i] < 0x80) i++;
-    while (i < n) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0) return false;
-        i += (size_t)k;
-    }
-    return true;
-}
+/* A label the store accepts (non-empty, valid UTF-8); others take the general merge for its message. */
+static bool label_ok(const char *s) { return *s && graph_utf8_valid(s, strlen(s)); }
 
 /* Grows an array to hold n items of size sz; false on OOM. */
 static bool grow(void **p, size_t *cap, size_t n, size_t sz) {

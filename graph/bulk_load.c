@@ -63,10 +63,7 @@ static const char *const bulk_sql[BS__COUNT] = {
 static const char *const bulk_node_indexes[] = {"nodes_name_key", "aliases_key", "node_labels_label"};
 static const char *const bulk_rel_indexes[] = {"rels_start", "rels_end"};
 
-typedef struct bulk_buf {
-    char *p;
-    size_t len, cap;
-} bulk_buf;
+typedef graph_bulk_buf bulk_buf;
 
 /* A property claim waiting for its batch INSERT; key and value are offsets into claim_text. */
 typedef struct bulk_claim {
@@ -118,14 +115,17 @@ static bool buf_room(bulk_buf *b, size_t n) {
     return true;
 }
 
-/* Appends n bytes; false on OOM. */
-static bool buf_add(bulk_buf *b, const char *s, size_t n) {
+/* See bulk_load.h. */
+bool graph_bulk_buf_add(graph_bulk_buf *b, const char *s, size_t n) {
     if (!buf_room(b, n)) return false;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
     return true;
 }
+
+/* The short name this file uses. */
+static bool buf_add(bulk_buf *b, const char *s, size_t n) { return graph_bulk_buf_add(b, s, n); }
 
 /* Appends a line to a newline-separated list (the search index's columns). */
 static bool buf_line(bulk_buf *b, const char *s, size_t n) {
@@ -160,13 +160,15 @@ size_t graph_bulk_quote(char *out, const char *s, size_t n) {
     return (size_t)(o - out);
 }
 
-/* Appends s as a JSON string exactly as jansson spells it (graph_bulk_quote). */
-static bool buf_quote(bulk_buf *b, const char *s) {
-    size_t n = strlen(s);
+/* See bulk_load.h. */
+bool graph_bulk_buf_quote(graph_bulk_buf *b, const char *s, size_t n) {
     if (!buf_room(b, 6 * n + 3)) return false;
     b->len += graph_bulk_quote(b->p + b->len, s, n);
     return true;
 }
+
+/* Appends the NUL-terminated s as a JSON string (graph_bulk_buf_quote). */
+static bool buf_quote(bulk_buf *b, const char *s) { return graph_bulk_buf_quote(b, s, strlen(s)); }
 
 /* The name key of s into b (replacing its content): ASCII text is trimmed and
  * lower-cased here (what NFKC + case folding do to it), the rest goes through

@@ -58,6 +58,17 @@ typedef struct graph_bulk_node_row {
     size_t naliases;
 } graph_bulk_node_row;
 
+/* A growable byte buffer with a NUL after its len bytes (for building rows); {0} is empty. */
+typedef struct graph_bulk_buf {
+    char *p;
+    size_t len, cap;
+} graph_bulk_buf;
+
+/* Appends n bytes; false on OOM. */
+bool graph_bulk_buf_add(graph_bulk_buf *b, const char *s, size_t n);
+/* Appends s (n bytes) as a JSON string spelled as graph_bulk_quote spells it; false on OOM. */
+bool graph_bulk_buf_quote(graph_bulk_buf *b, const char *s, size_t n);
+
 /* Writes s (n bytes) as a JSON string exactly as jansson spells it
  * (gs_props_dump: \" \\ \b \f \n \r \t, other control characters as \u00XX,
  * the rest as is) and a NUL; out needs 6 * n + 3 bytes. Returns the length. */

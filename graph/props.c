@@ -12,16 +12,17 @@
 #include <utf8proc.h>
 
 /* Labels, types, aliases and keys must be real text: non-empty, valid UTF-8. */
-bool gs_utf8_ok(const char *s) {
-    if (!s || !*s) return false;
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    size_t len = strlen(s);
-    while (len > 0) {
+bool gs_utf8_ok(const char *s) { return s && *s && graph_utf8_valid(s, strlen(s)); }
+
+/* See store.h: an ASCII run is skipped without decoding. */
+bool graph_utf8_valid(const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80) i++;
+    while (i < n) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
-        if (n <= 0) return false;
-        p += n;
-        len -= (size_t)n;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) return false;
+        i += (size_t)k;
     }
     return true;
 }

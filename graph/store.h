@@ -85,6 +85,9 @@ bool graph_store_was_created(const graph_store *s);
 void graph_store_close(graph_store *s);
 /* Checkpoints the WAL into the main file (used at clean shutdown). */
 gs_status graph_store_checkpoint(graph_store *s, gs_error *err);
+/* True if the n bytes at s are valid UTF-8 (what jansson accepts in a string); importers
+ * check cells and labels with it before handing them to the store. */
+bool graph_utf8_valid(const char *s, size_t n);
 /* The raw connection, for code in graph/ and tests; not for core/. */
 struct sqlite3 *graph_store_db(graph_store *s);
 
