@@ -221,50 +221,29 @@ static bool gs_hit_add(gs_hit **hits, size_t *n, size_t *cap, int64_t id, double
  * may not exist yet, so their columns are computed from the node rows (gs_fts_columns). */
 static gs_status gs_search_backlog_scan(graph_store *s, const char *key, gs_hit **hits, size_t *nhits, size_t *cap,
                                         gs_error *err) {
-    sqlite3_stmt *ranges = gs_stmt(s, GS_ST_SEARCH_BACKLOG, err);
-    if (!ranges) return GS_IO;
-    int64_t lo[16], hi[16];   /* a few ranges at a time: the nodes statement is a second cached one */
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_SEARCH_BACKLOG_SCAN, err);
+    if (!st) return GS_IO;
     gs_status r = GS_OK;
-    for (int64_t after = INT64_MIN; r == GS_OK;) {
-        size_t nr = 0;
-        int rc;
-        while (nr < 16 && (rc = sqlite3_step(ranges)) == SQLITE_ROW) {
-            int64_t l = sqlite3_column_int64(ranges, 0);
-            if (l <= after) continue;
-            lo[nr] = l;
-            hi[nr++] = sqlite3_column_int64(ranges, 1);
+    int rc;
+    /* a node in two overlapping ranges comes twice: graph_search keeps it once */
+    while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        json_t *props = gs_props_load((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1), err);
+        if (!props) {
+            r = GS_IO;
+            break;
         }
-        sqlite3_reset(ranges);
-        if (nr == 0) break;
-        after = lo[nr - 1];
-        for (size_t i = 0; r == GS_OK && i < nr; i++) {
-            sqlite3_stmt *st = gs_stmt(s, GS_ST_SEARCH_BACKLOG_NODES, err);
-            if (!st) return GS_IO;
-            sqlite3_bind_int64(st, 1, lo[i]);
-            sqlite3_bind_int64(st, 2, hi[i]);
-            /* aliases are read by a third statement while this one steps */
-            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                int64_t id = sqlite3_column_int64(st, 0);
-                json_t *props = gs_props_load((const char *)sqlite3_column_text(st, 1),
-                                              (size_t)sqlite3_column_bytes(st, 1), err);
-                if (!props) {
-                    r = GS_IO;
-                    break;
-                }
-                gs_buf name = {0}, aliases = {0}, body = {0};
-                r = gs_fts_columns(s, id, props, &name, &aliases, &body, err);
-                double score = r == GS_OK ? gs_scan_score(key, &name, &aliases, &body) : 0;
-                if (score > 0 && !gs_hit_add(hits, nhits, cap, id, score)) r = gs_fail(err, GS_IO, "out of memory");
-                free(name.p);
-                free(aliases.p);
-                free(body.p);
-                json_decref(props);
-            }
-            if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "search: reading the backlog's nodes");
-            sqlite3_reset(st);
-        }
-        if (nr < 16) break;
+        gs_buf name = {0}, aliases = {0}, body = {0};
+        r = gs_fts_columns(s, id, props, &name, &aliases, &body, err);   /* aliases: another statement */
+        double score = r == GS_OK ? gs_scan_score(key, &name, &aliases, &body) : 0;
+        if (score > 0 && !gs_hit_add(hits, nhits, cap, id, score)) r = gs_fail(err, GS_IO, "out of memory");
+        free(name.p);
+        free(aliases.p);
+        free(body.p);
+        json_decref(props);
     }
+    if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "search: reading the backlog's nodes");
+    sqlite3_reset(st);
     return r;
 }
 

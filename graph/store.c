@@ -175,6 +175,7 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     /* the search backlog (search.c): ranges, then the nodes of one range */
     [GS_ST_SEARCH_BACKLOG] = "SELECT lo, hi FROM search_backlog ORDER BY lo",
     [GS_ST_SEARCH_BACKLOG_NODES] = "SELECT id, props FROM nodes WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+    [GS_ST_SEARCH_BACKLOG_SCAN] = "SELECT n.id, n.props FROM search_backlog b JOIN nodes n ON n.id BETWEEN b.lo AND b.hi",
     /* provenance (provenance.c): claims made by imports and by direct writes (import 0) */
     [GS_ST_PROV_NODE_CLAIM] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
     [GS_ST_PROV_REL_CLAIM] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, ?3)",
