@@ -18,7 +18,7 @@
 #define BULK_MAX_LABELS 64
 #define BULK_MAX_TYPES 4096
 #define BULK_FTS_HASH (32 << 20)
-#define BULK_CLAIM_BATCH 64       /* property claims per INSERT statement */   /* FTS5 pending-terms threshold during a load (bytes) */
+   /* FTS5 pending-terms threshold during a load (bytes) */
 
 enum {
     BS_NODE,
@@ -29,7 +29,6 @@ enum {
     BS_CLAIM_NODE,
     BS_CLAIM_REL,
     BS_CLAIM_ALIAS,
-    BS_CLAIM_PROP,
     BS_LOAD_NAMES,
     BS_LOAD_ALIASES,
     BS_NODE_LABELS,
@@ -45,10 +44,12 @@ static const char *const bulk_sql[BS__COUNT] = {
     [BS_ALIAS] = "INSERT OR IGNORE INTO aliases(node_id, alias, alias_key) VALUES (?1, ?2, ?3)",
     [BS_FTS] = "INSERT INTO temp.gs_bulk_fts(id, name, aliases, body) VALUES (?1, ?2, ?3, ?4)",
     [BS_REL] = "INSERT INTO rels(type, start, end, props) VALUES (?1, ?2, ?3, ?4)",
-    [BS_CLAIM_NODE] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
-    [BS_CLAIM_REL] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, 1)",
+    /* an entity an import creates: its property claims are implicit (schema version 4, graph/store.c) */
+    [BS_CLAIM_NODE] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created, props_implicit) "
+                      "VALUES (?1, ?2, ?3, ?3 = 1 AND ?2 <> 0)",
+    [BS_CLAIM_REL] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created, props_implicit) "
+                     "VALUES (?1, ?2, 1, ?2 <> 0)",
     [BS_CLAIM_ALIAS] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
-    [BS_CLAIM_PROP] = "INSERT INTO prop_claims(kind, entity_id, key, value, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
     [BS_LOAD_NAMES] = "SELECT n.id, n.name_key FROM node_labels l JOIN nodes n ON n.id = l.node_id "
                       "WHERE l.label = ?1 AND n.name_key IS NOT NULL",
     [BS_LOAD_ALIASES] = "SELECT a.node_id, a.alias_key FROM node_labels l JOIN aliases a ON a.node_id = l.node_id "
@@ -64,13 +65,6 @@ static const char *const bulk_node_indexes[] = {"nodes_name_key", "aliases_key",
 static const char *const bulk_rel_indexes[] = {"rels_start", "rels_end"};
 
 typedef graph_bulk_buf bulk_buf;
-
-/* A property claim waiting for its batch INSERT; key and value are offsets into claim_text. */
-typedef struct bulk_claim {
-    int64_t id;
-    size_t key, val, val_len;
-    bool rel;
-} bulk_claim;
 
 struct graph_bulk {
     graph_store *s;
@@ -91,17 +85,12 @@ struct graph_bulk {
     prov_counts saved;    /* the import's counts at begin, restored if the load is undone */
     int64_t fts_hash_was, fts_merge_was; /* node_fts's hashsize, automerge before the load (-1: unset) */
     bulk_buf key, mk, text, fts_aliases, fts_body, akeys;
-    bulk_claim claims[BULK_CLAIM_BATCH];   /* property claims not inserted yet */
-    size_t nclaims;
-    bulk_buf claim_text;
-    sqlite3_stmt *claim_batch;             /* INSERT of BULK_CLAIM_BATCH claims */
     int64_t first_new_id;                  /* nodes from here on were created by this load */
     int64_t ncreated, last_new_id;         /* nodes this load created, the last one's id */
     bool defer_search;                     /* past search_defer_nodes: search rows go to the backlog */
     sqlite3_stmt *props_of;                /* bulk_node_unchanged's read */
 };
 
-static gs_status bulk_prepare_claim_batch(graph_bulk *b, gs_error *err);
 
 /* Makes room for n more bytes (+ a NUL); false on OOM. */
 static bool buf_room(bulk_buf *b, size_t n) {
@@ -256,9 +245,8 @@ static void bulk_free(graph_bulk *b) {
     bulk_ids_free(&b->claimed);
     free(b->matched);
     bulk_rels_free(&b->rels);
-    sqlite3_finalize(b->claim_batch);
     sqlite3_finalize(b->props_of);
-    bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys, &b->claim_text};
+    bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->p);
     free(b);
 }
@@ -348,7 +336,6 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
     for (int i = 0; r == GS_OK && i < BS__COUNT; i++)
         if (sqlite3_prepare_v3(s->db, bulk_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL) != SQLITE_OK)
             r = gs_sqlfail(s, err, "bulk load: preparing");
-    if (r == GS_OK) r = bulk_prepare_claim_batch(b, err);
     if (r != GS_OK) {
         graph_bulk_end(b, false, NULL);
         return r;
@@ -461,70 +448,10 @@ static gs_status bulk_claim_match(graph_bulk *b, int64_t id, gs_error *err) {
     return GS_OK;
 }
 
-/* Binds pending claim i as the parameters from 5 * slot + 1 of st. */
-static void bulk_bind_claim(graph_bulk *b, sqlite3_stmt *st, size_t i, int slot) {
-    const bulk_claim *c = &b->claims[i];
-    int at = 5 * slot;
-    sqlite3_bind_text(st, at + 1, c->rel ? "rel" : "node", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 2, c->id);
-    sqlite3_bind_text(st, at + 3, b->claim_text.p + c->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, at + 4, b->claim_text.p + c->val, (int)c->val_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 5, b->s->prov_import);
-}
-
-/* Inserts the pending property claims: one statement for a full batch, else one per claim.
- * Must run before anything reads prop_claims (graph_node_put / graph_rel_put) and at the end. */
-static gs_status bulk_flush_claims(graph_bulk *b, gs_error *err) {
-    gs_status r = GS_OK;
-    if (b->nclaims == BULK_CLAIM_BATCH && b->claim_batch) {
-        for (size_t i = 0; i < b->nclaims; i++) bulk_bind_claim(b, b->claim_batch, i, (int)i);
-        r = bulk_exec(b, b->claim_batch, "recording property claims", err);
-    } else {
-        for (size_t i = 0; r == GS_OK && i < b->nclaims; i++) {
-            bulk_bind_claim(b, b->st[BS_CLAIM_PROP], i, 0);
-            r = bulk_exec(b, b->st[BS_CLAIM_PROP], "recording a property claim", err);
-        }
-    }
-    b->nclaims = 0;
-    b->claim_text.len = 0;
-    return r;
-}
-
-/* Queues the claims of new entity (node or rel, id) on each of its properties. */
-static gs_status bulk_claim_props(graph_bulk *b, bool rel, int64_t id, const graph_bulk_prop *props, size_t nprops,
-                                  gs_error *err) {
-    for (size_t i = 0; i < nprops; i++) {
-        bulk_claim *c = &b->claims[b->nclaims];
-        c->id = id;
-        c->rel = rel;
-        c->key = b->claim_text.len;
-        if (!buf_add(&b->claim_text, props[i].key, strlen(props[i].key) + 1)) return gs_fail(err, GS_IO, "out of memory");
-        c->val = b->claim_text.len;
-        c->val_len = props[i].json_len;
-        if (!buf_add(&b->claim_text, props[i].json, props[i].json_len)) return gs_fail(err, GS_IO, "out of memory");
-        b->s->prov.props_set++;
-        if (++b->nclaims == BULK_CLAIM_BATCH) {
-            gs_status r = bulk_flush_claims(b, err);
-            if (r != GS_OK) return r;
-        }
-    }
-    return GS_OK;
-}
-
-/* The statement that inserts a full batch of claims. OR IGNORE (a new entity
- * has no claims, so nothing is ignored) spares SQLite a statement journal: a
- * statement that needs one opens a savepoint, and FTS5 flushes its pending
- * terms to a new segment at every savepoint, which undoes BULK_FTS_HASH. */
-static gs_status bulk_prepare_claim_batch(graph_bulk *b, gs_error *err) {
-    bulk_buf sql = {0};
-    static const char head[] = "INSERT OR IGNORE INTO prop_claims(kind, entity_id, key, value, import_id) VALUES ";
-    bool ok = buf_add(&sql, head, sizeof head - 1);
-    for (int i = 0; ok && i < BULK_CLAIM_BATCH; i++) ok = buf_add(&sql, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)", i ? 12 : 11);
-    gs_status r = ok ? GS_OK : gs_fail(err, GS_IO, "out of memory");
-    if (r == GS_OK && sqlite3_prepare_v3(b->s->db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, &b->claim_batch, NULL) != SQLITE_OK)
-        r = gs_sqlfail(b->s, err, "bulk load: preparing");
-    free(sql.p);
-    return r;
+/* Counts the property values a new entity's implicit claim covers (as
+ * graph_node_put counts the claims it writes): no rows are written for them. */
+static void bulk_count_props(graph_bulk *b, size_t nprops) {
+    b->s->prov.props_set += (int64_t)nprops;
 }
 
 /* The props text of a new node: props with "name" in its sorted place. */
@@ -622,8 +549,8 @@ static gs_status bulk_node_create(graph_bulk *b, const graph_bulk_node_row *row,
         sqlite3_bind_int(st, 3, 1);
         r = bulk_exec(b, st, "recording a claim", err);
     }
-    if (r == GS_OK) r = bulk_claim_props(b, false, id, row->props, row->nprops, err);
     if (r == GS_OK) {
+        bulk_count_props(b, row->nprops);
         s->prov.nodes_created++;
         *id_out = id;
         b->ncreated++;
@@ -654,7 +581,6 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     gs_status r = GS_OK;
     for (size_t i = 0; r == GS_OK && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
         if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
-    if (r == GS_OK) r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_flush_matched(b, err);
     if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
     if (r == GS_OK) r = bulk_undefer(b, err);
@@ -769,8 +695,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
     if (id != 0) {   /* exists: graph_rel_put's merge, with the indexes back */
         json_t *pj = NULL;
         bool created = false;
-        r = bulk_flush_claims(b, err);
-        if (r == GS_OK) r = bulk_flush_matched(b, err);
+        r = bulk_flush_matched(b, err);
         if (r == GS_OK) r = bulk_undefer(b, err);
         if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
         if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
@@ -793,7 +718,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, b->s->prov_import);
     r = bulk_exec(b, st, "recording a claim", err);
-    if (r == GS_OK) r = bulk_claim_props(b, true, id, props, nprops, err);
+    if (r == GS_OK) bulk_count_props(b, nprops);
     if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
     if (r == GS_OK) {
         b->s->prov.rels_created++;
@@ -805,8 +730,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
 /* See bulk_load.h: graph_rel_put with the deferred indexes back, then the map follows. */
 gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
                              int64_t *id_out, gs_error *err) {
-    gs_status r = bulk_flush_claims(b, err);
-    if (r == GS_OK) r = bulk_flush_matched(b, err);
+    gs_status r = bulk_flush_matched(b, err);
     if (r == GS_OK) r = bulk_undefer(b, err);
     int64_t id = 0;
     if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
@@ -820,14 +744,11 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
 /* See bulk_load.h: pending claims, indexes, search rows and FTS5 settings, then release or undo. */
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
     if (!b) return GS_OK;
-    gs_status r = keep ? bulk_flush_claims(b, err) : GS_OK;
-    if (keep && r == GS_OK) r = bulk_flush_matched(b, err);
+    gs_status r = keep ? bulk_flush_matched(b, err) : GS_OK;
     for (int i = 0; i < BS__COUNT; i++) {
         sqlite3_finalize(b->st[i]);
         b->st[i] = NULL;
     }
-    sqlite3_finalize(b->claim_batch);
-    b->claim_batch = NULL;
     if (keep && r == GS_OK) r = bulk_undefer(b, err);
     if (keep && r == GS_OK)
         r = b->defer_search ? gs_search_backlog_add(b->s, b->first_new_id, b->last_new_id, err) : bulk_fts_flush(b, err);

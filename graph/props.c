@@ -7,7 +7,9 @@
  * round-trips exactly. SQL users read them with json_extract().
  */
 #include "store_internal.h"
+#include "bulk_load.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -116,4 +118,34 @@ const char *gs_json_find_key(const char *text, size_t len, const char *jkey, siz
         p = ve < end && *ve == ',' ? ve + 1 : end;
     }
     return NULL;
+}
+
+/* SQL dsg_prop_value(props, key): the value text of top-level key in a stored
+ * props text, exactly as a stored property claim holds it (the canonical text
+ * is what gs_prov_value_text writes for the value), or NULL. Why: implicit
+ * property claims (schema version 4, graph/store.c) read their values out of
+ * the entity's props, in the prop_claims view and in the triggers that write
+ * them out as rows. */
+static void gs_sql_prop_value(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    const char *key = (const char *)sqlite3_value_text(argv[1]);
+    if (!text || !key) return;   /* NULL */
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]), klen = (size_t)sqlite3_value_bytes(argv[1]);
+    char small[256], *jkey = 6 * klen + 3 <= sizeof small ? small : malloc(6 * klen + 3);
+    if (!jkey) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t jklen = graph_bulk_quote(jkey, key, klen);
+    const char *vend = NULL, *v = len > 1 && text[0] == '{' ? gs_json_find_key(text, len, jkey, jklen, &vend) : NULL;
+    if (v) sqlite3_result_text(ctx, v, (int)(vend - v), SQLITE_TRANSIENT);
+    if (jkey != small) free(jkey);
+}
+
+/* Registers the SQL functions the schema's views and triggers call; every
+ * connection to a dsgraph database needs them (graph_store_open). */
+int gs_props_register_sql(sqlite3 *db) {
+    return sqlite3_create_function(db, "dsg_prop_value", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, gs_sql_prop_value, NULL, NULL);
 }

@@ -143,7 +143,7 @@ static const char *row_str(json_t *row, size_t i) { return json_string_value(jso
 static gs_status undo_prop_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
     (void)imp;
     (void)ctx;
-    sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claims WHERE seq = ?1", err);
+    sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claim_rows WHERE seq = ?1", err);
     if (!del) return GS_IO;
     sqlite3_bind_int64(del, 1, row_int(row, 0));
     gs_status r = sqlite3_step(del) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "dropping a property claim");
@@ -152,8 +152,32 @@ static gs_status undo_prop_claim(graph_store *s, int64_t imp, json_t *row, void 
     return prov_restore_prop(s, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), u, err);
 }
 
+/* Writes the import's implicit property claims (schema version 4, graph/store.c)
+ * out as rows, older than every other claim on their entities, as the
+ * *_props_claims triggers do when properties change: from here on undoing a
+ * claim is the same for both kinds. */
+static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
+    static const char *const sql[] = {
+        "INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id) "
+        "SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (), "
+        "kind, entity_id, key, value, import_id FROM prop_claims WHERE import_id = ?1 AND seq = 0",
+        "UPDATE node_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1",
+        "UPDATE rel_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1"};
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        sqlite3_stmt *st = gs_prov_prepare(s, sql[i], err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, imp);
+        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "writing out implicit claims");
+        sqlite3_finalize(st);
+        if (r != GS_OK) return r;
+    }
+    return GS_OK;
+}
+
 /* Drops the import's property claims, batch by batch, restoring values. */
 static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
+    gs_status r = prov_materialize(s, imp, err);
+    if (r != GS_OK) return r;
     return prov_batches(s, imp,
                         "SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 ORDER BY seq LIMIT ?2",
                         "reading property claims", undo_prop_claim, NULL, u, err);

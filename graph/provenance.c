@@ -309,9 +309,9 @@ gs_status prov_replay_import(graph_store *s, const json_t *rec, int64_t *id_out,
 static gs_status prov_replay_clear(graph_store *s, bool node, int64_t id, gs_error *err) {
     static const char *const sql[2][3] = {
         {"DELETE FROM rel_claims WHERE rel_id = ?1 AND import_id = ?2",
-         "DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2", NULL},
+         "DELETE FROM prop_claim_rows WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2", NULL},
         {"DELETE FROM node_claims WHERE node_id = ?1 AND import_id = ?2",
-         "DELETE FROM prop_claims WHERE kind = 'node' AND entity_id = ?1 AND import_id = ?2",
+         "DELETE FROM prop_claim_rows WHERE kind = 'node' AND entity_id = ?1 AND import_id = ?2",
          "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2"}};
     for (int i = 0; i < 3 && sql[node][i]; i++) {
         sqlite3_stmt *st = gs_prov_prepare(s, sql[node][i], err);

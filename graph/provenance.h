@@ -10,6 +10,11 @@
  *   prop_claims(seq, kind, entity_id, key, value, import_id)
  *                                              ... a property value (canonical JSON;
  *                                                  a node's "name" is identity, not claimed)
+ * prop_claims is a view (schema version 4): the stored rows of
+ * prop_claim_rows, plus the implicit claims of entities a bulk load created
+ * (props_implicit = 1 on their claim: their values are the entity's props
+ * until those first change, when triggers write them out as rows; see
+ * graph/README.md). Readers use the view; writers write prop_claim_rows.
  * Writes outside an import (node.put, rel.put over the protocol, seeding) are
  * the implicit "direct" source: they claim nodes and relationships with
  * import_id 0, which is never retracted. Their property values are not claimed.

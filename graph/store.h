@@ -34,8 +34,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 3   /* 2: provenance (imports and claims, graph/provenance.h);
-                                    3: the search backlog (graph/search.c) */
+#define GRAPH_SCHEMA_VERSION 4   /* 2: provenance (imports and claims, graph/provenance.h);
+                                    3: the search backlog (graph/search.c);
+                                    4: implicit property claims (prop_claims is a view) */
 
 typedef struct graph_store graph_store;
 

@@ -206,8 +206,9 @@ static void test_migrate_v1(void **state) {
     assert_int_equal(graph_node_put(f->s, labels, 1, "Old", NULL, NULL, NULL, NULL, &err), GS_OK);
     assert_int_equal(sqlite3_exec(graph_store_db(f->s),
                                   "DROP TRIGGER nodes_claims_gc; DROP TRIGGER rels_claims_gc; DROP TABLE imports; "
+                                  "DROP VIEW prop_claims; DROP TRIGGER nodes_props_claims; DROP TRIGGER rels_props_claims; "
                                   "DROP TABLE node_claims; DROP TABLE rel_claims; DROP TABLE alias_claims; "
-                                  "DROP TABLE prop_claims; DROP TABLE search_backlog; PRAGMA user_version = 1;", NULL, NULL,
+                                  "DROP TABLE prop_claim_rows; DROP TABLE search_backlog; PRAGMA user_version = 1;", NULL, NULL,
                                   NULL), SQLITE_OK);
     graph_store_close(f->s);
     f->s = NULL;
