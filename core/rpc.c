@@ -182,7 +182,7 @@ int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
 {
     memset(plan, 0, sizeof *plan);
     json_error_t jerr;
-    plan->doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    plan->doc = rpc_parse_large(line, len, &jerr);
     if (!plan->doc) {
         plan->calls = calloc(1, sizeof *plan->calls);
         if (!plan->calls)

@@ -96,6 +96,10 @@ typedef struct rpc_plan {
     bool slow;         /* a call of the line is not METHOD_QUICK */
 } rpc_plan;
 
+/* json_loadb of a request line with the flags the protocol uses, except that
+ * the long base64 string of an import.chunk line skips jansson's lexer
+ * (core/rpc_chunk.c); the result, and any error in *jerr, are the same. */
+json_t *rpc_parse_large(const char *line, size_t len, json_error_t *jerr);
 /* Parses and validates a line. Never fails: a bad line becomes a plan whose
  * only call already holds an error reply. Returns 0, or -1 on out of memory. */
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len);
