@@ -7,7 +7,6 @@
  * round-trips exactly. SQL users read them with json_extract().
  */
 #include "store_internal.h"
-#include "bulk_load.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,32 +119,175 @@ const char *gs_json_find_key(const char *text, size_t len, const char *jkey, siz
     return NULL;
 }
 
-/* SQL dsg_prop_value(props, key): the value text of top-level key in a stored
- * props text, exactly as a stored property claim holds it (the canonical text
- * is what gs_prov_value_text writes for the value), or NULL. Why: implicit
- * property claims (schema version 4, graph/store.c) read their values out of
- * the entity's props, in the prop_claims view and in the triggers that write
- * them out as rows. */
-static void gs_sql_prop_value(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+/* ---- SQL dsg_props(props): the members of a stored props text ----
+ *
+ * A table-valued function: one row (key, value) per top-level member of a
+ * canonical props text, value as the member's canonical JSON text, exactly as
+ * a stored property claim holds it (gs_prov_value_text writes the same
+ * spelling). Why: implicit property claims (schema version 4, graph/store.c)
+ * are read out of the entities' props, by the prop_claims view and by the
+ * triggers that write them out as rows; json_each would build a JSON tree of
+ * every props text and give values that have to be re-spelled. Keys are
+ * decoded (jansson) only when they hold an escape. */
+
+typedef struct gs_props_cursor {
+    sqlite3_vtab_cursor base;
+    char *text;                 /* a copy of the props text */
+    size_t len, pos;            /* pos: where the next member starts */
+    const char *key, *val;      /* the current member: key token (quotes included), value text */
+    size_t key_len, val_len;
+    char *key_decoded;          /* the key with escapes decoded, when it has any */
+    sqlite3_int64 row;
+    bool eof;
+} gs_props_cursor;
+
+enum { GS_PROPS_KEY, GS_PROPS_VALUE, GS_PROPS_ARG };
+
+static int gs_props_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                            char **err) {
+    (void)aux;
     (void)argc;
-    const char *text = (const char *)sqlite3_value_text(argv[0]);
-    const char *key = (const char *)sqlite3_value_text(argv[1]);
-    if (!text || !key) return;   /* NULL */
-    size_t len = (size_t)sqlite3_value_bytes(argv[0]), klen = (size_t)sqlite3_value_bytes(argv[1]);
-    char small[256], *jkey = 6 * klen + 3 <= sizeof small ? small : malloc(6 * klen + 3);
-    if (!jkey) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    size_t jklen = graph_bulk_quote(jkey, key, klen);
-    const char *vend = NULL, *v = len > 1 && text[0] == '{' ? gs_json_find_key(text, len, jkey, jklen, &vend) : NULL;
-    if (v) sqlite3_result_text(ctx, v, (int)(vend - v), SQLITE_TRANSIENT);
-    if (jkey != small) free(jkey);
+    (void)argv;
+    (void)err;
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(key TEXT, value TEXT, props HIDDEN)");
+    if (rc != SQLITE_OK) return rc;
+    *out = sqlite3_malloc(sizeof **out);
+    if (!*out) return SQLITE_NOMEM;
+    memset(*out, 0, sizeof **out);
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    return SQLITE_OK;
 }
 
-/* Registers the SQL functions the schema's views and triggers call; every
- * connection to a dsgraph database needs them (graph_store_open). */
+static int gs_props_disconnect(sqlite3_vtab *vt) {
+    sqlite3_free(vt);
+    return SQLITE_OK;
+}
+
+/* The props argument is required: dsg_props(text). */
+static int gs_props_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
+    (void)vt;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->iColumn != GS_PROPS_ARG || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+        if (!c->usable) return SQLITE_CONSTRAINT;
+        info->aConstraintUsage[i].argvIndex = 1;
+        info->aConstraintUsage[i].omit = 1;
+        info->estimatedCost = 10;
+        info->estimatedRows = 8;
+        return SQLITE_OK;
+    }
+    return SQLITE_CONSTRAINT;
+}
+
+static int gs_props_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
+    (void)vt;
+    gs_props_cursor *c = sqlite3_malloc(sizeof *c);
+    if (!c) return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static void gs_props_reset(gs_props_cursor *c) {
+    free(c->text);
+    free(c->key_decoded);
+    c->text = c->key_decoded = NULL;
+    c->len = c->pos = 0;
+    c->eof = true;
+}
+
+static int gs_props_close(sqlite3_vtab_cursor *cur) {
+    gs_props_reset((gs_props_cursor *)cur);
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+/* Steps to the next member; eof after the last (or on text that is not a
+ * canonical object: nothing more is read from it). */
+static int gs_props_next(sqlite3_vtab_cursor *cur) {
+    gs_props_cursor *c = (gs_props_cursor *)cur;
+    free(c->key_decoded);
+    c->key_decoded = NULL;
+    const char *end = c->text + c->len, *p = c->text + c->pos;
+    if (p >= end || *p != '"') {
+        c->eof = true;
+        return SQLITE_OK;
+    }
+    const char *ke = gs_json_value_end(p, end);
+    if (ke >= end || *ke != ':') {
+        c->eof = true;
+        return SQLITE_OK;
+    }
+    const char *ve = gs_json_value_end(ke + 1, end);
+    c->key = p;
+    c->key_len = (size_t)(ke - p);
+    c->val = ke + 1;
+    c->val_len = (size_t)(ve - c->val);
+    c->pos = (size_t)(ve - c->text) + (ve < end && *ve == ',' ? 1 : 0);
+    c->row++;
+    return SQLITE_OK;
+}
+
+static int gs_props_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc, sqlite3_value **argv) {
+    (void)idx;
+    (void)idx_str;
+    gs_props_cursor *c = (gs_props_cursor *)cur;
+    gs_props_reset(c);
+    c->row = 0;
+    const char *text = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : NULL;
+    size_t len = text ? (size_t)sqlite3_value_bytes(argv[0]) : 0;
+    if (len < 2 || text[0] != '{') return SQLITE_OK;   /* NULL or not an object: no rows */
+    if (!(c->text = malloc(len + 1))) return SQLITE_NOMEM;
+    memcpy(c->text, text, len + 1);
+    c->len = len;
+    c->pos = 1;
+    c->eof = false;
+    return gs_props_next(cur);
+}
+
+static int gs_props_eof(sqlite3_vtab_cursor *cur) { return ((gs_props_cursor *)cur)->eof; }
+
+static int gs_props_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+    gs_props_cursor *c = (gs_props_cursor *)cur;
+    if (col == GS_PROPS_VALUE) {
+        sqlite3_result_text(ctx, c->val, (int)c->val_len, SQLITE_TRANSIENT);
+    } else if (col == GS_PROPS_KEY) {
+        if (!memchr(c->key, '\\', c->key_len)) {
+            sqlite3_result_text(ctx, c->key + 1, (int)c->key_len - 2, SQLITE_TRANSIENT);
+        } else {
+            if (!c->key_decoded) {
+                json_t *k = json_loadb(c->key, c->key_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                c->key_decoded = json_is_string(k) ? strdup(json_string_value(k)) : NULL;
+                json_decref(k);
+                if (!c->key_decoded) return SQLITE_NOMEM;
+            }
+            sqlite3_result_text(ctx, c->key_decoded, -1, SQLITE_TRANSIENT);
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int gs_props_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *row) {
+    *row = ((gs_props_cursor *)cur)->row;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module gs_props_module = {
+    .iVersion = 0,
+    .xConnect = gs_props_connect,
+    .xBestIndex = gs_props_best_index,
+    .xDisconnect = gs_props_disconnect,
+    .xOpen = gs_props_open,
+    .xClose = gs_props_close,
+    .xFilter = gs_props_filter,
+    .xNext = gs_props_next,
+    .xEof = gs_props_eof,
+    .xColumn = gs_props_column,
+    .xRowid = gs_props_rowid,
+};
+
+/* Registers the SQL the schema's views and triggers call; every connection
+ * to a dsgraph database needs it (graph_store_open). */
 int gs_props_register_sql(sqlite3 *db) {
-    return sqlite3_create_function(db, "dsg_prop_value", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                   NULL, gs_sql_prop_value, NULL, NULL);
+    return sqlite3_create_module(db, "dsg_props", &gs_props_module, NULL);
 }

@@ -113,29 +113,29 @@ static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
      * That holds until the properties first change: the *_props_claims triggers then write
      * the claims out as rows (with seqs below every other claim: they are the oldest) and
      * clear the flag. prop_claims, the view every reader uses, shows both kinds alike;
-     * an implicit claim has seq 0 (stored seqs are never 0). dsg_prop_value(props, key)
-     * (graph/props.c) is the value text exactly as a stored claim would hold it. */
+     * an implicit claim has seq 0 (stored seqs are never 0). dsg_props(props) (graph/props.c)
+     * lists an entity's properties with their values as a stored claim would hold them. */
     "ALTER TABLE prop_claims RENAME TO prop_claim_rows;\n"
     "ALTER TABLE node_claims ADD COLUMN props_implicit INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE rel_claims ADD COLUMN props_implicit INTEGER NOT NULL DEFAULT 0;\n"
     "CREATE VIEW prop_claims(seq, kind, entity_id, key, value, import_id) AS\n"
     "  SELECT seq, kind, entity_id, key, value, import_id FROM prop_claim_rows\n"
     "  UNION ALL\n"
-    "  SELECT 0, 'node', c.node_id, j.key, dsg_prop_value(n.props, j.key), c.import_id\n"
-    "    FROM node_claims c JOIN nodes n ON n.id = c.node_id JOIN json_each(n.props) j\n"
-    "   WHERE c.props_implicit = 1 AND j.key <> 'name' AND j.type <> 'null'\n"
+    "  SELECT 0, 'node', c.node_id, j.key, j.value, c.import_id\n"
+    "    FROM node_claims c JOIN nodes n ON n.id = c.node_id JOIN dsg_props(n.props) j\n"
+    "   WHERE c.props_implicit = 1 AND j.key <> 'name' AND j.value <> 'null'\n"
     "  UNION ALL\n"
-    "  SELECT 0, 'rel', c.rel_id, j.key, dsg_prop_value(r.props, j.key), c.import_id\n"
-    "    FROM rel_claims c JOIN rels r ON r.id = c.rel_id JOIN json_each(r.props) j\n"
-    "   WHERE c.props_implicit = 1 AND j.type <> 'null';\n"
+    "  SELECT 0, 'rel', c.rel_id, j.key, j.value, c.import_id\n"
+    "    FROM rel_claims c JOIN rels r ON r.id = c.rel_id JOIN dsg_props(r.props) j\n"
+    "   WHERE c.props_implicit = 1 AND j.value <> 'null';\n"
     "CREATE TRIGGER nodes_props_claims BEFORE UPDATE OF props ON nodes\n"
     "  WHEN old.props IS NOT new.props AND\n"
     "       EXISTS (SELECT 1 FROM node_claims WHERE node_id = old.id AND props_implicit = 1) BEGIN\n"
     "  INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id)\n"
     "    SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (),\n"
-    "           'node', old.id, j.key, dsg_prop_value(old.props, j.key), c.import_id\n"
-    "      FROM node_claims c JOIN json_each(old.props) j\n"
-    "     WHERE c.node_id = old.id AND c.props_implicit = 1 AND j.key <> 'name' AND j.type <> 'null';\n"
+    "           'node', old.id, j.key, j.value, c.import_id\n"
+    "      FROM node_claims c JOIN dsg_props(old.props) j\n"
+    "     WHERE c.node_id = old.id AND c.props_implicit = 1 AND j.key <> 'name' AND j.value <> 'null';\n"
     "  UPDATE node_claims SET props_implicit = 0 WHERE node_id = old.id AND props_implicit = 1;\n"
     "END;\n"
     "CREATE TRIGGER rels_props_claims BEFORE UPDATE OF props ON rels\n"
@@ -143,9 +143,9 @@ static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
     "       EXISTS (SELECT 1 FROM rel_claims WHERE rel_id = old.id AND props_implicit = 1) BEGIN\n"
     "  INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id)\n"
     "    SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (),\n"
-    "           'rel', old.id, j.key, dsg_prop_value(old.props, j.key), c.import_id\n"
-    "      FROM rel_claims c JOIN json_each(old.props) j\n"
-    "     WHERE c.rel_id = old.id AND c.props_implicit = 1 AND j.type <> 'null';\n"
+    "           'rel', old.id, j.key, j.value, c.import_id\n"
+    "      FROM rel_claims c JOIN dsg_props(old.props) j\n"
+    "     WHERE c.rel_id = old.id AND c.props_implicit = 1 AND j.value <> 'null';\n"
     "  UPDATE rel_claims SET props_implicit = 0 WHERE rel_id = old.id AND props_implicit = 1;\n"
     "END;\n",
 };
@@ -447,8 +447,8 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
     }
     sqlite3_busy_timeout(s->db, busy_ms);
     sqlite3_extended_result_codes(s->db, 1);
-    if (gs_props_register_sql(s->db) != SQLITE_OK) {   /* the prop_claims view calls it */
-        st = gs_fail(err, GS_IO, "cannot open database %s: registering SQL functions failed", path);
+    if (gs_props_register_sql(s->db) != SQLITE_OK) {   /* the prop_claims view reads it */
+        st = gs_fail(err, GS_IO, "cannot open database %s: registering dsg_props failed", path);
         goto fail;
     }
 

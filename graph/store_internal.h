@@ -134,7 +134,7 @@ void gs_props_merge(json_t *dst, const json_t *src, const char *skip_key);
 char *gs_props_dump(const json_t *obj);
 /* Parses stored props text; NULL + GS_IO on corrupt data. */
 json_t *gs_props_load(const char *text, size_t len, gs_error *err);
-/* SQL dsg_prop_value(props, key) on db (graph/props.c); an SQLite result code. */
+/* The SQL table-valued function dsg_props(props) on db (graph/props.c); an SQLite result code. */
 int gs_props_register_sql(sqlite3 *db);
 /* True if s is valid UTF-8 and not empty. */
 bool gs_utf8_ok(const char *s);

@@ -291,15 +291,19 @@ static void creator_changes_its_own(void **state) {
     assert_stores_agree(p, 2);
 }
 
-/* dsg_prop_value reads one member's canonical text, or NULL. */
-static void prop_value_function(void **state) {
+/* dsg_props lists a props text's members: keys decoded, values as canonical text. */
+static void props_function(void **state) {
     pair *p = *state;
-    json_t *r = sql_rows(p->s[0], "SELECT dsg_prop_value('{\"a\":[1,{\"b\":\"]\"}],\"q\\\"k\":\"x\\\\\"}', 'a'), "
-                                   "dsg_prop_value('{\"a\":1,\"q\\\"k\":\"x\\\\\"}', 'q\"k'), "
-                                   "dsg_prop_value('{\"a\":1}', 'b'), dsg_prop_value('{}', 'a'), "
-                                   "dsg_prop_value(NULL, 'a')");
-    json_t *want = json_pack("[[s,s,n,n,n]]", "[1,{\"b\":\"]\"}]", "\"x\\\\\"");
-    assert_same(r, want, "dsg_prop_value");
+    json_t *r = sql_rows(p->s[0], "SELECT key, value FROM dsg_props('{\"a\":[1,{\"b\":\"]\"}],\"q\\\"k\\u00e9\":\"x\\\\\",\"z\":null}')");
+    json_t *want = json_pack("[[s,s],[s,s],[s,s]]", "a", "[1,{\"b\":\"]\"}]", "q\"k\xc3\xa9", "\"x\\\\\"", "z", "null");
+    assert_same(r, want, "dsg_props");
+    assert_same(sql_rows(p->s[0], "SELECT count(*) FROM dsg_props('{}') UNION ALL SELECT count(*) FROM dsg_props(NULL) "
+                                  "UNION ALL SELECT count(*) FROM dsg_props('[1]')"),
+                json_pack("[[i],[i],[i]]", 0, 0, 0), "dsg_props of nothing");
+    /* the argument is required */
+    sqlite3_stmt *st = NULL;
+    assert_int_not_equal(sqlite3_prepare_v2(graph_store_db(p->s[0]), "SELECT * FROM dsg_props", -1, &st, NULL), SQLITE_OK);
+    sqlite3_finalize(st);
 }
 
 /* A version 3 database (claims as rows, no view) migrates to version 4 with
@@ -336,7 +340,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(later_imports_and_retracts, setup, teardown),
         cmocka_unit_test_setup_teardown(retract_creator_first, setup, teardown),
         cmocka_unit_test_setup_teardown(creator_changes_its_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(prop_value_function, setup, teardown),
+        cmocka_unit_test_setup_teardown(props_function, setup, teardown),
         cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
