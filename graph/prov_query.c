@@ -119,8 +119,11 @@ gs_status prov_import_show(graph_store *s, int64_t id, int64_t limit, json_t **o
             "ORDER BY c.node_id, a.rowid LIMIT ?2", id, limit, &aliases, &trunc, err);
     if (r == GS_OK)
         r = prov_rows(s,
+            /* the page first, then "current" for its rows only: computed in the sort,
+             * it ran once per claim of the import (millions for a bulk load) */
             "SELECT p.kind AS kind, p.entity_id AS id, p.key AS key, p.value AS value, " PROV_CURRENT " AS current "
-            "FROM prop_claims p WHERE p.import_id = ?1 ORDER BY p.kind, p.entity_id, p.key LIMIT ?2",
+            "FROM (SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 "
+            "ORDER BY kind, entity_id, key LIMIT ?2) p ORDER BY p.kind, p.entity_id, p.key",
             id, limit, &props, &trunc, err);
     if (r != GS_OK) {
         json_decref(row);

@@ -174,12 +174,16 @@ static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
     return GS_OK;
 }
 
-/* Drops the import's property claims, batch by batch, restoring values. */
+/* Drops the import's property claims, batch by batch, restoring values. Once
+ * prov_materialize has run, all of them are rows: the batches read the table
+ * (in seq order straight from its import_id index), not the view, which would
+ * compute and sort every claim of the import for each batch. */
 static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
     gs_status r = prov_materialize(s, imp, err);
     if (r != GS_OK) return r;
     return prov_batches(s, imp,
-                        "SELECT seq, kind, entity_id, key, value FROM prop_claims WHERE import_id = ?1 ORDER BY seq LIMIT ?2",
+                        "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows WHERE import_id = ?1 "
+                        "ORDER BY seq LIMIT ?2",
                         "reading property claims", undo_prop_claim, NULL, u, err);
 }
 
