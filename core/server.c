@@ -166,7 +166,8 @@ static void server_flush_all(uv_check_t *h)
 }
 
 /* Queues one reply (takes ownership of data) in the client's output buffer;
- * it is written at the end of this loop iteration with the other replies.
+ * it is written at the end of the client's read callback or of this loop
+ * iteration, with the other replies buffered by then.
  * Enforces max_output_bytes on what the kernel has not taken: a client that
  * does not read its replies is disconnected, so its unread output can never
  * grow without bound. */

@@ -241,10 +241,12 @@ static void group_done(work_item *w)
 
 /* Ends the loop's shared read snapshot. Why here and in job_done: the
  * snapshot may only serve requests received before any reply that
- * acknowledges a later write can reach a client; replies are flushed in the
- * check phase (which ends it first), and a job done on a worker may have
- * written, so that ends it too. Never held across loop iterations (it would
- * hold back WAL checkpoints). */
+ * acknowledges a later write can reach a client. A write's reply is only
+ * ever buffered by job_done (a job done on a worker may have written), which
+ * ends the snapshot first, so a snapshot open when a client's replies are
+ * written (at the end of its read callback, or in the check phase, which
+ * ends it too) began after every write those replies acknowledge. Never held
+ * across loop iterations (it would hold back WAL checkpoints). */
 static void loop_snapshot_end(void)
 {
     if (J.snap) {

@@ -17,8 +17,7 @@
 #define BULK_MAX_DEFERRED 8
 #define BULK_MAX_LABELS 64
 #define BULK_MAX_TYPES 4096
-#define BULK_FTS_HASH (32 << 20)
-   /* FTS5 pending-terms threshold during a load (bytes) */
+#define BULK_FTS_HASH (32 << 20)   /* FTS5 pending-terms threshold during a load (bytes) */
 
 enum {
     BS_NODE,
@@ -90,7 +89,6 @@ struct graph_bulk {
     bool defer_search;                     /* past search_defer_nodes: search rows go to the backlog */
     sqlite3_stmt *props_of;                /* bulk_node_unchanged's read */
 };
-
 
 /* Makes room for n more bytes (+ a NUL); false on OOM. */
 static bool buf_room(bulk_buf *b, size_t n) {
