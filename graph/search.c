@@ -20,6 +20,19 @@
  * current one, written by a later change). While a range is pending, search
  * also scans its nodes, computing their columns from the node rows exactly
  * as a search row would hold them, so results do not depend on the filling.
+ *
+ * Search rows wait for the commit: inside a write transaction gs_fts_refresh
+ * and gs_fts_delete only note the node (s->fts_pending); gs_fts_flush writes
+ * the noted nodes' rows from their stored state just before the transaction
+ * commits (gs_write_end, graph_store_commit), before a search on the writer
+ * connection, and whenever GS_FTS_PENDING_MAX nodes are noted; a rollback
+ * forgets them (gs_fts_forget). Why: FTS5 writes its pending terms out as a
+ * new segment at every savepoint, and SQLite opens one for every statement
+ * that fires a trigger (UPDATE nodes, DELETE FROM nodes, every node.put's
+ * SAVEPOINT). Written row by row between such statements, each node's row
+ * became a segment of its own that FTS5 then had to merge: a retract spent
+ * three quarters of its time there. Written together at the end, they are
+ * one segment per transaction.
  */
 #include "store_internal.h"
 
@@ -75,23 +88,26 @@ static void gs_collect_strings(gs_buf *b, const json_t *v) {
     }
 }
 
-/* Removes a node's search row (node delete, and before rewriting it). */
-gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err) {
+/* Removes a node's search row now. */
+static gs_status gs_fts_delete_now(graph_store *s, int64_t id, gs_error *err) {
     sqlite3_stmt *st = gs_stmt(s, GS_ST_FTS_DELETE, err);
     if (!st) return GS_IO;
     sqlite3_bind_int64(st, 1, id);
     return gs_exec_stmt(s, st, "updating the search index", err);
 }
 
-/* Loads props when the caller does not have them at hand. */
+/* Loads a node's props for its search row; GS_NOT_FOUND if the node is gone. */
 static gs_status gs_fts_load_props(graph_store *s, int64_t id, json_t **out, gs_error *err) {
     sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
     if (!st) return GS_IO;
     sqlite3_bind_int64(st, 1, id);
     gs_status r = GS_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         *out = gs_props_load((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), err);
         if (!*out) r = GS_IO;
+    } else if (rc == SQLITE_DONE) {
+        r = GS_NOT_FOUND;
     } else {
         r = gs_sqlfail(s, err, "reading a node for the search index");
     }
@@ -122,19 +138,21 @@ static gs_status gs_fts_columns(graph_store *s, int64_t id, const json_t *props,
     return r;
 }
 
-/* Rewrites a node's search row so search always agrees with the node tables. */
-gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_error *err) {
+/* Writes a node's search row now from props, or from its stored state when
+ * props is NULL (no row at all if the node is gone). */
+static gs_status gs_fts_write(graph_store *s, int64_t id, const json_t *props, gs_error *err) {
     json_t *owned = NULL;
     gs_status r = GS_OK;
     if (!props) {
         r = gs_fts_load_props(s, id, &owned, err);
+        if (r == GS_NOT_FOUND) return gs_fts_delete_now(s, id, err);
         if (r != GS_OK) return r;
         props = owned;
     }
     gs_buf name = {0}, aliases = {0}, body = {0};
     sqlite3_stmt *st = NULL;
     r = gs_fts_columns(s, id, props, &name, &aliases, &body, err);
-    if (r == GS_OK) r = gs_fts_delete(s, id, err);
+    if (r == GS_OK) r = gs_fts_delete_now(s, id, err);
     if (r == GS_OK && !(st = gs_stmt(s, GS_ST_FTS_INSERT, err))) r = GS_IO;
     if (r == GS_OK) {
         sqlite3_bind_int64(st, 1, id);
@@ -148,6 +166,54 @@ gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_err
     free(body.p);
     json_decref(owned);
     return r;
+}
+
+/* Notes that node id's search row must be rewritten before the commit. */
+static gs_status gs_fts_note(graph_store *s, int64_t id, gs_error *err) {
+    if (s->fts_npending == s->fts_cpending) {
+        size_t ncap = s->fts_cpending ? s->fts_cpending * 2 : 256;
+        int64_t *np = realloc(s->fts_pending, ncap * sizeof *np);
+        if (!np) return gs_fail(err, GS_IO, "out of memory");
+        s->fts_pending = np;
+        s->fts_cpending = ncap;
+    }
+    s->fts_pending[s->fts_npending++] = id;
+    return s->fts_npending >= GS_FTS_PENDING_MAX ? gs_fts_flush(s, err) : GS_OK;
+}
+
+/* See store_internal.h. Outside a transaction (no commit to wait for) the row
+ * is written at once, from props if given. */
+gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_error *err) {
+    if (sqlite3_get_autocommit(s->db)) return gs_fts_write(s, id, props, err);
+    return gs_fts_note(s, id, err);
+}
+
+/* See store_internal.h. */
+gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err) {
+    if (sqlite3_get_autocommit(s->db)) return gs_fts_delete_now(s, id, err);
+    return gs_fts_note(s, id, err);
+}
+
+static int gs_id_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* See store_internal.h: each noted node once, in id order, from its stored state. */
+gs_status gs_fts_flush(graph_store *s, gs_error *err) {
+    size_t n = s->fts_npending;
+    if (n == 0) return GS_OK;
+    qsort(s->fts_pending, n, sizeof *s->fts_pending, gs_id_cmp);
+    gs_status r = GS_OK;
+    for (size_t i = 0; r == GS_OK && i < n; i++)
+        if (i == 0 || s->fts_pending[i] != s->fts_pending[i - 1]) r = gs_fts_write(s, s->fts_pending[i], NULL, err);
+    if (r == GS_OK) s->fts_npending = 0;
+    return r;
+}
+
+/* See store_internal.h. */
+void gs_fts_forget(graph_store *s) {
+    s->fts_npending = 0;
 }
 
 /* Counts code points, to choose between MATCH (3+) and a scan. */
@@ -250,6 +316,8 @@ static gs_status gs_search_backlog_scan(graph_store *s, const char *key, gs_hit 
 /* search: best-first nodes whose name, aliases or string properties contain text. */
 gs_status graph_search(graph_store *s, const char *text, int limit, json_t **out, gs_error *err) {
     *out = NULL;
+    gs_status fr = gs_fts_flush(s, err);   /* this transaction's own changes first */
+    if (fr != GS_OK) return fr;
     if (limit <= 0) limit = 20;
     char *key = graph_name_key(text, err);
     if (!key) return GS_INVALID;

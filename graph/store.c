@@ -325,9 +325,13 @@ gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err) {
             gs_tx_stmt(s, GS_ST_ROLLBACK_TO, "rollback to savepoint", NULL);
         }
         gs_status r = gs_tx_stmt(s, GS_ST_RELEASE, "release savepoint", st == GS_OK ? err : NULL);
-        if (sqlite3_get_autocommit(s->db)) s->in_tx = false;   /* SQLite gave up the transaction */
+        if (sqlite3_get_autocommit(s->db)) {   /* SQLite gave up the transaction */
+            s->in_tx = false;
+            gs_fts_forget(s);
+        }
         return st != GS_OK ? st : r;
     }
+    if (st == GS_OK) st = gs_fts_flush(s, err);   /* the search rows it changed */
     if (st == GS_OK) {
         gs_adj_commit_lock(s);   /* the adjacency index follows the commit atomically */
         st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
@@ -335,6 +339,7 @@ gs_status gs_write_end(graph_store *s, gs_status st, gs_error *err) {
         if (st == GS_OK) return GS_OK;
     }
     if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
+    gs_fts_forget(s);
     return st;
 }
 
@@ -520,6 +525,7 @@ void graph_store_close(graph_store *s) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(s->db);
     }
+    free(s->fts_pending);
     free(s->path);
     free(s);
 }
@@ -549,10 +555,13 @@ gs_status graph_store_begin(graph_store *s, gs_error *err) {
 /* Commits the explicit transaction; on failure it stays open for rollback. */
 gs_status graph_store_commit(graph_store *s, gs_error *err) {
     if (!s->in_tx) return gs_fail(err, GS_INVALID, "commit: no transaction is open");
+    gs_status st = gs_fts_flush(s, err);   /* the search rows it changed */
+    if (st != GS_OK) return st;
     gs_adj_commit_lock(s);   /* the adjacency index follows the commit atomically */
-    gs_status st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
+    st = gs_tx_stmt(s, GS_ST_COMMIT, "commit", err);
     gs_adj_commit_done(s, st == GS_OK);
     if (st == GS_OK || sqlite3_get_autocommit(s->db)) s->in_tx = false;
+    if (sqlite3_get_autocommit(s->db)) gs_fts_forget(s);
     return st;
 }
 
@@ -575,6 +584,7 @@ void graph_store_rollback(graph_store *s) {
     if (!s) return;
     if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
     s->in_tx = false;
+    gs_fts_forget(s);
 }
 
 /* Short English names, for logs and the protocol's error kinds. */

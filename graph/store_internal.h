@@ -80,7 +80,12 @@ struct graph_store {
     uint64_t adj_snap_seq;
     struct cy_store_cache *cy_cache; /* Cypher plans and statements (cypher_plan_cache.c), or NULL */
     int64_t search_defer_nodes; /* bulk loads creating more nodes leave their search rows to the backlog */
+    int64_t *fts_pending;  /* nodes whose search rows wait for the commit (search.c), unsorted */
+    size_t fts_npending, fts_cpending;
 };
+
+/* Noted nodes past this many get their search rows written at once, mid-transaction. */
+#define GS_FTS_PENDING_MAX 65536
 
 /* ---- cypher_plan_cache.c ---- */
 
@@ -168,9 +173,17 @@ sqlite3_stmt *gs_prov_prepare(graph_store *s, const char *sql, gs_error *err);
 
 /* ---- search.c ---- */
 
-/* Rewrites node id's row in node_fts from its props and its stored aliases. */
+/* Node id's row in node_fts must follow its props and stored aliases (props:
+ * the node's current props, or NULL). Inside a transaction this only notes the
+ * node: the row is written by gs_fts_flush, from the stored state then. */
 gs_status gs_fts_refresh(graph_store *s, int64_t id, const json_t *props, gs_error *err);
-/* Removes node id's row from node_fts. */
+/* Node id is gone: its row leaves node_fts (noted like gs_fts_refresh). */
 gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err);
+/* Writes the rows of the noted nodes (each once, from its stored state: a node
+ * that is gone loses its row). Before every commit and every search on the
+ * writer connection; on failure the notes are kept, the caller rolls back. */
+gs_status gs_fts_flush(graph_store *s, gs_error *err);
+/* Drops the notes: the transaction that made them was rolled back. */
+void gs_fts_forget(graph_store *s);
 
 #endif

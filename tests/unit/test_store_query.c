@@ -253,6 +253,89 @@ static void test_search(void **state) {
     assert_string_equal(got, "");
 }
 
+/* One integer from SQL on the store's own connection. */
+static int64_t query_int(graph_store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Search rows wait for the commit (graph/search.c, "Search rows wait for the
+ * commit"): a search inside the transaction still sees its own writes, the
+ * last of several changes to a node is what its row holds, a rollback leaves
+ * nothing behind, and past GS_FTS_PENDING_MAX (65,536) noted nodes the rows
+ * are written mid-transaction and still come out right. */
+static void test_search_rows_follow_transactions(void **state) {
+    fixture *f = *state;
+    graph_store *s = f->s;
+    gs_error err = {{0}};
+    char got[256], want[64];
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    int64_t a = node(s, "Model", "Alpha", "{\"description\":\"quokka\"}", NULL);
+    snprintf(want, sizeof want, "%lld", (long long)a);
+    search_ids(s, "quokka", 10, got, sizeof got);   /* before the commit, same connection */
+    assert_string_equal(got, want);
+    node(s, "Model", "Alpha", "{\"description\":\"wombat\"}", NULL);
+    node(s, "Model", "Alpha", "{\"description\":\"numbat\"}", NULL);
+    assert_int_equal(graph_store_commit(s, &err), GS_OK);
+    search_ids(s, "quokka", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    search_ids(s, "wombat", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    search_ids(s, "numbat", 10, got, sizeof got);
+    assert_string_equal(got, want);
+    /* rolled back: neither the new node nor the change reaches the index */
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    node(s, "Model", "Beta", "{\"description\":\"platypus\"}", NULL);
+    node(s, "Model", "Alpha", "{\"description\":\"echidna\"}", NULL);
+    assert_int_equal(graph_node_add_alias(s, a, "Dunnart", &err), GS_OK);
+    graph_store_rollback(s);
+    search_ids(s, "platypus", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    search_ids(s, "echidna", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    search_ids(s, "dunnart", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    search_ids(s, "numbat", 10, got, sizeof got);
+    assert_string_equal(got, want);
+    /* a write outside an explicit transaction commits with its row */
+    int64_t b = node(s, "Model", "Gamma", "{\"description\":\"bilby\"}", NULL);
+    snprintf(want, sizeof want, "%lld", (long long)b);
+    search_ids(s, "bilby", 10, got, sizeof got);
+    assert_string_equal(got, want);
+    /* deleted inside a transaction: gone from search at once and after the commit */
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    assert_int_equal(graph_node_delete(s, a, true, NULL, &err), GS_OK);
+    search_ids(s, "numbat", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    assert_int_equal(graph_store_commit(s, &err), GS_OK);
+    search_ids(s, "numbat", 10, got, sizeof got);
+    assert_string_equal(got, "");
+    /* more nodes than are noted at most: the first rows are written mid-transaction */
+    enum { MANY = 65536 + 100 };
+    assert_int_equal(graph_store_begin(s, &err), GS_OK);
+    for (int i = 0; i < MANY; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "bulk-%05d", i);
+        node(s, "Item", name, i == 0 || i == MANY - 1 ? "{\"description\":\"marsupial\"}" : NULL, NULL);
+    }
+    node(s, "Item", "bulk-00000", "{\"description\":\"kangaroo\"}", NULL);   /* changed after its row was written */
+    assert_int_equal(graph_store_commit(s, &err), GS_OK);
+    search_ids(s, "marsupial", 10, got, sizeof got);
+    snprintf(want, sizeof want, "%lld", (long long)query_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-65635'"));
+    assert_string_equal(got, want);
+    search_ids(s, "kangaroo", 10, got, sizeof got);
+    snprintf(want, sizeof want, "%lld", (long long)query_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-00000'"));
+    assert_string_equal(got, want);
+    /* one search row per node, none for a node that is gone */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM node_fts"), MANY + 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM nodes"), MANY + 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM node_fts WHERE rowid NOT IN (SELECT id FROM nodes)"), 0);
+}
+
 /* Fingerprint of everything a refused statement might have changed. */
 static char *fingerprint(graph_store *s) {
     json_t *res = NULL;
@@ -435,6 +518,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_rows_follow_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_row_limit, setup_small_rows, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
