@@ -15,6 +15,89 @@ typedef struct prov_undo {
     int64_t props_restored, props_removed, aliases_removed, rels_deleted, nodes_deleted, nodes_kept;
 } prov_undo;
 
+/* The statements a retract runs once per claim. Prepared on first use and kept
+ * for the whole retract: preparing them per claim (a query over the
+ * prop_claims view among them) was most of a large retract's time. */
+enum {
+    RS_PROP_DROP,
+    RS_PROP_LATEST,
+    RS_ALIAS_DROP,
+    RS_ALIAS_OTHERS,
+    RS_ALIAS_DELETE,
+    RS_NODE_DROP,
+    RS_NODE_OTHERS,
+    RS_NODE_MOVE,
+    RS_REL_DROP,
+    RS_REL_OTHERS,
+    RS_REL_MOVE,
+    RS__COUNT
+};
+
+static const char *const retract_sql[RS__COUNT] = {
+    [RS_PROP_DROP] = "DELETE FROM prop_claim_rows WHERE seq = ?1",
+    [RS_PROP_LATEST] = "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 "
+                       "ORDER BY seq DESC LIMIT 1",
+    [RS_ALIAS_DROP] = "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2 AND alias_key = ?3",
+    [RS_ALIAS_OTHERS] = "SELECT count(*) FROM alias_claims WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
+    [RS_ALIAS_DELETE] = "DELETE FROM aliases WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
+    [RS_NODE_DROP] = "DELETE FROM node_claims WHERE node_id = ?1 AND import_id = ?2",
+    [RS_NODE_OTHERS] = "SELECT count(*) FROM node_claims WHERE node_id = ?1 AND ?2 = ?2",
+    [RS_NODE_MOVE] = "UPDATE node_claims SET created = 1 WHERE node_id = ?1 AND ?2 = ?2 AND import_id = "
+                     "(SELECT min(import_id) FROM node_claims WHERE node_id = ?1)",
+    [RS_REL_DROP] = "DELETE FROM rel_claims WHERE rel_id = ?1 AND import_id = ?2",
+    [RS_REL_OTHERS] = "SELECT count(*) FROM rel_claims WHERE rel_id = ?1 AND ?2 = ?2",
+    [RS_REL_MOVE] = "UPDATE rel_claims SET created = 1 WHERE rel_id = ?1 AND ?2 = ?2 AND import_id = "
+                    "(SELECT min(import_id) FROM rel_claims WHERE rel_id = ?1)",
+};
+
+/* One retract in progress: its counts, its statements, and the entity whose
+ * properties are being restored. Property claims come grouped by entity (an
+ * import writes an entity's claims together, and prov_materialize numbers
+ * them in entity order), so an entity's props are loaded once, changed in
+ * memory claim by claim, and saved (with its search row) once, when the
+ * claims move on to another entity: the same result as a load and save per
+ * claim (see prov_props_flush for why the view may be read in between). */
+typedef struct prov_run {
+    graph_store *s;
+    int64_t imp;
+    prov_undo u;
+    sqlite3_stmt *st[RS__COUNT];
+    bool held, node, dirty, gone;   /* held: node/id/props/gone describe an entity */
+    int64_t id;
+    json_t *props;                  /* NULL when gone */
+} prov_run;
+
+/* The statement for one step, reset and unbound, prepared on first use. */
+static sqlite3_stmt *prov_stmt(prov_run *rr, int which, gs_error *err) {
+    if (!rr->st[which]) rr->st[which] = gs_prov_prepare(rr->s, retract_sql[which], err);
+    return rr->st[which];
+}
+
+/* Runs a step with up to two integer bindings and a text one; *count (if
+ * given) gets the first column of a row it returns. */
+static gs_status prov_exec(prov_run *rr, int which, int64_t a, int64_t b, const char *t, int64_t *count,
+                           gs_error *err) {
+    sqlite3_stmt *st = prov_stmt(rr, which, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    if (t) sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    gs_status r = GS_OK;
+    if (count) *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) r = gs_sqlfail(rr->s, err, "retracting");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+static void prov_run_free(prov_run *rr) {
+    for (int i = 0; i < RS__COUNT; i++) sqlite3_finalize(rr->st[i]);
+    json_decref(rr->props);
+    rr->props = NULL;
+    rr->held = false;
+}
+
 /* Loads the props object of a node or relationship; GS_NOT_FOUND if it is gone. */
 static gs_status prov_load_props(graph_store *s, bool node, int64_t id, json_t **out, gs_error *err) {
     sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_PROPS : GS_ST_REL_GET, err);
@@ -51,65 +134,87 @@ static gs_status prov_save_props(graph_store *s, bool node, int64_t id, json_t *
     return r;
 }
 
+/* Saves the held entity's props if a claim changed them, and lets it go.
+ * Until then the stored props are the ones from before the retract touched
+ * the entity, which is what RS_PROP_LATEST must see: an implicit claim of
+ * another import on it is read from the stored props through the view, and
+ * the *_props_claims trigger writes those claims out from the stored (old)
+ * props at the first save either way, with the same values. */
+static gs_status prov_props_flush(prov_run *rr, gs_error *err) {
+    gs_status r = GS_OK;
+    if (rr->held && rr->dirty) r = prov_save_props(rr->s, rr->node, rr->id, rr->props, err);
+    json_decref(rr->props);
+    rr->props = NULL;
+    rr->held = rr->dirty = rr->gone = false;
+    return r;
+}
+
+/* Makes (node, id) the held entity, saving the previous one. */
+static gs_status prov_props_hold(prov_run *rr, bool node, int64_t id, gs_error *err) {
+    if (rr->held && rr->node == node && rr->id == id) return GS_OK;
+    gs_status r = prov_props_flush(rr, err);
+    if (r != GS_OK) return r;
+    r = prov_load_props(rr->s, node, id, &rr->props, err);
+    if (r != GS_OK && r != GS_NOT_FOUND) return r;
+    rr->held = true;
+    rr->node = node;
+    rr->id = id;
+    rr->gone = r == GS_NOT_FOUND;
+    return GS_OK;
+}
+
 /* After a claim is dropped: if the value shown is the dropped one, show the
  * most recent remaining claim instead, or remove the property. */
-static gs_status prov_restore_prop(graph_store *s, const char *kind, int64_t id, const char *key, const char *value,
-                                   prov_undo *u, gs_error *err) {
+static gs_status prov_restore_prop(prov_run *rr, const char *kind, int64_t id, const char *key, const char *value,
+                                   gs_error *err) {
     bool node = strcmp(kind, "node") == 0;
     if (node && strcmp(key, "name") == 0) return GS_OK;   /* identity is never rewritten */
-    json_t *props = NULL;
-    gs_status r = prov_load_props(s, node, id, &props, err);
-    if (r == GS_NOT_FOUND) return GS_OK;
-    if (r != GS_OK) return r;
-    json_t *cur = json_object_get(props, key);
+    gs_status r = prov_props_hold(rr, node, id, err);
+    if (r != GS_OK || rr->gone) return r;
+    json_t *cur = json_object_get(rr->props, key);
     char *cur_text = cur ? gs_prov_value_text(cur) : NULL;
     bool shown = cur_text && strcmp(cur_text, value) == 0;
     free(cur_text);
-    if (shown) {
-        sqlite3_stmt *st = gs_prov_prepare(s,
-            "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 ORDER BY seq DESC LIMIT 1",
-            err);
-        if (!st) r = GS_IO;
+    if (!shown) return GS_OK;
+    sqlite3_stmt *st = prov_stmt(rr, RS_PROP_LATEST, err);
+    if (!st) return GS_IO;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        json_t *v = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (!v) r = gs_fail(err, GS_IO, "a stored property claim is not JSON");
         else {
-            sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, id);
-            sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
-            int rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW) {
-                json_t *v = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-                if (!v) r = gs_fail(err, GS_IO, "a stored property claim is not JSON");
-                else {
-                    json_object_set_new(props, key, v);
-                    u->props_restored++;
-                }
-            } else if (rc == SQLITE_DONE) {
-                json_object_del(props, key);
-                u->props_removed++;
-            } else {
-                r = gs_sqlfail(s, err, "reading property claims");
-            }
-            sqlite3_finalize(st);
+            json_object_set_new(rr->props, key, v);
+            rr->u.props_restored++;
         }
-        if (r == GS_OK) r = prov_save_props(s, node, id, props, err);
+    } else if (rc == SQLITE_DONE) {
+        json_object_del(rr->props, key);
+        rr->u.props_removed++;
+    } else {
+        r = gs_sqlfail(rr->s, err, "reading property claims");
     }
-    json_decref(props);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (r == GS_OK) rr->dirty = true;
     return r;
 }
 
 /* One claim row being undone: its columns as JSON (integers and strings). */
-typedef gs_status (*prov_row_fn)(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err);
+typedef gs_status (*prov_row_fn)(prov_run *rr, json_t *row, void *ctx, gs_error *err);
 
 /* The batch loop every undo step shares: read up to PROV_BATCH of the import's
  * claim rows with sel (?1 = import, ?2 = batch size), copy them out (the handler
  * deletes claims, so the statement must be finished first), hand each to fn,
  * and repeat until a batch comes back empty. fn must delete the claim it is
  * given, or the loop would see it again. */
-static gs_status prov_batches(graph_store *s, int64_t imp, const char *sel, const char *what, prov_row_fn fn,
-                              void *ctx, prov_undo *u, gs_error *err) {
+static gs_status prov_batches(prov_run *rr, const char *sel, const char *what, prov_row_fn fn, void *ctx,
+                              gs_error *err) {
     for (;;) {
-        sqlite3_stmt *st = gs_prov_prepare(s, sel, err);
+        sqlite3_stmt *st = gs_prov_prepare(rr->s, sel, err);
         if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, imp);
+        sqlite3_bind_int64(st, 1, rr->imp);
         sqlite3_bind_int(st, 2, PROV_BATCH);
         json_t *batch = json_array();
         int rc;
@@ -121,13 +226,13 @@ static gs_status prov_batches(graph_store *s, int64_t imp, const char *sel, cons
                                                : json_string((const char *)sqlite3_column_text(st, c)));
             json_array_append_new(batch, row);
         }
-        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, what);
+        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, what);
         sqlite3_finalize(st);
         size_t n = json_array_size(batch), i;
         json_t *row;
         json_array_foreach(batch, i, row) {
             if (r != GS_OK) break;
-            r = fn(s, imp, row, ctx, u, err);
+            r = fn(rr, row, ctx, err);
         }
         json_decref(batch);
         if (r != GS_OK) return r;
@@ -140,16 +245,11 @@ static int64_t row_int(json_t *row, size_t i) { return json_integer_value(json_a
 static const char *row_str(json_t *row, size_t i) { return json_string_value(json_array_get(row, i)); }
 
 /* A property claim (seq, kind, entity_id, key, value): dropped, the value restored. */
-static gs_status undo_prop_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
-    (void)imp;
+static gs_status undo_prop_claim(prov_run *rr, json_t *row, void *ctx, gs_error *err) {
     (void)ctx;
-    sqlite3_stmt *del = gs_prov_prepare(s, "DELETE FROM prop_claim_rows WHERE seq = ?1", err);
-    if (!del) return GS_IO;
-    sqlite3_bind_int64(del, 1, row_int(row, 0));
-    gs_status r = sqlite3_step(del) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "dropping a property claim");
-    sqlite3_finalize(del);
+    gs_status r = prov_exec(rr, RS_PROP_DROP, row_int(row, 0), 0, NULL, NULL, err);
     if (r != GS_OK) return r;
-    return prov_restore_prop(s, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), u, err);
+    return prov_restore_prop(rr, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), err);
 }
 
 /* Writes the import's implicit property claims (schema version 4, graph/store.c)
@@ -178,83 +278,61 @@ static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
  * prov_materialize has run, all of them are rows: the batches read the table
  * (in seq order straight from its import_id index), not the view, which would
  * compute and sort every claim of the import for each batch. */
-static gs_status prov_undo_props(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
-    gs_status r = prov_materialize(s, imp, err);
-    if (r != GS_OK) return r;
-    return prov_batches(s, imp,
-                        "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows WHERE import_id = ?1 "
-                        "ORDER BY seq LIMIT ?2",
-                        "reading property claims", undo_prop_claim, NULL, u, err);
-}
-
-/* Runs a statement with up to two integer/text bindings and returns changes(). */
-static gs_status prov_exec(graph_store *s, const char *sql, int64_t a, int64_t b, const char *t, int64_t *changes,
-                           gs_error *err) {
-    sqlite3_stmt *st = gs_prov_prepare(s, sql, err);
-    if (!st) return GS_IO;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    if (t) sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    gs_status r = GS_OK;
-    if (changes) *changes = 0;
-    if (rc == SQLITE_ROW && changes) *changes = sqlite3_column_int64(st, 0);
-    else if (rc == SQLITE_DONE && changes) *changes = sqlite3_changes(s->db);
-    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "retracting");
-    sqlite3_finalize(st);
+static gs_status prov_undo_props(prov_run *rr, gs_error *err) {
+    gs_status r = prov_materialize(rr->s, rr->imp, err);
+    if (r == GS_OK)
+        r = prov_batches(rr,
+                         "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows WHERE import_id = ?1 "
+                         "ORDER BY seq LIMIT ?2",
+                         "reading property claims", undo_prop_claim, NULL, err);
+    if (r == GS_OK) return prov_props_flush(rr, err);   /* the last entity's props */
+    rr->dirty = false;   /* failed: everything is rolled back, nothing to save */
+    prov_props_flush(rr, err);
     return r;
 }
 
 /* An alias claim (node_id, alias_key): dropped; the alias goes when nobody else claims it. */
-static gs_status undo_alias_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
+static gs_status undo_alias_claim(prov_run *rr, json_t *row, void *ctx, gs_error *err) {
     (void)ctx;
     int64_t node = row_int(row, 0), others = 0, gone = 0;
     const char *key = row_str(row, 1);
-    gs_status r = prov_exec(s, "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2 AND alias_key = ?3",
-                            node, imp, key, NULL, err);
-    if (r == GS_OK)
-        r = prov_exec(s, "SELECT count(*) FROM alias_claims WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3",
-                      node, 0, key, &others, err);
-    if (r == GS_OK && others == 0)
-        r = prov_exec(s, "DELETE FROM aliases WHERE node_id = ?1 AND ?2 = ?2 AND alias_key = ?3", node, 0, key,
-                      &gone, err);
+    gs_status r = prov_exec(rr, RS_ALIAS_DROP, node, rr->imp, key, NULL, err);
+    if (r == GS_OK) r = prov_exec(rr, RS_ALIAS_OTHERS, node, 0, key, &others, err);
+    if (r == GS_OK && others == 0) {
+        r = prov_exec(rr, RS_ALIAS_DELETE, node, 0, key, NULL, err);
+        gone = sqlite3_changes(rr->s->db);
+    }
     if (r == GS_OK && gone > 0) {
-        u->aliases_removed++;
-        r = gs_fts_refresh(s, node, NULL, err);
+        rr->u.aliases_removed++;
+        r = gs_fts_refresh(rr->s, node, NULL, err);
     }
     return r;
 }
 
 /* Removes aliases that no other import claims. */
-static gs_status prov_undo_aliases(graph_store *s, int64_t imp, prov_undo *u, gs_error *err) {
-    return prov_batches(s, imp, "SELECT node_id, alias_key FROM alias_claims WHERE import_id = ?1 LIMIT ?2",
-                        "reading alias claims", undo_alias_claim, NULL, u, err);
+static gs_status prov_undo_aliases(prov_run *rr, gs_error *err) {
+    return prov_batches(rr, "SELECT node_id, alias_key FROM alias_claims WHERE import_id = ?1 LIMIT ?2",
+                        "reading alias claims", undo_alias_claim, NULL, err);
 }
-
-/* The statements of one entity kind's undo step. */
-typedef struct undo_entity_sql {
-    bool node;
-    char del[160], cnt[160], move[260];
-} undo_entity_sql;
 
 /* A node or relationship claim (id, created): dropped; an entity this import
  * created goes when nobody else claims it (a node only if unconnected), or the
- * earliest other claimant inherits "created". */
-static gs_status undo_entity_claim(graph_store *s, int64_t imp, json_t *row, void *ctx, prov_undo *u, gs_error *err) {
-    const undo_entity_sql *q = ctx;
+ * earliest other claimant inherits "created". ctx: non-NULL for nodes. */
+static gs_status undo_entity_claim(prov_run *rr, json_t *row, void *ctx, gs_error *err) {
+    bool node = ctx != NULL;
     int64_t id = row_int(row, 0), others = 0;
     bool created = row_int(row, 1) == 1;
-    gs_status r = prov_exec(s, q->del, id, imp, NULL, NULL, err);
-    if (r == GS_OK) r = prov_exec(s, q->cnt, id, 0, NULL, &others, err);
+    gs_status r = prov_exec(rr, node ? RS_NODE_DROP : RS_REL_DROP, id, rr->imp, NULL, NULL, err);
+    if (r == GS_OK) r = prov_exec(rr, node ? RS_NODE_OTHERS : RS_REL_OTHERS, id, 0, NULL, &others, err);
     if (r != GS_OK || !created) return r;
-    if (others > 0) return prov_exec(s, q->move, id, 0, NULL, NULL, err);
+    if (others > 0) return prov_exec(rr, node ? RS_NODE_MOVE : RS_REL_MOVE, id, 0, NULL, NULL, err);
     gs_error derr;
-    gs_status d = q->node ? graph_node_delete(s, id, false, NULL, &derr) : graph_rel_delete(s, id, &derr);
+    gs_status d = node ? graph_node_delete(rr->s, id, false, NULL, &derr) : graph_rel_delete(rr->s, id, &derr);
     if (d == GS_OK) {
-        if (q->node) u->nodes_deleted++;
-        else u->rels_deleted++;
-    } else if (d == GS_CONFLICT && q->node) {
-        u->nodes_kept++;   /* still connected: kept */
+        if (node) rr->u.nodes_deleted++;
+        else rr->u.rels_deleted++;
+    } else if (d == GS_CONFLICT && node) {
+        rr->u.nodes_kept++;   /* still connected: kept */
     } else if (d != GS_NOT_FOUND) {
         r = gs_fail(err, d, "%s", derr.msg);
     }
@@ -263,17 +341,11 @@ static gs_status undo_entity_claim(graph_store *s, int64_t imp, json_t *row, voi
 
 /* Drops the import's claims on nodes or relationships and deletes what an
  * import created and nobody claims any more. */
-static gs_status prov_undo_entities(graph_store *s, bool node, int64_t imp, prov_undo *u, gs_error *err) {
-    const char *tab = node ? "node_claims" : "rel_claims", *col = node ? "node_id" : "rel_id";
-    undo_entity_sql q = {.node = node};
-    char sel[160];
-    snprintf(sel, sizeof sel, "SELECT %s, created FROM %s WHERE import_id = ?1 LIMIT ?2", col, tab);
-    snprintf(q.del, sizeof q.del, "DELETE FROM %s WHERE %s = ?1 AND import_id = ?2", tab, col);
-    snprintf(q.cnt, sizeof q.cnt, "SELECT count(*) FROM %s WHERE %s = ?1 AND ?2 = ?2", tab, col);
-    snprintf(q.move, sizeof q.move,
-             "UPDATE %s SET created = 1 WHERE %s = ?1 AND ?2 = ?2 AND import_id = "
-             "(SELECT min(import_id) FROM %s WHERE %s = ?1)", tab, col, tab, col);
-    return prov_batches(s, imp, sel, "reading claims", undo_entity_claim, &q, u, err);
+static gs_status prov_undo_entities(prov_run *rr, bool node, gs_error *err) {
+    return prov_batches(rr,
+                        node ? "SELECT node_id, created FROM node_claims WHERE import_id = ?1 LIMIT ?2"
+                             : "SELECT rel_id, created FROM rel_claims WHERE import_id = ?1 LIMIT ?2",
+                        "reading claims", undo_entity_claim, node ? (void *)rr : NULL, err);
 }
 
 /* imports.retract: everything above, then the import is marked retracted. */
@@ -293,14 +365,23 @@ gs_status prov_retract(graph_store *s, int64_t id, json_t **out, gs_error *err) 
     bool own = !s->in_tx;
     gs_status r = own ? graph_store_begin(s, err) : gs_write_begin(s, err);
     if (r != GS_OK) return r;
-    prov_undo u = {0};
-    r = prov_undo_props(s, id, &u, err);
-    if (r == GS_OK) r = prov_undo_aliases(s, id, &u, err);
-    if (r == GS_OK) r = prov_undo_entities(s, false, id, &u, err);
-    if (r == GS_OK) r = prov_undo_entities(s, true, id, &u, err);
-    if (r == GS_OK)
-        r = prov_exec(s, "UPDATE imports SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                         "WHERE id = ?1 AND ?2 = ?2", id, 0, NULL, NULL, err);
+    prov_run rr = {.s = s, .imp = id};
+    r = prov_undo_props(&rr, err);
+    if (r == GS_OK) r = prov_undo_aliases(&rr, err);
+    if (r == GS_OK) r = prov_undo_entities(&rr, false, err);
+    if (r == GS_OK) r = prov_undo_entities(&rr, true, err);
+    prov_undo u = rr.u;
+    prov_run_free(&rr);
+    if (r == GS_OK) {
+        st = gs_prov_prepare(s, "UPDATE imports SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                             err);
+        if (!st) r = GS_IO;
+        else {
+            sqlite3_bind_int64(st, 1, id);
+            r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "retracting");
+            sqlite3_finalize(st);
+        }
+    }
     if (!own) r = gs_write_end(s, r, err);
     else if (r == GS_OK && (r = graph_store_commit(s, err)) != GS_OK) graph_store_rollback(s);
     else if (r != GS_OK) graph_store_rollback(s);

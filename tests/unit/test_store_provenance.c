@@ -157,6 +157,62 @@ static void test_retract_keeps_others_facts(void **state) {
     assert_int_equal(sql_int(f->s, "SELECT count(*) FROM rels"), 1);             /* R1 -> MLA */
 }
 
+/* Hits of a search on the store's own connection. */
+static size_t search_hits(graph_store *s, const char *text) {
+    json_t *res = NULL;
+    gs_error err = {{0}};
+    assert_int_equal(graph_search(s, text, 10, &res, &err), GS_OK);
+    size_t n = json_array_size(res);
+    json_decref(res);
+    return n;
+}
+
+/* Retract restores an entity's properties together (prov_retract.c keeps one
+ * entity's props in memory while its claims are undone): several keys of
+ * one node, claims of the retracted import on three nodes in turn, the last
+ * one's changes saved too, and the search rows follow the restored values. */
+static void test_retract_restores_per_entity(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    import(f->s, "aa", "V3", "{\"params\":671,\"ctx\":128,\"license\":\"mit\"}", NULL, NULL);
+    import(f->s, "a2", "V2", "{\"params\":236}", NULL, NULL);
+    int64_t b = 0;
+    assert_int_equal(graph_store_begin(f->s, &err), GS_OK);
+    assert_int_equal(prov_import_begin(f->s, "test", "b.txt", "bb", &b, &err), GS_OK);
+    const char *labels[] = {"Model"};
+    const char *puts[][2] = {{"V3", "{\"params\":685,\"ctx\":256,\"arch\":\"moe\"}"},
+                             {"R1", "{\"arch\":\"grpo\"}"},
+                             {"V2", "{\"params\":999,\"note\":\"zzfoo\"}"}};   /* V2 last: its save ends the step */
+    for (size_t i = 0; i < 3; i++) {
+        json_t *p = json_loads(puts[i][1], 0, NULL);
+        assert_int_equal(graph_node_put(f->s, labels, 1, puts[i][0], p, NULL, NULL, NULL, &err), GS_OK);
+        json_decref(p);
+    }
+    prov_counts c;
+    assert_int_equal(prov_import_finish(f->s, 0, &c, &err), GS_OK);
+    assert_int_equal(graph_store_commit(f->s, &err), GS_OK);
+    assert_int_equal(search_hits(f->s, "moe"), 1);
+    assert_int_equal(search_hits(f->s, "zzfoo"), 1);
+    json_t *res = NULL;
+    if (prov_retract(f->s, b, &res, &err) != GS_OK) fail_msg("retract: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(res, "properties_restored")), 3);   /* V3 x2, V2 */
+    assert_int_equal(json_integer_value(json_object_get(res, "properties_removed")), 3);    /* arch, note, R1's */
+    assert_int_equal(json_integer_value(json_object_get(res, "nodes_deleted")), 1);         /* R1 */
+    json_decref(res);
+    assert_prop(f->s, "V3", "params", "671");
+    assert_prop(f->s, "V3", "ctx", "128");
+    assert_prop(f->s, "V3", "license", "\"mit\"");
+    assert_prop(f->s, "V3", "arch", NULL);
+    assert_prop(f->s, "V2", "params", "236");
+    assert_prop(f->s, "V2", "note", NULL);
+    assert_int_equal(search_hits(f->s, "moe"), 0);
+    assert_int_equal(search_hits(f->s, "zzfoo"), 0);
+    assert_int_equal(search_hits(f->s, "grpo"), 0);
+    assert_int_equal(search_hits(f->s, "mit"), 1);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_fts"), 2);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM prop_claims WHERE import_id = 3"), 0);
+}
+
 static void test_reimport_found(void **state) {
     fixture *f = *state;
     gs_error err = {{0}};
@@ -235,6 +291,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_claims_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_latest_shown_retract_restores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retract_keeps_others_facts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retract_restores_per_entity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reimport_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
