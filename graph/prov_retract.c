@@ -30,6 +30,10 @@ enum {
     RS_REL_DROP,
     RS_REL_OTHERS,
     RS_REL_MOVE,
+    RS_ENTITY_CLAIMS,
+    RS_ENTITY_ROWS,
+    RS_WRITE_OUT,
+    RS_NODE_UNFLAG,
     RS__COUNT
 };
 
@@ -48,6 +52,16 @@ static const char *const retract_sql[RS__COUNT] = {
     [RS_REL_OTHERS] = "SELECT count(*) FROM rel_claims WHERE rel_id = ?1 AND ?2 = ?2",
     [RS_REL_MOVE] = "UPDATE rel_claims SET created = 1 WHERE rel_id = ?1 AND ?2 = ?2 AND import_id = "
                     "(SELECT min(import_id) FROM rel_claims WHERE rel_id = ?1)",
+    /* ?1 entity, ?2 import, ?3 kind: its claims through the view, then as stored rows */
+    [RS_ENTITY_CLAIMS] = "SELECT key, value FROM prop_claims WHERE kind = ?3 AND entity_id = ?1 AND import_id = ?2",
+    [RS_ENTITY_ROWS] = "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows "
+                       "WHERE kind = ?3 AND entity_id = ?1 AND import_id = ?2 ORDER BY seq",
+    /* prov_materialize for one node (a kept one, prov_undo_node_props) */
+    [RS_WRITE_OUT] = "INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id) "
+                     "SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (), "
+                     "kind, entity_id, key, value, import_id FROM prop_claims "
+                     "WHERE kind = ?3 AND entity_id = ?1 AND import_id = ?2 AND seq = 0",
+    [RS_NODE_UNFLAG] = "UPDATE node_claims SET props_implicit = 0 WHERE node_id = ?1 AND import_id = ?2",
 };
 
 /* One retract in progress: its counts, its statements, and the entity whose
@@ -65,7 +79,11 @@ typedef struct prov_run {
     bool held, node, dirty, gone;   /* held: node/id/props/gone describe an entity */
     int64_t id;
     json_t *props;                  /* NULL when gone */
+    int64_t after;                  /* the props step's batches resume after this seq */
 } prov_run;
+
+/* See provenance.h: tests compare both ways. */
+void prov_retract_set_shortcut(graph_store *s, bool on) { s->retract_no_shortcut = !on; }
 
 /* The statement for one step, reset and unbound, prepared on first use. */
 static sqlite3_stmt *prov_stmt(prov_run *rr, int which, gs_error *err) {
@@ -204,11 +222,33 @@ static gs_status prov_restore_prop(prov_run *rr, const char *kind, int64_t id, c
 /* One claim row being undone: its columns as JSON (integers and strings). */
 typedef gs_status (*prov_row_fn)(prov_run *rr, json_t *row, void *ctx, gs_error *err);
 
+/* The rows of a stepped statement, copied out as JSON arrays (integers and
+ * strings), so the statement is finished before anything changes them. */
+static gs_status prov_rows(prov_run *rr, sqlite3_stmt *st, const char *what, json_t **out, gs_error *err) {
+    json_t *rows = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = json_array();
+        for (int c = 0; c < sqlite3_column_count(st); c++)
+            json_array_append_new(row, sqlite3_column_type(st, c) == SQLITE_INTEGER
+                                           ? json_integer((json_int_t)sqlite3_column_int64(st, c))
+                                           : json_string((const char *)sqlite3_column_text(st, c)));
+        json_array_append_new(rows, row);
+    }
+    if (rc != SQLITE_DONE) {
+        json_decref(rows);
+        return gs_sqlfail(rr->s, err, what);
+    }
+    *out = rows;
+    return GS_OK;
+}
+
 /* The batch loop every undo step shares: read up to PROV_BATCH of the import's
- * claim rows with sel (?1 = import, ?2 = batch size), copy them out (the handler
- * deletes claims, so the statement must be finished first), hand each to fn,
- * and repeat until a batch comes back empty. fn must delete the claim it is
- * given, or the loop would see it again. */
+ * claim rows with sel (?1 = import, ?2 = batch size, ?3 if used = rr->after),
+ * copy them out (the handler deletes claims, so the statement must be
+ * finished first), hand each to fn, and repeat until a batch comes back
+ * empty. fn must delete the claim it is given (or move rr->after past it),
+ * or the loop would see it again. */
 static gs_status prov_batches(prov_run *rr, const char *sel, const char *what, prov_row_fn fn, void *ctx,
                               gs_error *err) {
     for (;;) {
@@ -216,18 +256,11 @@ static gs_status prov_batches(prov_run *rr, const char *sel, const char *what, p
         if (!st) return GS_IO;
         sqlite3_bind_int64(st, 1, rr->imp);
         sqlite3_bind_int(st, 2, PROV_BATCH);
-        json_t *batch = json_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            json_t *row = json_array();
-            for (int c = 0; c < sqlite3_column_count(st); c++)
-                json_array_append_new(row, sqlite3_column_type(st, c) == SQLITE_INTEGER
-                                               ? json_integer((json_int_t)sqlite3_column_int64(st, c))
-                                               : json_string((const char *)sqlite3_column_text(st, c)));
-            json_array_append_new(batch, row);
-        }
-        gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, what);
+        if (sqlite3_bind_parameter_count(st) >= 3) sqlite3_bind_int64(st, 3, rr->after);
+        json_t *batch = NULL;
+        gs_status r = prov_rows(rr, st, what, &batch, err);
         sqlite3_finalize(st);
+        if (r != GS_OK) return r;
         size_t n = json_array_size(batch), i;
         json_t *row;
         json_array_foreach(batch, i, row) {
@@ -247,22 +280,62 @@ static const char *row_str(json_t *row, size_t i) { return json_string_value(jso
 /* A property claim (seq, kind, entity_id, key, value): dropped, the value restored. */
 static gs_status undo_prop_claim(prov_run *rr, json_t *row, void *ctx, gs_error *err) {
     (void)ctx;
+    rr->after = row_int(row, 0);
     gs_status r = prov_exec(rr, RS_PROP_DROP, row_int(row, 0), 0, NULL, NULL, err);
     if (r != GS_OK) return r;
     return prov_restore_prop(rr, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), err);
 }
 
+/* Entities the import created and no other source claims (no other node or
+ * relationship claim, no other import's property claim) go to temp.prov_sole.
+ * Their property claims are not undone one by one: every one the entity
+ * still shows would be removed (nobody else claims a value to restore), and
+ * the entity itself is deleted afterwards. So the entity step counts those
+ * claims as removed and deletes the entity (prov_undo_sole), and only a node
+ * kept because it still has relationships has its claims undone then
+ * (prov_undo_node_props). Same graph, same counts as undoing them all first;
+ * at 1M created nodes this skips writing out and deleting ~4M claims. */
+static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
+    static const char *const sql[] = {
+        "INSERT INTO temp.prov_sole(kind, id) SELECT 'node', c.node_id FROM node_claims c "
+        "WHERE c.import_id = ?1 AND c.created = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM node_claims o WHERE o.node_id = c.node_id AND o.import_id <> ?1) "
+        "AND NOT EXISTS (SELECT 1 FROM prop_claim_rows p WHERE p.kind = 'node' AND p.entity_id = c.node_id "
+        "AND p.import_id <> ?1)",
+        "INSERT INTO temp.prov_sole(kind, id) SELECT 'rel', c.rel_id FROM rel_claims c "
+        "WHERE c.import_id = ?1 AND c.created = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM rel_claims o WHERE o.rel_id = c.rel_id AND o.import_id <> ?1) "
+        "AND NOT EXISTS (SELECT 1 FROM prop_claim_rows p WHERE p.kind = 'rel' AND p.entity_id = c.rel_id "
+        "AND p.import_id <> ?1)"};
+    gs_status r = gs_exec(rr->s,
+                          "CREATE TEMP TABLE IF NOT EXISTS prov_sole(kind TEXT NOT NULL, id INTEGER NOT NULL, "
+                          "PRIMARY KEY (kind, id)) WITHOUT ROWID",
+                          err);
+    if (r == GS_OK) r = gs_exec(rr->s, "DELETE FROM temp.prov_sole", err);
+    for (size_t i = 0; r == GS_OK && !rr->s->retract_no_shortcut && i < sizeof sql / sizeof *sql; i++) {
+        sqlite3_stmt *st = gs_prov_prepare(rr->s, sql[i], err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, rr->imp);
+        r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, "finding what only the import claims");
+        sqlite3_finalize(st);
+    }
+    return r;
+}
+
 /* Writes the import's implicit property claims (schema version 4, graph/store.c)
  * out as rows, older than every other claim on their entities, as the
  * *_props_claims triggers do when properties change: from here on undoing a
- * claim is the same for both kinds. */
+ * claim is the same for both kinds. Not those of temp.prov_sole's entities. */
 static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
     static const char *const sql[] = {
         "INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id) "
         "SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (), "
-        "kind, entity_id, key, value, import_id FROM prop_claims WHERE import_id = ?1 AND seq = 0",
-        "UPDATE node_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1",
-        "UPDATE rel_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1"};
+        "kind, entity_id, key, value, import_id FROM prop_claims c WHERE import_id = ?1 AND seq = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = c.kind AND o.id = c.entity_id)",
+        "UPDATE node_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'node' AND o.id = node_id)",
+        "UPDATE rel_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'rel' AND o.id = rel_id)"};
     for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
         sqlite3_stmt *st = gs_prov_prepare(s, sql[i], err);
         if (!st) return GS_IO;
@@ -277,16 +350,77 @@ static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
 /* Drops the import's property claims, batch by batch, restoring values. Once
  * prov_materialize has run, all of them are rows: the batches read the table
  * (in seq order straight from its import_id index), not the view, which would
- * compute and sort every claim of the import for each batch. */
+ * compute and sort every claim of the import for each batch. The claims of
+ * temp.prov_sole's entities stay for the entity step (rr->after skips them). */
 static gs_status prov_undo_props(prov_run *rr, gs_error *err) {
     gs_status r = prov_materialize(rr->s, rr->imp, err);
+    rr->after = INT64_MIN;
     if (r == GS_OK)
         r = prov_batches(rr,
-                         "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows WHERE import_id = ?1 "
-                         "ORDER BY seq LIMIT ?2",
+                         "SELECT seq, kind, entity_id, key, value FROM prop_claim_rows p WHERE import_id = ?1 "
+                         "AND seq > ?3 AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o "
+                         "WHERE o.kind = p.kind AND o.id = p.entity_id) ORDER BY seq LIMIT ?2",
                          "reading property claims", undo_prop_claim, NULL, err);
     if (r == GS_OK) return prov_props_flush(rr, err);   /* the last entity's props */
     rr->dirty = false;   /* failed: everything is rolled back, nothing to save */
+    prov_props_flush(rr, err);
+    return r;
+}
+
+/* How many of the import's property claims on an entity it still shows: the
+ * ones undoing would remove (prov_restore_prop's test, "name" aside). */
+static gs_status prov_count_shown(prov_run *rr, bool node, int64_t id, int64_t *n, gs_error *err) {
+    *n = 0;
+    gs_status r = prov_props_hold(rr, node, id, err);
+    sqlite3_stmt *st = r == GS_OK && !rr->gone ? prov_stmt(rr, RS_ENTITY_CLAIMS, err) : NULL;
+    if (r == GS_OK && !rr->gone && !st) r = GS_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, rr->imp);
+        sqlite3_bind_text(st, 3, node ? "node" : "rel", -1, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *key = (const char *)sqlite3_column_text(st, 0), *value = (const char *)sqlite3_column_text(st, 1);
+            if (node && strcmp(key, "name") == 0) continue;
+            json_t *cur = json_object_get(rr->props, key);
+            char *cur_text = cur ? gs_prov_value_text(cur) : NULL;
+            if (cur_text && strcmp(cur_text, value) == 0) (*n)++;
+            free(cur_text);
+        }
+        if (rc != SQLITE_DONE) r = gs_sqlfail(rr->s, err, "reading property claims");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    rr->dirty = false;   /* only read */
+    prov_props_flush(rr, err);
+    return r;
+}
+
+/* A node of temp.prov_sole kept because it has relationships: its property
+ * claims are undone now, as prov_undo_props would have. */
+static gs_status prov_undo_node_props(prov_run *rr, int64_t id, gs_error *err) {
+    gs_status r = prov_exec(rr, RS_WRITE_OUT, id, rr->imp, "node", NULL, err);
+    if (r == GS_OK) r = prov_exec(rr, RS_NODE_UNFLAG, id, rr->imp, NULL, NULL, err);
+    sqlite3_stmt *st = r == GS_OK ? prov_stmt(rr, RS_ENTITY_ROWS, err) : NULL;
+    if (r == GS_OK && !st) r = GS_IO;
+    json_t *rows = NULL;
+    if (r == GS_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, rr->imp);
+        sqlite3_bind_text(st, 3, "node", -1, SQLITE_STATIC);
+        r = prov_rows(rr, st, "reading property claims", &rows, err);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (r != GS_OK) break;
+        r = undo_prop_claim(rr, row, NULL, err);
+    }
+    json_decref(rows);
+    if (r == GS_OK) return prov_props_flush(rr, err);
+    rr->dirty = false;
     prov_props_flush(rr, err);
     return r;
 }
@@ -315,13 +449,39 @@ static gs_status prov_undo_aliases(prov_run *rr, gs_error *err) {
                         "reading alias claims", undo_alias_claim, NULL, err);
 }
 
-/* A node or relationship claim (id, created): dropped; an entity this import
- * created goes when nobody else claims it (a node only if unconnected), or the
- * earliest other claimant inherits "created". ctx: non-NULL for nodes. */
+/* An entity of temp.prov_sole (see prov_find_sole): its shown claims count
+ * as removed, and it is deleted (its claims go with it); a node that still
+ * has relationships is kept, its claims undone now. */
+static gs_status prov_undo_sole(prov_run *rr, bool node, int64_t id, gs_error *err) {
+    int64_t shown = 0;
+    gs_status r = prov_count_shown(rr, node, id, &shown, err);
+    if (r != GS_OK) return r;
+    gs_error derr;
+    gs_status d = node ? graph_node_delete(rr->s, id, false, NULL, &derr) : graph_rel_delete(rr->s, id, &derr);
+    if (d == GS_OK) {
+        if (node) rr->u.nodes_deleted++;
+        else rr->u.rels_deleted++;
+        rr->u.props_removed += shown;
+        return GS_OK;
+    }
+    if (d == GS_CONFLICT && node) {
+        rr->u.nodes_kept++;   /* still connected: kept */
+        r = prov_undo_node_props(rr, id, err);
+    } else if (d != GS_NOT_FOUND) {
+        return gs_fail(err, d, "%s", derr.msg);
+    }
+    return r == GS_OK ? prov_exec(rr, node ? RS_NODE_DROP : RS_REL_DROP, id, rr->imp, NULL, NULL, err) : r;
+}
+
+/* A node or relationship claim (id, created, sole): dropped; an entity this
+ * import created goes when nobody else claims it (a node only if
+ * unconnected), or the earliest other claimant inherits "created".
+ * ctx: non-NULL for nodes. */
 static gs_status undo_entity_claim(prov_run *rr, json_t *row, void *ctx, gs_error *err) {
     bool node = ctx != NULL;
     int64_t id = row_int(row, 0), others = 0;
     bool created = row_int(row, 1) == 1;
+    if (row_int(row, 2)) return prov_undo_sole(rr, node, id, err);
     gs_status r = prov_exec(rr, node ? RS_NODE_DROP : RS_REL_DROP, id, rr->imp, NULL, NULL, err);
     if (r == GS_OK) r = prov_exec(rr, node ? RS_NODE_OTHERS : RS_REL_OTHERS, id, 0, NULL, &others, err);
     if (r != GS_OK || !created) return r;
@@ -343,8 +503,10 @@ static gs_status undo_entity_claim(prov_run *rr, json_t *row, void *ctx, gs_erro
  * import created and nobody claims any more. */
 static gs_status prov_undo_entities(prov_run *rr, bool node, gs_error *err) {
     return prov_batches(rr,
-                        node ? "SELECT node_id, created FROM node_claims WHERE import_id = ?1 LIMIT ?2"
-                             : "SELECT rel_id, created FROM rel_claims WHERE import_id = ?1 LIMIT ?2",
+                        node ? "SELECT node_id, created, EXISTS (SELECT 1 FROM temp.prov_sole o "
+                               "WHERE o.kind = 'node' AND o.id = node_id) FROM node_claims WHERE import_id = ?1 LIMIT ?2"
+                             : "SELECT rel_id, created, EXISTS (SELECT 1 FROM temp.prov_sole o "
+                               "WHERE o.kind = 'rel' AND o.id = rel_id) FROM rel_claims WHERE import_id = ?1 LIMIT ?2",
                         "reading claims", undo_entity_claim, node ? (void *)rr : NULL, err);
 }
 
@@ -366,12 +528,14 @@ gs_status prov_retract(graph_store *s, int64_t id, json_t **out, gs_error *err) 
     gs_status r = own ? graph_store_begin(s, err) : gs_write_begin(s, err);
     if (r != GS_OK) return r;
     prov_run rr = {.s = s, .imp = id};
-    r = prov_undo_props(&rr, err);
+    r = prov_find_sole(&rr, err);
+    if (r == GS_OK) r = prov_undo_props(&rr, err);
     if (r == GS_OK) r = prov_undo_aliases(&rr, err);
     if (r == GS_OK) r = prov_undo_entities(&rr, false, err);
     if (r == GS_OK) r = prov_undo_entities(&rr, true, err);
     prov_undo u = rr.u;
     prov_run_free(&rr);
+    if (r == GS_OK) r = gs_exec(s, "DROP TABLE IF EXISTS temp.prov_sole", err);
     if (r == GS_OK) {
         st = gs_prov_prepare(s, "UPDATE imports SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
                              err);

@@ -82,6 +82,7 @@ struct graph_store {
     int64_t search_defer_nodes; /* bulk loads creating more nodes leave their search rows to the backlog */
     int64_t *fts_pending;  /* nodes whose search rows wait for the commit (search.c), unsorted */
     size_t fts_npending, fts_cpending;
+    bool retract_no_shortcut; /* tests: prov_retract_set_shortcut (provenance.h) */
 };
 
 /* Noted nodes past this many get their search rows written at once, mid-transaction. */

@@ -1,16 +1,35 @@
 /*
  * tests/unit/store_fixture.h - the cmocka fixture the store tests share: a new
  * database in a fresh temporary directory per test, removed afterwards with
- * its WAL and SHM files.
+ * its WAL and SHM files; and sql_int, one integer read on a store's own
+ * connection.
  */
 #ifndef DSGRAPH_TEST_STORE_FIXTURE_H
 #define DSGRAPH_TEST_STORE_FIXTURE_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store.h"
+
+/* The first column of the first row of sql, run on the store's own connection
+ * (inside its open transaction, if any); fails the test if there is no row. */
+static inline int64_t sql_int(graph_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
 
 typedef struct fixture {
     char dir[64];

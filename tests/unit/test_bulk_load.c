@@ -19,16 +19,6 @@
 #include "store_fixture.h"
 
 /* One integer from SQL (counts). */
-static int64_t sql_int(graph_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* The props text of node id as stored. */
 static char *node_props(graph_store *s, int64_t id)
 {

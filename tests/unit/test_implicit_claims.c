@@ -22,8 +22,10 @@
 #include <sqlite3.h>
 
 #include "bulk_load.h"
+#include "cypher.h"
 #include "provenance.h"
 #include "store.h"
+#include "store_fixture.h"
 
 typedef struct pair {
     char dir[64];
@@ -53,15 +55,6 @@ static int teardown(void **state) {
     if (system(cmd) != 0) return -1;
     free(p);
     return 0;
-}
-
-static int64_t sql_int(graph_store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 /* Every row of a query as one JSON array of arrays (text and integers). */
@@ -224,13 +217,23 @@ static void both(pair *p, const char *sha, const op *ops, size_t n, bool first) 
     assert_int_equal(run_import(p->s[0], sha, ops, n, first), run_import(p->s[1], sha, ops, n, false));
 }
 
-static void retract_both(pair *p, int64_t imp) {
+/* Retracts imp on both stores, store i with the retract shortcut set as
+ * shortcut[i] (provenance.h); the replies (the counts) must be equal. */
+static void retract_both_way(pair *p, int64_t imp, const bool shortcut[2]) {
     gs_error err = {{0}};
+    json_t *res[2] = {NULL, NULL};
     for (int i = 0; i < 2; i++) {
-        json_t *res = NULL;
-        assert_int_equal(prov_retract(p->s[i], imp, &res, &err), GS_OK);
-        json_decref(res);
+        prov_retract_set_shortcut(p->s[i], shortcut[i]);
+        gs_status st = prov_retract(p->s[i], imp, &res[i], &err);
+        prov_retract_set_shortcut(p->s[i], true);
+        if (st != GS_OK) fail_msg("retract %d: %s", (int)imp, err.msg);
     }
+    assert_same(res[0], res[1], "imports.retract's reply");
+}
+
+static void retract_both(pair *p, int64_t imp) {
+    static const bool on[2] = {true, true};
+    retract_both_way(p, imp, on);
 }
 
 /* The bulk store really stores no claim rows for what it created. */
@@ -291,6 +294,55 @@ static void creator_changes_its_own(void **state) {
     assert_stores_agree(p, 2);
 }
 
+/* Retract's shortcut for entities only the retracted import claims
+ * (prov_retract.c, prov_find_sole) against undoing every claim: a node it
+ * keeps (another import's relationship ends on it), nodes and relationships
+ * it deletes, a node a Cypher SET changed (Cypher writes claim nothing, so its
+ * changed value is no longer the one claimed) and a node another import also
+ * claims (not sole: kept). Each way on each store, bulk and rows. */
+static void retract_shortcut_matches(void **state) {
+    pair *p = *state;
+    for (int way = 0; way < 2; way++) {
+        const bool shortcut[2] = {way == 0, way == 1};
+        if (way == 1) {   /* a second round on the same stores: retract what the first left */
+            for (int i = 0; i < 2; i++) {
+                char *out = NULL;
+                graph_query_error qe;
+                assert_int_equal(graph_query(p->s[i], "MATCH (n) DETACH DELETE n", NULL, NULL, &out, &qe), GS_OK);
+                free(out);
+            }
+        }
+        char sha[3][8];
+        for (int k = 0; k < 3; k++) snprintf(sha[k], sizeof sha[k], "w%dk%d", way, k);
+        both(p, sha[0], creator, 3, true);   /* M, N, M-[USES]->N */
+        static const op others[] = {{"P", "{\"p\":1}", NULL}, {"P", "{\"w\":9}", "M"}, {"Q", "{\"q\":\"x\"}", NULL}};
+        both(p, sha[1], others, 3, false);   /* P-[USES]->M: M stays */
+        static const op more[] = {{"R", "{\"r\":[1,2],\"s\":\"t\"}", NULL}, {"S", "{\"a\":1}", NULL}};
+        both(p, sha[2], more, 2, true);
+        static const op s_too[] = {{"S", "{\"a\":1}", NULL}};
+        both(p, "s-too", s_too, 1, false);   /* S: claimed by two imports */
+        for (int i = 0; i < 2; i++) {   /* R: a value nobody claims */
+            char *out = NULL;
+            graph_query_error qe;
+            assert_int_equal(graph_query(p->s[i], "MATCH (n:Model {name: 'R'}) SET n.s = 'u'", NULL, NULL, &out, &qe),
+                             GS_OK);
+            free(out);
+        }
+        int64_t base = sql_int(p->s[1], "SELECT max(id) FROM imports") - 4;
+        int64_t n0 = sql_int(p->s[0], "SELECT count(*) FROM imports");
+        assert_stores_agree(p, n0);
+        retract_both_way(p, base + 1, shortcut);   /* M kept, N and the relationship gone */
+        assert_int_equal(sql_int(p->s[0], "SELECT count(*) FROM nodes WHERE name_key = 'm'"), 1);
+        assert_stores_agree(p, n0);
+        retract_both_way(p, base + 3, shortcut);   /* R gone though its s changed, S stays */
+        assert_int_equal(sql_int(p->s[0], "SELECT count(*) FROM nodes WHERE name_key IN ('r', 's')"), 1);
+        assert_stores_agree(p, n0);
+        retract_both_way(p, base + 2, shortcut);   /* P, Q and P's relationship; now M is unconnected */
+        assert_stores_agree(p, n0);
+        assert_int_equal(sql_int(p->s[0], "SELECT count(*) FROM temp.sqlite_schema WHERE name = 'prov_sole'"), 0);
+    }
+}
+
 /* dsg_props lists a props text's members: keys decoded, values as canonical text. */
 static void props_function(void **state) {
     pair *p = *state;
@@ -340,6 +392,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(later_imports_and_retracts, setup, teardown),
         cmocka_unit_test_setup_teardown(retract_creator_first, setup, teardown),
         cmocka_unit_test_setup_teardown(creator_changes_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(retract_shortcut_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(props_function, setup, teardown),
         cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
     };

@@ -60,15 +60,6 @@ static json_t *props_of(graph_store *s, int64_t id) {
 }
 
 /* A single integer from SQL, for looking at the tables directly. */
-static int64_t sql_int(graph_store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void test_typed_values_round_trip(void **state) {
     fixture *f = *state;
     json_t *props = json_pack("{s:b,s:b,s:I,s:f,s:I,s:I,s:s,s:n}", "t", 1, "fa", 0, "i", (json_int_t)1, "f", 1.0,

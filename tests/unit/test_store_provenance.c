@@ -22,15 +22,6 @@
 static int setup(void **state) { return fixture_open(state, NULL); }
 static int teardown(void **state) { return fixture_close(state); }
 
-static int64_t sql_int(graph_store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* One import in one transaction: put the nodes named in props_json (Model
  * label), with props; plus a USES rel from the first to the second if given. */
 static int64_t import(graph_store *s, const char *sha, const char *a, const char *a_props, const char *b,

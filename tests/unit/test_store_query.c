@@ -253,16 +253,6 @@ static void test_search(void **state) {
     assert_string_equal(got, "");
 }
 
-/* One integer from SQL on the store's own connection. */
-static int64_t query_int(graph_store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* Search rows wait for the commit (graph/search.c, "Search rows wait for the
  * commit"): a search inside the transaction still sees its own writes, the
  * last of several changes to a node is what its row holds, a rollback leaves
@@ -325,15 +315,15 @@ static void test_search_rows_follow_transactions(void **state) {
     node(s, "Item", "bulk-00000", "{\"description\":\"kangaroo\"}", NULL);   /* changed after its row was written */
     assert_int_equal(graph_store_commit(s, &err), GS_OK);
     search_ids(s, "marsupial", 10, got, sizeof got);
-    snprintf(want, sizeof want, "%lld", (long long)query_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-65635'"));
+    snprintf(want, sizeof want, "%lld", (long long)sql_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-65635'"));
     assert_string_equal(got, want);
     search_ids(s, "kangaroo", 10, got, sizeof got);
-    snprintf(want, sizeof want, "%lld", (long long)query_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-00000'"));
+    snprintf(want, sizeof want, "%lld", (long long)sql_int(s, "SELECT id FROM nodes WHERE name_key = 'bulk-00000'"));
     assert_string_equal(got, want);
     /* one search row per node, none for a node that is gone */
-    assert_int_equal(query_int(s, "SELECT count(*) FROM node_fts"), MANY + 1);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM nodes"), MANY + 1);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM node_fts WHERE rowid NOT IN (SELECT id FROM nodes)"), 0);
+    assert_int_equal(sql_int(s, "SELECT count(*) FROM node_fts"), MANY + 1);
+    assert_int_equal(sql_int(s, "SELECT count(*) FROM nodes"), MANY + 1);
+    assert_int_equal(sql_int(s, "SELECT count(*) FROM node_fts WHERE rowid NOT IN (SELECT id FROM nodes)"), 0);
 }
 
 /* Fingerprint of everything a refused statement might have changed. */
