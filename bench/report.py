@@ -1,6 +1,7 @@
 """bench/report.py - the table of bench/run.py's results (Markdown, so docs/performance.md can
 quote it as printed). `python3 bench/report.py [bench/results/latest.json]` re-prints a saved run."""
 import json
+import os
 import sys
 
 
@@ -115,6 +116,12 @@ def table(r):
     if "s" in ip:
         add(_csv_import_row("`dsctl import --in-place nodes.csv rels.csv` (the daemon reads the files: no upload) (s)",
                             ip, gen, base_load))
+    rt = ip.get("retract")
+    if rt:
+        add(("`imports.retract` of both, newest first (s): the graph is empty after it",
+             "; ".join("%s %s" % (os.path.basename(i["input"] or "import %d" % i["import"]), _num(i["s"]))
+                       for i in rt["imports"]) + "; total " + _num(rt["s"]),
+             "", "", "(no target)"))
     if "s" in ih:
         add(("`dsctl import models.jsonl` (plugins/hf_models.lua) (s)",
              "%s; peak RSS %s MiB; made %s nodes, %s relationships" % (

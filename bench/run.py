@@ -525,7 +525,7 @@ def import_figures(args, work, res, data, gen, base):
         log("dsgraphd: `dsctl import --in-place` of nodes.csv + rels.csv (the daemon reads them, no upload)")
         res["import_csv_in_place"] = import_bench(args, work, [os.path.join(data, "nodes.csv"),
                                                                os.path.join(data, "rels.csv")], "csv-in-place",
-                                                  gen, base, True, in_place=True)
+                                                  gen, base, True, in_place=True, retract=True)
         if args.no_hf_import:
             res["import_hf"] = {"status": "skipped (--no-hf-import)"}
         else:
@@ -541,17 +541,43 @@ def importers_present():
                (("core", "dsctl_import.c"), ("plugins", "csv.lua"), ("plugins", "hf_models.lua")))
 
 
-def import_bench(args, work, files, tag, gen, base, exact, in_place=False):
+def import_bench(args, work, files, tag, gen, base, exact, in_place=False, retract=False):
     """`dsctl import FILES` into a fresh daemon: wall time, peak RSS, what it created. With exact
     (the CSV files) the graph must equal the generator's and the largest tree the baseline's. With
-    in_place the daemon may read the files' directory and dsctl passes --in-place (no upload)."""
+    in_place the daemon may read the files' directory and dsctl passes --in-place (no upload).
+    With retract the imports are then retracted, newest first (retract_all)."""
     if not args.dsctl or not os.access(args.dsctl, os.X_OK):
         return {"status": "n/a: no dsctl binary"}
     d = Daemon(args.dsgraphd, work, "import-" + tag,
                import_dirs=[os.path.dirname(os.path.realpath(files[0]))] if in_place else None)
     r = import_into(args, d, files, tag, gen, base, exact, in_place)
+    if retract:
+        r["retract"] = retract_all(d, gen)
     d.stop()
     return r
+
+
+def retract_all(d, gen):
+    """`imports.retract` of every import on d, newest first (rels.csv's, then nodes.csv's): the
+    seconds each took and its reply. Afterwards the graph must be empty, and the replies must say
+    that every relationship and node the generator made was deleted."""
+    imports = rpc(d.sock, "imports.list").get("result", {}).get("imports") or []
+    out, nodes, rels = [], 0, 0
+    for imp in sorted(imports, key=lambda i: -i["id"]):
+        t0 = time.monotonic()
+        rep = rpc(d.sock, "imports.retract", {"id": imp["id"]}, timeout=7200)
+        took = time.monotonic() - t0
+        if "result" not in rep:
+            fail("imports.retract %d: %s" % (imp["id"], rep.get("error")))
+        res = rep["result"]
+        nodes += res["nodes_deleted"]
+        rels += res["relationships_deleted"]
+        out.append({"import": imp["id"], "input": imp.get("input"), "s": took, "result": res})
+    st = rpc(d.sock, "stats").get("result") or {}
+    if st.get("nodes") != 0 or st.get("relationships") != 0 or nodes != gen["models"] or rels != gen["edges"]:
+        fail("retract: stats %s after it; replies deleted %d nodes and %d relationships, expected %d and %d"
+             % (st, nodes, rels, gen["models"], gen["edges"]))
+    return {"imports": out, "s": sum(i["s"] for i in out)}
 
 
 def import_into(args, d, files, tag, gen, base, exact, in_place=False):

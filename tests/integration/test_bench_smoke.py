@@ -59,13 +59,16 @@ def main():
         for key in ("json", "dot"):
             if not res.get("export", {}).get(key, {}).get("bytes"):
                 problems.append("export %s wrote nothing: %s" % (key, res.get("export")))
+        rt = res.get("import_csv_in_place", {}).get("retract", {})   # run.py checked the graph is empty after it
+        if [i["result"]["import"] for i in rt.get("imports", [])] != [2, 1]:
+            problems.append("retract of the in-place imports: %s" % rt)
         if "| benchmark |" not in p.stdout:
             problems.append("no table printed")
         if problems:
             print(p.stdout[-4000:])
             print("FAIL bench_smoke: " + "; ".join(problems))
             return 1
-    print("ok bench_smoke (10,000 models: load, lineage, query, lookups, ping, start-up, seed load, imports)")
+    print("ok bench_smoke (10,000 models: load, lineage, query, lookups, ping, start-up, seed load, imports, retract)")
     print("1 passed, 0 failed")
     return 0
 
