@@ -47,8 +47,10 @@ const char *rpc_code_kind(int code);
 
 /* What a method needs in order to run. METHOD_QUICK marks a short, bounded
  * read (a point lookup): the daemon may run quick requests of several clients
- * in one worker hand-off. It is not part of rpc_plan.needs. */
-enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1, METHOD_QUICK = 1u << 2 };
+ * in one worker hand-off. METHOD_GROUP marks a write that may share one commit
+ * with the neighbouring METHOD_GROUP calls of its batch (rpc_plan_run). Neither
+ * is part of rpc_plan.needs. */
+enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1, METHOD_QUICK = 1u << 2, METHOD_GROUP = 1u << 3 };
 
 /* Everything a method may touch while it runs on a worker thread. */
 typedef struct method_ctx {
@@ -85,6 +87,7 @@ typedef struct rpc_call {
     json_t *reply;            /* the response object once known, or NULL (notification) */
     char *raw_result;         /* pre-serialised result text (see method_ctx.raw_result) */
     unsigned flags;           /* the method's flags for this call */
+    bool grouped;             /* ran inside a group commit (rpc_plan_run) */
 } rpc_call;
 
 typedef struct rpc_plan {
@@ -104,7 +107,10 @@ json_t *rpc_parse_large(const char *line, size_t len, json_error_t *jerr);
  * only call already holds an error reply. Returns 0, or -1 on out of memory. */
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len);
 /* Runs the calls that have no reply yet. Each write runs in its own transaction
- * (unless ctx->in_transaction); a failed write is rolled back. */
+ * (unless ctx->in_transaction); a failed write is rolled back. Consecutive
+ * METHOD_GROUP calls of a batch share one transaction, each in a savepoint of
+ * its own: a failed one is undone alone, and if the shared commit fails every
+ * one of them that had succeeded gets that error instead. */
 void rpc_plan_run(rpc_plan *plan, method_ctx *ctx);
 /* The reply line ('\n'-terminated, malloc'd) or NULL when nothing is to be sent. */
 char *rpc_plan_reply(rpc_plan *plan, size_t *len);

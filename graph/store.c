@@ -565,6 +565,20 @@ gs_status graph_store_commit(graph_store *s, gs_error *err) {
     return st;
 }
 
+/* See store.h. gs_write_begin/gs_write_end are savepoints inside a transaction. */
+gs_status graph_store_savepoint(graph_store *s, gs_error *err) {
+    if (!s->in_tx) return gs_fail(err, GS_INVALID, "savepoint: no transaction is open");
+    return gs_write_begin(s, err);
+}
+
+/* See store.h. Undoing cannot fail usefully: SQLite's own rollback is the fallback. */
+gs_status graph_store_savepoint_end(graph_store *s, bool keep, gs_error *err) {
+    if (!s->in_tx) return gs_fail(err, GS_INVALID, "savepoint: no transaction is open");
+    if (keep) return gs_write_end(s, GS_OK, err);
+    gs_write_end(s, GS_CONFLICT, NULL);   /* any failure status: ROLLBACK TO, RELEASE */
+    return GS_OK;
+}
+
 /* Public read snapshot for multi-statement reads (core/rpc.c): the cached
  * BEGIN/COMMIT statements instead of sqlite3_exec, which re-parses each call. */
 gs_status graph_store_read_begin(graph_store *s, gs_error *err) {

@@ -96,6 +96,11 @@ struct sqlite3 *graph_store_db(graph_store *s);
 gs_status graph_store_begin(graph_store *s, gs_error *err);
 gs_status graph_store_commit(graph_store *s, gs_error *err);
 void graph_store_rollback(graph_store *s);
+/* A savepoint inside the explicit transaction, and its end: keep its writes,
+ * or undo them. Lets several independent writes share one commit while each
+ * stays all or nothing (core/rpc.c's group commit). */
+gs_status graph_store_savepoint(graph_store *s, gs_error *err);
+gs_status graph_store_savepoint_end(graph_store *s, bool keep, gs_error *err);
 /* A read snapshot (deferred BEGIN / COMMIT, cached statements) for a request
  * made of several reads; the caller must not have a transaction open. */
 gs_status graph_store_read_begin(graph_store *s, gs_error *err);
