@@ -74,8 +74,7 @@ struct graph_bulk {
     bulk_names names;     /* label \x1f name key -> node */
     bulk_names aliases;   /* label \x1f alias key -> node */
     bulk_ids claimed;     /* nodes this load matched and claimed (not the ones it created: memory) */
-    int64_t *matched;     /* claims of matched nodes not inserted yet (bulk_flush_matched) */
-    size_t nmatched, cmatched;
+    gs_ids matched;       /* claims of matched nodes not inserted yet (bulk_flush_matched) */
     bulk_rels rels;       /* (start, type, end) -> relationship created by this load */
     char **loaded;        /* labels whose stored nodes are in names/aliases */
     size_t nloaded;
@@ -241,7 +240,7 @@ static void bulk_free(graph_bulk *b) {
     bulk_names_free(&b->names);
     bulk_names_free(&b->aliases);
     bulk_ids_free(&b->claimed);
-    free(b->matched);
+    gs_ids_free(&b->matched);
     bulk_rels_free(&b->rels);
     sqlite3_finalize(b->props_of);
     bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys};
@@ -405,12 +404,6 @@ static gs_status bulk_sync_node(graph_bulk *b, int64_t id, gs_error *err) {
     return r;
 }
 
-/* Orders node ids for qsort. */
-static int bulk_id_cmp(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Inserts the claims of matched nodes in id order. A relationship file names
  * its ends in no particular order; inserted as they come, each claim lands on
  * a random page of node_claims (and of its import index), which at 1M nodes
@@ -418,31 +411,23 @@ static int bulk_id_cmp(const void *a, const void *b) {
  * Must run before anything reads node_claims (graph_node_put / graph_rel_put)
  * and at the end. */
 static gs_status bulk_flush_matched(graph_bulk *b, gs_error *err) {
-    if (b->nmatched > 1) qsort(b->matched, b->nmatched, sizeof *b->matched, bulk_id_cmp);
+    gs_ids_sort(&b->matched);
     gs_status r = GS_OK;
     sqlite3_stmt *st = b->st[BS_CLAIM_NODE];
-    for (size_t i = 0; r == GS_OK && i < b->nmatched; i++) {
-        sqlite3_bind_int64(st, 1, b->matched[i]);
+    for (size_t i = 0; r == GS_OK && i < b->matched.n; i++) {
+        sqlite3_bind_int64(st, 1, b->matched.v[i]);
         sqlite3_bind_int64(st, 2, b->s->prov_import);
         sqlite3_bind_int(st, 3, 0);
         r = bulk_exec(b, st, "recording a claim", err);
     }
-    b->nmatched = 0;
+    b->matched.n = 0;
     return r;
 }
 
 /* Claims node id for the import with created = 0, once per load (queued: bulk_flush_matched). */
 static gs_status bulk_claim_match(graph_bulk *b, int64_t id, gs_error *err) {
     if (bulk_ids_has(&b->claimed, id)) return GS_OK;
-    if (b->nmatched == b->cmatched) {
-        size_t ncap = b->cmatched ? b->cmatched * 2 : 4096;
-        int64_t *nm = realloc(b->matched, ncap * sizeof *nm);
-        if (!nm) return gs_fail(err, GS_IO, "out of memory");
-        b->matched = nm;
-        b->cmatched = ncap;
-    }
-    b->matched[b->nmatched++] = id;
-    if (!bulk_ids_add(&b->claimed, id)) return gs_fail(err, GS_IO, "out of memory");
+    if (!gs_ids_push(&b->matched, id) || !bulk_ids_add(&b->claimed, id)) return gs_fail(err, GS_IO, "out of memory");
     return GS_OK;
 }
 

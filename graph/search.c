@@ -170,15 +170,8 @@ static gs_status gs_fts_write(graph_store *s, int64_t id, const json_t *props, g
 
 /* Notes that node id's search row must be rewritten before the commit. */
 static gs_status gs_fts_note(graph_store *s, int64_t id, gs_error *err) {
-    if (s->fts_npending == s->fts_cpending) {
-        size_t ncap = s->fts_cpending ? s->fts_cpending * 2 : 256;
-        int64_t *np = realloc(s->fts_pending, ncap * sizeof *np);
-        if (!np) return gs_fail(err, GS_IO, "out of memory");
-        s->fts_pending = np;
-        s->fts_cpending = ncap;
-    }
-    s->fts_pending[s->fts_npending++] = id;
-    return s->fts_npending >= GS_FTS_PENDING_MAX ? gs_fts_flush(s, err) : GS_OK;
+    if (!gs_ids_push(&s->fts_pending, id)) return gs_fail(err, GS_IO, "out of memory");
+    return s->fts_pending.n >= GS_FTS_PENDING_MAX ? gs_fts_flush(s, err) : GS_OK;
 }
 
 /* See store_internal.h. Outside a transaction (no commit to wait for) the row
@@ -194,26 +187,21 @@ gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err) {
     return gs_fts_note(s, id, err);
 }
 
-static int gs_id_cmp(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* See store_internal.h: each noted node once, in id order, from its stored state. */
 gs_status gs_fts_flush(graph_store *s, gs_error *err) {
-    size_t n = s->fts_npending;
-    if (n == 0) return GS_OK;
-    qsort(s->fts_pending, n, sizeof *s->fts_pending, gs_id_cmp);
+    gs_ids *p = &s->fts_pending;
+    if (p->n == 0) return GS_OK;
+    gs_ids_sort(p);
     gs_status r = GS_OK;
-    for (size_t i = 0; r == GS_OK && i < n; i++)
-        if (i == 0 || s->fts_pending[i] != s->fts_pending[i - 1]) r = gs_fts_write(s, s->fts_pending[i], NULL, err);
-    if (r == GS_OK) s->fts_npending = 0;
+    for (size_t i = 0; r == GS_OK && i < p->n; i++)
+        if (i == 0 || p->v[i] != p->v[i - 1]) r = gs_fts_write(s, p->v[i], NULL, err);
+    if (r == GS_OK) p->n = 0;
     return r;
 }
 
 /* See store_internal.h. */
 void gs_fts_forget(graph_store *s) {
-    s->fts_npending = 0;
+    s->fts_pending.n = 0;
 }
 
 /* Counts code points, to choose between MATCH (3+) and a scan. */
@@ -425,30 +413,18 @@ gs_status graph_search_backlog_step(graph_store *s, int64_t max_nodes, int64_t *
         upto = hi - lo >= max_nodes ? lo + max_nodes - 1 : hi;
         sqlite3_stmt *st = gs_stmt(s, GS_ST_SEARCH_BACKLOG_NODES, err);
         if (!st) r = GS_IO;
-        int64_t *ids = NULL;
-        size_t n = 0, capn = 0;
+        gs_ids ids = {0};
         if (r == GS_OK) {   /* the ids first: gs_fts_refresh uses cached statements of its own */
             sqlite3_bind_int64(st, 1, lo);
             sqlite3_bind_int64(st, 2, upto);
             int rc;
-            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (n == capn) {
-                    size_t nc = capn ? capn * 2 : 1024;
-                    int64_t *ni = realloc(ids, nc * sizeof *ni);
-                    if (!ni) {
-                        r = gs_fail(err, GS_IO, "out of memory");
-                        break;
-                    }
-                    ids = ni;
-                    capn = nc;
-                }
-                ids[n++] = sqlite3_column_int64(st, 0);
-            }
+            while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (!gs_ids_push(&ids, sqlite3_column_int64(st, 0))) r = gs_fail(err, GS_IO, "out of memory");
             if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "reading the search backlog's nodes");
             sqlite3_reset(st);
         }
-        for (size_t i = 0; r == GS_OK && i < n; i++) r = gs_fts_refresh(s, ids[i], NULL, err);
-        free(ids);
+        for (size_t i = 0; r == GS_OK && i < ids.n; i++) r = gs_fts_refresh(s, ids.v[i], NULL, err);
+        gs_ids_free(&ids);
         char sql[160];
         if (upto == hi)
             snprintf(sql, sizeof sql, "DELETE FROM search_backlog WHERE lo = %lld", (long long)lo);

@@ -525,7 +525,7 @@ void graph_store_close(graph_store *s) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(s->db);
     }
-    free(s->fts_pending);
+    gs_ids_free(&s->fts_pending);
     free(s->path);
     free(s);
 }
@@ -599,6 +599,33 @@ void graph_store_rollback(graph_store *s) {
     if (!sqlite3_get_autocommit(s->db)) gs_tx_stmt(s, GS_ST_ROLLBACK, "rollback", NULL);
     s->in_tx = false;
     gs_fts_forget(s);
+}
+
+/* See store_internal.h; grows by doubling. */
+bool gs_ids_push(gs_ids *a, int64_t id) {
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 256;
+        int64_t *nv = realloc(a->v, ncap * sizeof *nv);
+        if (!nv) return false;
+        a->v = nv;
+        a->cap = ncap;
+    }
+    a->v[a->n++] = id;
+    return true;
+}
+
+static int gs_id_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void gs_ids_sort(gs_ids *a) {
+    if (a->n > 1) qsort(a->v, a->n, sizeof *a->v, gs_id_cmp);
+}
+
+void gs_ids_free(gs_ids *a) {
+    free(a->v);
+    *a = (gs_ids){0};
 }
 
 /* Short English names, for logs and the protocol's error kinds. */

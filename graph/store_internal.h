@@ -63,6 +63,17 @@ typedef enum gs_stmt_id {
     GS_ST__COUNT
 } gs_stmt_id;
 
+/* A growable array of ids (store.c). Zero-initialised it is empty. */
+typedef struct gs_ids {
+    int64_t *v;
+    size_t n, cap;
+} gs_ids;
+/* Appends id; false when out of memory (the array is unchanged). */
+bool gs_ids_push(gs_ids *a, int64_t id);
+/* Sorts the ids in ascending order. */
+void gs_ids_sort(gs_ids *a);
+void gs_ids_free(gs_ids *a);
+
 struct graph_store {
     sqlite3 *db;
     char *path;
@@ -80,8 +91,7 @@ struct graph_store {
     uint64_t adj_snap_seq;
     struct cy_store_cache *cy_cache; /* Cypher plans and statements (cypher_plan_cache.c), or NULL */
     int64_t search_defer_nodes; /* bulk loads creating more nodes leave their search rows to the backlog */
-    int64_t *fts_pending;  /* nodes whose search rows wait for the commit (search.c), unsorted */
-    size_t fts_npending, fts_cpending;
+    gs_ids fts_pending;    /* nodes whose search rows wait for the commit (search.c), unsorted */
     bool retract_no_shortcut; /* tests: prov_retract_set_shortcut (provenance.h) */
 };
 
