@@ -310,8 +310,9 @@ static bool rpc_call_ok(const rpc_call *c)
     return !c->reply || !json_object_get(c->reply, "error");
 }
 
-/* Replaces a succeeded call's reply with the error st (its writes were lost). */
-static void rpc_call_lost(rpc_call *c, gs_status st, const gs_error *gerr)
+/* Makes the call's reply the store error st: a group's savepoint could not
+ * open, or a succeeded call's writes were lost with the group's commit. */
+static void rpc_call_store_error(rpc_call *c, gs_status st, const gs_error *gerr)
 {
     rpc_error err = {0, "", NULL};
     rpc_fail_store(&err, st, c->method->name, gerr);
@@ -330,10 +331,7 @@ static void rpc_run_grouped(rpc_call *c, method_ctx *ctx)
     gs_status st = graph_store_savepoint(ctx->store, &gerr);
     c->grouped = true;
     if (st != GS_OK) {
-        rpc_error err = {0, "", NULL};
-        rpc_fail_store(&err, st, c->method->name, &gerr);
-        c->reply = rpc_error_reply(c->id, err.code, err.message);
-        json_decref(err.data);
+        rpc_call_store_error(c, st, &gerr);
         return;
     }
     ctx->in_transaction = true;
@@ -342,7 +340,7 @@ static void rpc_run_grouped(rpc_call *c, method_ctx *ctx)
     bool ok = rpc_call_ok(c);
     st = graph_store_savepoint_end(ctx->store, ok, &gerr);
     if (ok && st != GS_OK)
-        rpc_call_lost(c, st, &gerr);
+        rpc_call_store_error(c, st, &gerr);
 }
 
 /* Commits a group (calls [first, end) of the plan); if that fails, every call
@@ -356,7 +354,7 @@ static void rpc_group_commit(rpc_plan *plan, size_t first, size_t end, method_ct
     graph_store_rollback(ctx->store);
     for (size_t i = first; i < end; i++)
         if (plan->calls[i].grouped && rpc_call_ok(&plan->calls[i]))
-            rpc_call_lost(&plan->calls[i], st, &gerr);
+            rpc_call_store_error(&plan->calls[i], st, &gerr);
 }
 
 /* Why groups: a commit (WAL frames, FTS5's segment, the adjacency index's

@@ -167,6 +167,14 @@ static gs_status prov_props_flush(prov_run *rr, gs_error *err) {
     return r;
 }
 
+/* Ends a step that held an entity: its props are saved if the step (r)
+ * succeeded and changed them, dropped if it failed (all is rolled back). */
+static gs_status prov_props_done(prov_run *rr, gs_status r, gs_error *err) {
+    if (r != GS_OK) rr->dirty = false;
+    gs_status f = prov_props_flush(rr, err);
+    return r != GS_OK ? r : f;
+}
+
 /* Makes (node, id) the held entity, saving the previous one. */
 static gs_status prov_props_hold(prov_run *rr, bool node, int64_t id, gs_error *err) {
     if (rr->held && rr->node == node && rr->id == id) return GS_OK;
@@ -361,10 +369,7 @@ static gs_status prov_undo_props(prov_run *rr, gs_error *err) {
                          "AND seq > ?3 AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o "
                          "WHERE o.kind = p.kind AND o.id = p.entity_id) ORDER BY seq LIMIT ?2",
                          "reading property claims", undo_prop_claim, NULL, err);
-    if (r == GS_OK) return prov_props_flush(rr, err);   /* the last entity's props */
-    rr->dirty = false;   /* failed: everything is rolled back, nothing to save */
-    prov_props_flush(rr, err);
-    return r;
+    return prov_props_done(rr, r, err);   /* the last entity's props */
 }
 
 /* How many of the import's property claims on an entity it still shows: the
@@ -391,9 +396,7 @@ static gs_status prov_count_shown(prov_run *rr, bool node, int64_t id, int64_t *
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
     }
-    rr->dirty = false;   /* only read */
-    prov_props_flush(rr, err);
-    return r;
+    return prov_props_done(rr, r, err);   /* only read: nothing to save */
 }
 
 /* A node of temp.prov_sole kept because it has relationships: its property
@@ -419,10 +422,7 @@ static gs_status prov_undo_node_props(prov_run *rr, int64_t id, gs_error *err) {
         r = undo_prop_claim(rr, row, NULL, err);
     }
     json_decref(rows);
-    if (r == GS_OK) return prov_props_flush(rr, err);
-    rr->dirty = false;
-    prov_props_flush(rr, err);
-    return r;
+    return prov_props_done(rr, r, err);
 }
 
 /* An alias claim (node_id, alias_key): dropped; the alias goes when nobody else claims it. */
