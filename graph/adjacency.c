@@ -8,6 +8,7 @@
 #define _GNU_SOURCE   /* pthread_rwlockattr_setkind_np: writers must not starve behind lineage readers */
 #endif
 #include "adjacency.h"
+#include "key_index.h"
 #include "store_internal.h"
 
 #include <pthread.h>
@@ -74,7 +75,8 @@ struct graph_adj {
     size_t nnames_cap;
     char *npool;
     size_t npool_len, npool_cap, npool_dead;
-    bool names_ok;                /* built, and every write since applied */
+    key_index keys;               /* nodes.name_key hashes -> node ids (key_index.h), kept with the names */
+    bool names_ok;                /* names and keys built, and every write since applied */
     /* writer side: only the writer thread touches these */
     graph_store *writer;
     sqlite3_stmt *get, *lget, *nget;
@@ -190,6 +192,7 @@ void graph_adj_free(graph_adj *a) {
     free(a->labels);
     free(a->name_at);
     free(a->npool);
+    key_index_free(&a->keys);
     free(a->touched);
     free(a->ltouched);
     free(a->ntouched_nodes);
@@ -380,10 +383,12 @@ static void adj_label_touch(sqlite3_context *ctx, int argc, sqlite3_value **argv
     a->ltouched[a->nltouched++] = sqlite3_value_int64(argv[0]);
 }
 
-/* Sets node n's name from its props text (NULL: the node is gone); false on OOM.
- * The old text stays in the pool as dead bytes until the next compaction. */
-static bool adj_set_name(graph_adj *a, int64_t n, const char *props, size_t plen) {
+/* Sets node n's name from its props text and its name key (both NULL: the
+ * node is gone); false on OOM. The old text stays in the pool as dead bytes
+ * until the next compaction. */
+static bool adj_set_name(graph_adj *a, int64_t n, const char *props, size_t plen, const char *key, size_t klen) {
     if (n < 0 || n > ADJ_MAX_ID) return false;
+    if (!key_index_set(&a->keys, (uint32_t)n, key, klen)) return false;
     if (n >= (int64_t)a->nnames_cap) {
         size_t ncap = a->nnames_cap ? a->nnames_cap : 1024;
         while ((int64_t)ncap <= n) ncap *= 2;
@@ -425,14 +430,16 @@ static gs_status adj_build_names(graph_adj *a, graph_store *w, gs_error *err) {
     a->names_ok = false;
     if (a->name_at) memset(a->name_at, 0, a->nnames_cap * sizeof *a->name_at);
     a->npool_len = a->npool_dead = 0;
+    key_index_clear(&a->keys);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(w->db, "SELECT id, props FROM nodes", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db, "SELECT id, props, name_key FROM nodes", -1, &st, NULL) != SQLITE_OK)
         return gs_sqlfail(w, err, "adjacency index: reading names");
     int rc;
     gs_status r = GS_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (!adj_set_name(a, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                          (size_t)sqlite3_column_bytes(st, 1))) {
+                          (size_t)sqlite3_column_bytes(st, 1), (const char *)sqlite3_column_text(st, 2),
+                          (size_t)sqlite3_column_bytes(st, 2))) {
             r = gs_fail(err, GS_IO, "adjacency index: out of memory (or ids above 2^32) for names");
             break;
         }
@@ -447,8 +454,10 @@ static bool adj_apply_name(graph_adj *a, int64_t n) {
     sqlite3_bind_int64(a->nget, 1, n);
     int rc = sqlite3_step(a->nget);
     bool ok = rc == SQLITE_ROW ? adj_set_name(a, n, (const char *)sqlite3_column_text(a->nget, 0),
-                                               (size_t)sqlite3_column_bytes(a->nget, 0))
-                               : rc == SQLITE_DONE && adj_set_name(a, n, NULL, 0);
+                                               (size_t)sqlite3_column_bytes(a->nget, 0),
+                                               (const char *)sqlite3_column_text(a->nget, 1),
+                                               (size_t)sqlite3_column_bytes(a->nget, 1))
+                               : rc == SQLITE_DONE && adj_set_name(a, n, NULL, 0, NULL, 0);
     sqlite3_reset(a->nget);
     return ok;
 }
@@ -530,7 +539,7 @@ gs_status graph_adj_attach_writer(graph_adj *a, graph_store *w, gs_error *err) {
                                           SQLITE_PREPARE_PERSISTENT, &a->get, NULL) != SQLITE_OK ||
                        sqlite3_prepare_v3(w->db, "SELECT label FROM node_labels WHERE node_id = ?1", -1,
                                           SQLITE_PREPARE_PERSISTENT, &a->lget, NULL) != SQLITE_OK ||
-                       sqlite3_prepare_v3(w->db, "SELECT props FROM nodes WHERE id = ?1", -1,
+                       sqlite3_prepare_v3(w->db, "SELECT props, name_key FROM nodes WHERE id = ?1", -1,
                                           SQLITE_PREPARE_PERSISTENT, &a->nget, NULL) != SQLITE_OK))
         r = gs_sqlfail(w, err, "adjacency index: preparing");
     if (r == GS_OK && sqlite3_create_function(w->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, a, adj_label_touch,
@@ -812,4 +821,33 @@ bool graph_adj_node_name(graph_store *s, int64_t node, const char **text, size_t
         *len = n;
     }
     return true;
+}
+
+/* Which node has name key `key`, from the keys kept with the names; see
+ * adjacency.h. Between begin and end. */
+int graph_adj_find_key(graph_store *s, const char *key, int64_t *node) {
+    graph_adj *a = s->adj;
+    if (!a->names_ok) return GRAPH_ADJ_KEY_UNSURE;
+    uint32_t n = 0;
+    switch (key_index_find(&a->keys, key, strlen(key), &n)) {
+    case KEY_INDEX_NONE:
+        return GRAPH_ADJ_KEY_NONE;
+    case KEY_INDEX_ONE:
+        *node = n;
+        return GRAPH_ADJ_KEY_CANDIDATE;
+    default:
+        return GRAPH_ADJ_KEY_UNSURE;
+    }
+}
+
+/* A node's labels when they are known in order: at most one, and every label
+ * name has a bit; see adjacency.h. Between begin and end. */
+int graph_adj_sole_label(graph_store *s, int64_t node, const char **label) {
+    graph_adj *a = s->adj;
+    if (a->lnames_full) return -1;
+    uint64_t bits = node >= 0 && node < (int64_t)a->nlabels_cap ? a->labels[node] : 0;
+    if (!bits) return 0;
+    if (bits & (bits - 1)) return -1;   /* two or more: their order lives in node_labels.pos */
+    *label = a->lnames[__builtin_ctzll(bits)];
+    return 1;
 }

@@ -8,7 +8,9 @@
  * so label tests of Cypher reads (`(d:Model)` on 60,000 reached nodes) need no
  * SQLite lookup either, and each node's "name" value as stored (canonical JSON
  * text in one pool), so `lineage` with `fields:["name"]` reads no row at all
- * (~40 MiB at 1M models).
+ * (~40 MiB at 1M models), and the hash of each node's name_key (key_index.h,
+ * ~12 MiB), so a reader's lookup by name reads one row instead of descending
+ * the nodes_name_key index.
  *
  * Shape: a CSR base (both directions: per node, its (other end, rel id, type)
  * entries) built from `rels`, plus overrides: rel id -> its current
@@ -82,6 +84,24 @@ uint64_t graph_adj_node_labels(graph_store *s, int64_t node);
  * SQLite); else *text is the canonical JSON text of the node's "name" property as
  * stored (not NUL-terminated), or NULL when it has none. Between begin and end. */
 bool graph_adj_node_name(graph_store *s, int64_t node, const char **text, size_t *len);
+/* Node name keys (nodes.name_key), kept with the names, as hashes
+ * (key_index.h): which node has this key? GRAPH_ADJ_KEY_NONE: none does.
+ * GRAPH_ADJ_KEY_CANDIDATE: *node is the only node that may have it; the
+ * caller compares its stored name_key, and if equal no other node has the key.
+ * GRAPH_ADJ_KEY_UNSURE: ask SQLite (names not available, or several nodes
+ * share the key's hash). key is a graph_name_key() result. The caller's read
+ * snapshot must match the index when it acts on the answer: it reads the
+ * candidate's row after graph_adj_end() and checks with graph_adj_begin()
+ * again that the index is still its snapshot. Between begin and end. */
+#define GRAPH_ADJ_KEY_NONE 0
+#define GRAPH_ADJ_KEY_CANDIDATE 1
+#define GRAPH_ADJ_KEY_UNSURE 2
+int graph_adj_find_key(graph_store *s, const char *key, int64_t *node);
+/* A node's labels in their order, when the index knows it: 0 (no labels), 1
+ * (*label, valid until graph_adj_end), or -1 (two or more labels, whose order
+ * only node_labels.pos has, or label names without a bit: ask SQLite). The
+ * node must exist in the caller's snapshot. Between begin and end. */
+int graph_adj_sole_label(graph_store *s, int64_t node, const char **label);
 /* Number of relationships in the index (base + live overrides); for tests and stats. */
 size_t graph_adj_count(graph_store *s);
 

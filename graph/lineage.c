@@ -351,6 +351,29 @@ static void gs_buf_jstr(gs_buf *b, const char *s, size_t n) {
     gs_buf_add(b, "\"", 1);
 }
 
+/* Appends a node's labels as JSON strings, in order: from the adjacency index
+ * when it is this read's snapshot and knows them (one label or none, the
+ * common case), else from node_labels. The snapshot already holds the node. */
+static gs_status gs_emit_labels(graph_store *s, gs_buf *b, int64_t id, gs_error *err) {
+    if (graph_adj_begin(s)) {
+        const char *label = NULL;
+        int n = graph_adj_sole_label(s, id, &label);
+        if (n == 1) gs_buf_jstr(b, label, strlen(label));
+        graph_adj_end(s);
+        if (n >= 0) return GS_OK;
+    }
+    sqlite3_stmt *lt = gs_stmt(s, GS_ST_LABELS_OF, err);
+    if (!lt) return GS_IO;
+    sqlite3_bind_int64(lt, 1, id);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(lt)) == SQLITE_ROW) {
+        if (n++) gs_buf_add(b, ",", 1);
+        gs_buf_jstr(b, (const char *)sqlite3_column_text(lt, 0), (size_t)sqlite3_column_bytes(lt, 0));
+    }
+    sqlite3_reset(lt);
+    return rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading labels");
+}
+
 /* Appends {"$node":{"id":..,"labels":[..],"properties":{..}}} without the
  * closing brace of the outer object, so the caller may add "depth". Reads the
  * stored canonical props text and the labels; GS_NOT_FOUND if absent. */
@@ -367,19 +390,7 @@ static gs_status gs_emit_node_open(graph_store *s, gs_buf *b, int64_t id, gs_err
     gs_buf_str(b, "{\"$node\":{\"id\":");
     gs_buf_int(b, id);
     gs_buf_str(b, ",\"labels\":[");
-    sqlite3_stmt *lt = gs_stmt(s, GS_ST_LABELS_OF, err);
-    if (!lt) {
-        sqlite3_reset(st);
-        return GS_IO;
-    }
-    sqlite3_bind_int64(lt, 1, id);
-    int n = 0;
-    while ((rc = sqlite3_step(lt)) == SQLITE_ROW) {
-        if (n++) gs_buf_add(b, ",", 1);
-        gs_buf_jstr(b, (const char *)sqlite3_column_text(lt, 0), (size_t)sqlite3_column_bytes(lt, 0));
-    }
-    sqlite3_reset(lt);
-    gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "reading labels");
+    gs_status r = gs_emit_labels(s, b, id, err);
     gs_buf_str(b, "],\"properties\":");
     const char *props = (const char *)sqlite3_column_text(st, 0);
     if (props) gs_buf_add(b, props, (size_t)sqlite3_column_bytes(st, 0));

@@ -2,6 +2,7 @@
  * graph/node.c - nodes: merge by identity (first label + name key), create,
  * find by name or alias, read, aliases, delete.
  */
+#include "adjacency.h"
 #include "store_internal.h"
 
 #include <inttypes.h>
@@ -113,11 +114,41 @@ static gs_status gs_ambiguous(graph_store *s, const char *name, const char *how,
 }
 
 /* Identity lookup by key: a unique name match wins, else a unique alias match. */
+/* A reader's lookup by name key through the adjacency index's keys
+ * (adjacency.h), without a descent of the nodes_name_key B-tree: settled only
+ * when exactly one node may have the key and its stored name_key is the key.
+ * That row is read after the index's lock is dropped (no SQL under it), so the
+ * index is asked again whether it still is this read's snapshot: a commit in
+ * between means "ask SQLite". True: *n (0 or 1) names in ids are the answer
+ * FIND_NAME(_LABEL) would give. */
+static bool gs_find_name_mem(graph_store *s, const char *label, const char *key, int64_t *ids, int *n) {
+    if (!graph_adj_begin(s)) return false;
+    int64_t cand = 0;
+    int found = graph_adj_find_key(s, key, &cand);
+    int bit = label ? graph_adj_label_bit(s, label) : 0;
+    uint64_t labels = found == GRAPH_ADJ_KEY_CANDIDATE ? graph_adj_node_labels(s, cand) : 0;
+    graph_adj_end(s);
+    if (found != GRAPH_ADJ_KEY_CANDIDATE || bit == GRAPH_ADJ_LABEL_UNINDEXED) return false;
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_KEY, NULL);
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, cand);
+    const char *stored = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    bool same = stored && strcmp(stored, key) == 0;
+    sqlite3_reset(st);
+    if (!same || !graph_adj_begin(s)) return false;   /* a hash shared with another key, or a commit since */
+    graph_adj_end(s);
+    *n = label && (bit == GRAPH_ADJ_LABEL_NONE || !(labels & (1ULL << bit))) ? 0 : 1;
+    ids[0] = cand;
+    return true;
+}
+
 static gs_status gs_find_key(graph_store *s, const char *label, const char *key, const char *name, int64_t *id,
                              gs_error *err) {
     int64_t ids[GS_FIND_MAX + 1];
     int n = 0;
-    gs_status r = gs_find_ids(s, label ? GS_ST_FIND_NAME_LABEL : GS_ST_FIND_NAME, key, label, ids, &n, err);
+    gs_status r = gs_find_name_mem(s, label, key, ids, &n)
+                      ? GS_OK
+                      : gs_find_ids(s, label ? GS_ST_FIND_NAME_LABEL : GS_ST_FIND_NAME, key, label, ids, &n, err);
     if (r != GS_OK) return r;
     if (n == 1) {
         *id = ids[0];

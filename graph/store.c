@@ -162,6 +162,7 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_NODE_INSERT] = "INSERT INTO nodes(name_key, props) VALUES (?1, ?2)",
     [GS_ST_NODE_SET_PROPS] = "UPDATE nodes SET props = ?2 WHERE id = ?1",
     [GS_ST_NODE_PROPS] = "SELECT props FROM nodes WHERE id = ?1",
+    [GS_ST_NODE_KEY] = "SELECT name_key FROM nodes WHERE id = ?1",
     [GS_ST_NODE_DELETE] = "DELETE FROM nodes WHERE id = ?1",
     [GS_ST_LABELS_OF] = "SELECT label FROM node_labels WHERE node_id = ?1 ORDER BY pos",
     [GS_ST_LABEL_INSERT] = "INSERT OR IGNORE INTO node_labels(node_id, pos, label) VALUES (?1, ?2, ?3)",

@@ -25,6 +25,7 @@ typedef enum gs_stmt_id {
     GS_ST_NODE_INSERT,
     GS_ST_NODE_SET_PROPS,
     GS_ST_NODE_PROPS,
+    GS_ST_NODE_KEY,
     GS_ST_NODE_DELETE,
     GS_ST_LABELS_OF,
     GS_ST_LABEL_INSERT,

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "adjacency.h"
+#include "key_index.h"
 #include "lineage.h"
 #include "store.h"
 #include "store_fixture.h"
@@ -420,6 +421,210 @@ static void test_fields_scanner(void **state) {
     free(text);
 }
 
+/* sqlite3_trace_v2 callback: counts statements that look a name up in the
+ * nodes_name_key index (FIND_NAME, FIND_NAME_LABEL). */
+static int count_name_sql(unsigned type, void *arg, void *p, void *x) {
+    (void)p;
+    if (type == SQLITE_TRACE_STMT && strstr((const char *)x, "n.name_key = ?1")) ++*(int *)arg;
+    if (type == SQLITE_TRACE_STMT && strstr((const char *)x, "WHERE name_key = ?1")) ++*(int *)arg;
+    return 0;
+}
+
+/* graph_node_find on the reader (in a fresh read, like a daemon request) and
+ * on the writer (SQLite only) must agree; the id, "not found" or "ambiguous" in buf.
+ * *sql_lookups: how many nodes_name_key lookups the reader ran. */
+static void find_both(adj_fix *x, const char *label, const char *name, char *buf, int *sql_lookups) {
+    gs_error err = {{0}}, werr = {{0}};
+    int64_t id = 0, wid = 0;
+    *sql_lookups = 0;
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_trace_v2(graph_store_db(x->r), SQLITE_TRACE_STMT, count_name_sql, sql_lookups);
+    gs_status r = graph_node_find(x->r, label, name, &id, &err);
+    sqlite3_trace_v2(graph_store_db(x->r), 0, NULL, NULL);
+    graph_store_read_end(x->r);
+    gs_status w = graph_node_find(x->f->s, label, name, &wid, &werr);
+    assert_int_equal(r, w);
+    if (r == GS_OK) {
+        assert_int_equal(id, wid);
+        snprintf(buf, 64, "%lld", (long long)id);
+    } else {
+        assert_string_equal(err.msg, werr.msg);
+        snprintf(buf, 64, "%s", r == GS_NOT_FOUND ? "not found" : r == GS_AMBIGUOUS ? "ambiguous" : "other error");
+    }
+}
+
+/* Lookups by name on readers go through the index's name keys when one node
+ * may have the key, and still answer exactly as SQLite does after renames,
+ * a second node with the same name (ambiguous), deletes, rollbacks, a bulk
+ * rewrite and commits racing a read; a label narrows the match. */
+static void test_name_keys(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    sqlite3 *db = graph_store_db(w);
+    gs_error err = {{0}};
+    char buf[64];
+    int sql = 0;
+    find_both(x, NULL, " M3 ", buf, &sql);   /* the same key as "m3" */
+    assert_string_equal(buf, "3");
+    assert_int_equal(sql, 0);   /* answered from the index and the row's stored key */
+    find_both(x, "Model", "m3", buf, &sql);
+    assert_string_equal(buf, "3");
+    assert_int_equal(sql, 0);
+    find_both(x, "Paper", "m3", buf, &sql);   /* nobody has the label: not found (after the aliases) */
+    assert_string_equal(buf, "not found");
+    find_both(x, NULL, "nobody", buf, &sql);
+    assert_string_equal(buf, "not found");
+    /* a second node named m3 (another first label, so not merged): ambiguous */
+    const char *paper[] = {"Paper"};
+    int64_t p7 = 0;
+    assert_int_equal(graph_node_put(w, paper, 1, "m3", NULL, NULL, &p7, NULL, &err), GS_OK);
+    find_both(x, NULL, "m3", buf, &sql);
+    assert_string_equal(buf, "ambiguous");
+    assert_true(sql > 0);   /* two nodes share the hash: SQLite decides */
+    find_both(x, "Paper", "m3", buf, &sql);
+    assert_string_equal(buf, "7");
+    /* renamed by raw SQL in a store transaction; then the second m3 deleted */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE nodes SET props = json_set(props, '$.name', 'zed'), name_key = 'zed' "
+                                      "WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    find_both(x, NULL, "ZED", buf, &sql);
+    assert_string_equal(buf, "2");
+    assert_int_equal(sql, 0);
+    find_both(x, NULL, "m2", buf, &sql);
+    assert_string_equal(buf, "not found");
+    int64_t dummy = 0;
+    assert_int_equal(graph_node_delete(w, p7, true, &dummy, &err), GS_OK);
+    find_both(x, NULL, "m3", buf, &sql);
+    assert_string_equal(buf, "3");
+    assert_int_equal(sql, 0);
+    /* rolled back: the committed key stays */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE nodes SET name_key = 'tmp' WHERE id = 3", NULL, NULL, NULL), SQLITE_OK);
+    graph_store_rollback(w);
+    node(w, "m8");
+    find_both(x, NULL, "m3", buf, &sql);
+    assert_string_equal(buf, "3");
+    find_both(x, NULL, "tmp", buf, &sql);
+    assert_string_equal(buf, "not found");
+    /* many writes in one commit (the rebuild path), ending with node 4 named m1 too */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    for (int i = 0; i < 70001; i++)
+        assert_int_equal(sqlite3_exec(db, i % 2 ? "UPDATE nodes SET name_key = 'odd' WHERE id = 4"
+                                                : "UPDATE nodes SET name_key = 'm1' WHERE id = 4",
+                                      NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    find_both(x, NULL, "m1", buf, &sql);
+    assert_string_equal(buf, "ambiguous");
+    find_both(x, NULL, "odd", buf, &sql);
+    assert_string_equal(buf, "not found");
+    /* a commit after the reader's snapshot began: the reader answers from its snapshot */
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_exec(graph_store_db(x->r), "SELECT count(*) FROM nodes", NULL, NULL, NULL);   /* the snapshot starts */
+    assert_int_equal(graph_node_put(w, paper, 1, "m5", NULL, NULL, &p7, NULL, &err), GS_OK);
+    int64_t id = 0;
+    assert_int_equal(graph_node_find(x->r, NULL, "m5", &id, &err), GS_OK);
+    assert_int_equal(id, 5);
+    graph_store_read_end(x->r);
+    /* a commit between BEGIN and the first read: the reader sees it whole */
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_node_put(w, paper, 1, "m6", NULL, NULL, &p7, NULL, &err), GS_OK);
+    assert_int_equal(graph_node_find(x->r, NULL, "m6", &id, &err), GS_AMBIGUOUS);
+    graph_store_read_end(x->r);
+}
+
+/* Two names whose keys (already normalised: "c<number>") share a key_index
+ * hash, found by a birthday search. */
+typedef struct hashed {
+    uint32_t h;
+    int i;
+} hashed;
+static int cmp_hashed(const void *a, const void *b) {
+    const hashed *x = a, *y = b;
+    return x->h != y->h ? (x->h > y->h) - (x->h < y->h) : x->i - y->i;
+}
+static void colliding_names(char *a, char *b) {
+    enum { N = 300000 };
+    hashed *v = malloc(N * sizeof *v);
+    char k[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(k, sizeof k, "c%d", i);
+        v[i] = (hashed){key_index_hash(k, strlen(k)), i};
+    }
+    qsort(v, N, sizeof *v, cmp_hashed);
+    int i = 1;
+    while (i < N && v[i].h != v[i - 1].h) i++;
+    assert_true(i < N);   /* ~20 pairs expected among 300,000 31-bit hashes */
+    snprintf(a, 32, "c%d", v[i - 1].i);
+    snprintf(b, 32, "c%d", v[i].i);
+    free(v);
+}
+
+/* A name whose key only shares its hash with another node's key is not that
+ * node: the stored key decides. Both present: SQLite decides. */
+static void test_name_key_collision(void **state) {
+    adj_fix *x = *state;
+    char a[32], b[32], buf[64];
+    int sql = 0;
+    colliding_names(a, b);
+    int64_t ida = node(x->f->s, a);
+    find_both(x, NULL, b, buf, &sql);
+    assert_string_equal(buf, "not found");
+    find_both(x, NULL, a, buf, &sql);
+    assert_int_equal(strtoll(buf, NULL, 10), ida);
+    assert_int_equal(sql, 0);
+    int64_t idb = node(x->f->s, b);
+    find_both(x, NULL, b, buf, &sql);
+    assert_int_equal(strtoll(buf, NULL, 10), idb);
+    assert_true(sql > 0);
+}
+
+/* graph_node_text on a reader (labels from the index when it knows their
+ * order) equals the writer's (node_labels): one label, none, two whose pos
+ * order differs from their bit order, and a label past the 64 indexed names. */
+static void test_node_text_labels(void **state) {
+    adj_fix *x = *state;
+    graph_store *w = x->f->s;
+    gs_error err = {{0}};
+    const char *two[] = {"Paper", "Model"};   /* Model got its bit first */
+    int64_t both = 0, bare = 0;
+    assert_int_equal(graph_node_put(w, two, 2, "both", NULL, NULL, &both, NULL, &err), GS_OK);
+    assert_int_equal(graph_node_create(w, NULL, 0, NULL, &bare, &err), GS_OK);
+    char *t = NULL, *u = NULL;
+    size_t tl, ul;
+    int64_t ids[] = {1, both, bare, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; ids[i]; i++) {
+            assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+            assert_int_equal(graph_node_text(x->r, ids[i], &t, &tl, &err), GS_OK);
+            graph_store_read_end(x->r);
+            assert_int_equal(graph_node_text(w, ids[i], &u, &ul, &err), GS_OK);
+            assert_string_equal(t, u);
+            free(t);
+            free(u);
+        }
+        if (pass == 1) break;
+        /* then 70 label names, so later ones have no bit; node 1 gets only an unindexed one */
+        sqlite3 *db = graph_store_db(w);
+        assert_int_equal(graph_store_begin(w, &err), GS_OK);
+        for (int i = 0; i < 70; i++) {
+            char sql[160];
+            snprintf(sql, sizeof sql, "INSERT INTO node_labels(node_id, pos, label) VALUES (%lld, %d, 'L%02d')",
+                     (long long)bare, i, i);
+            assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        }
+        assert_int_equal(sqlite3_exec(db, "DELETE FROM node_labels WHERE node_id = 1; INSERT INTO "
+                                          "node_labels(node_id, pos, label) VALUES (1, 0, 'L69')", NULL, NULL, NULL),
+                         SQLITE_OK);
+        assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    }
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_node_text(x->r, 1, &t, &tl, &err), GS_OK);
+    graph_store_read_end(x->r);
+    assert_non_null(strstr(t, "\"labels\":[\"L69\"]"));
+    free(t);
+}
+
 /* cmocka entry point. */
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -430,6 +635,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_names_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_key_collision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_text_labels, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
