@@ -113,7 +113,6 @@ static gs_status gs_ambiguous(graph_store *s, const char *name, const char *how,
                    n > GS_FIND_MAX ? GS_FIND_MAX : n, how, list);
 }
 
-/* Identity lookup by key: a unique name match wins, else a unique alias match. */
 /* A reader's lookup by name key through the adjacency index's keys
  * (adjacency.h), without a descent of the nodes_name_key B-tree: settled only
  * when exactly one node may have the key and its stored name_key is the key.
@@ -142,6 +141,7 @@ static bool gs_find_name_mem(graph_store *s, const char *label, const char *key,
     return true;
 }
 
+/* Identity lookup by key: a unique name match wins, else a unique alias match. */
 static gs_status gs_find_key(graph_store *s, const char *label, const char *key, const char *name, int64_t *id,
                              gs_error *err) {
     int64_t ids[GS_FIND_MAX + 1];
