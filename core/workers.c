@@ -3,6 +3,7 @@
 #include "log.h"
 #include "adjacency.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ static struct {
     bool backlog;                     /* writer thread only: the search backlog may have work */
     double backlog_t0;                /* when the writer started on the current backlog */
     int64_t backlog_done;             /* node ids it covered since then */
+    double busy_since_trim;           /* writer thread only: seconds of writes since the heap was last trimmed */
 } W;
 
 /* Search rows the writer fills per transaction when it has nothing else to do
@@ -38,6 +40,9 @@ static struct {
 /* The adjacency index outlives workers_stop(): reader connections (closed only
  * when pool threads exit) may still point at it. Reachable, so not a leak. */
 static graph_adj *workers_adj;
+
+/* heap_trim_after_ms in seconds (0: never trim); set before workers_start, which clears W. */
+static double workers_trim_after_s;
 
 /* Closes a reader thread's connection when the pool thread exits. */
 static void reader_store_free(void *p) { graph_store_close(p); }
@@ -135,6 +140,25 @@ static void writer_fill_search(void)
     }
 }
 
+/* Gives the heap that large writes freed back to the system: glibc keeps it
+ * otherwise (after importing 1M nodes and 1M relationships the daemon idled at
+ * 265 MiB RSS, 214 MiB after this). Run by the writer when it goes idle after
+ * heap_trim_after_ms of writes (config), so small writes never pay for it
+ * (a trim of that heap took 5.5 ms). */
+static void writer_trim(void)
+{
+    double t = writer_now();
+    malloc_trim(0);
+    log_debug("heap trimmed in %.1f ms after %.1f s of writes", (writer_now() - t) * 1e3, W.busy_since_trim);
+    W.busy_since_trim = 0;
+}
+
+/* See workers.h. */
+void workers_set_heap_trim(int64_t after_ms)
+{
+    workers_trim_after_s = (double)after_ms / 1e3;
+}
+
 /* The writer thread: runs queued writes one at a time, in submission order, and
  * fills the search backlog when it has none. */
 static void *writer_main(void *arg)
@@ -154,6 +178,12 @@ static void *writer_main(void *arg)
     W.backlog = true;   /* a backlog left by an earlier run is resumed */
     for (;;) {
         pthread_mutex_lock(&W.mu);
+        if (!W.todo_head && !W.stopping && !W.backlog && workers_trim_after_s > 0 &&
+            W.busy_since_trim >= workers_trim_after_s) {
+            pthread_mutex_unlock(&W.mu);
+            writer_trim();
+            continue;
+        }
         while (!W.todo_head && !W.stopping && !W.backlog)
             pthread_cond_wait(&W.cond, &W.mu);
         work_item *w = W.todo_head;
@@ -171,7 +201,9 @@ static void *writer_main(void *arg)
             W.todo_tail = NULL;
         pthread_mutex_unlock(&W.mu);
 
+        double t = writer_now();
         w->run(w, W.writer);
+        W.busy_since_trim += writer_now() - t;
         W.backlog = true;   /* the write may have been a bulk load: look again when idle */
 
         pthread_mutex_lock(&W.mu);

@@ -25,6 +25,9 @@ struct work_item {
  * from now until workers_stop(). */
 int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_options *opts,
                   graph_store *writer);
+/* After how many ms of writes the idle writer thread returns the heap freed
+ * since to the system (malloc_trim); 0: never. Before workers_start. */
+void workers_set_heap_trim(int64_t after_ms);
 void workers_submit_read(work_item *w);
 void workers_submit_write(work_item *w);
 /* The loop thread's read-only connection (opened on first use; NULL if it

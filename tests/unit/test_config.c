@@ -35,6 +35,7 @@ static void defaults(void **st)
     assert_null(c.socket);
     assert_int_equal(c.read_mmap_bytes, 0);
     assert_int_equal(c.search_defer_nodes, 65536);
+    assert_int_equal(c.heap_trim_after_ms, 1000);
 }
 
 static void settings_are_read(void **st)
@@ -69,6 +70,7 @@ static void errors_name_the_problem(void **st)
         {"log_level = 'loud'\n", "log_level"},
         {"read_mmap_bytes = -1\n", "read_mmap_bytes"},
         {"search_defer_nodes = -1\n", "search_defer_nodes"},
+        {"heap_trim_after_ms = -5\n", "heap_trim_after_ms"},
         {"write_uids = {'no-such-user-xyz'}\n", "write_uids[1]"},
         {"x = = 1\n", ":1:"},
         {"os.execute('true')\n", "execute"},
