@@ -311,14 +311,9 @@ static int adj_label_bit(graph_adj *a, const char *name) {
 
 /* Makes labels[] cover node id n (new entries: no labels); false on OOM. */
 static bool adj_labels_cover(graph_adj *a, int64_t n) {
-    if (n < (int64_t)a->nlabels_cap) return true;
-    size_t ncap = a->nlabels_cap ? a->nlabels_cap : 1024;
-    while ((int64_t)ncap <= n) ncap *= 2;
-    uint64_t *nl = realloc(a->labels, ncap * sizeof *nl);
+    uint64_t *nl = gs_cover(a->labels, &a->nlabels_cap, (size_t)n, sizeof *nl);
     if (!nl) return false;
-    memset(nl + a->nlabels_cap, 0, (ncap - a->nlabels_cap) * sizeof *nl);
     a->labels = nl;
-    a->nlabels_cap = ncap;
     return true;
 }
 
@@ -389,15 +384,9 @@ static void adj_label_touch(sqlite3_context *ctx, int argc, sqlite3_value **argv
 static bool adj_set_name(graph_adj *a, int64_t n, const char *props, size_t plen, const char *key, size_t klen) {
     if (n < 0 || n > ADJ_MAX_ID) return false;
     if (!key_index_set(&a->keys, (uint32_t)n, key, klen)) return false;
-    if (n >= (int64_t)a->nnames_cap) {
-        size_t ncap = a->nnames_cap ? a->nnames_cap : 1024;
-        while ((int64_t)ncap <= n) ncap *= 2;
-        uint32_t *na = realloc(a->name_at, ncap * sizeof *na);
-        if (!na) return false;
-        memset(na + a->nnames_cap, 0, (ncap - a->nnames_cap) * sizeof *na);
-        a->name_at = na;
-        a->nnames_cap = ncap;
-    }
+    uint32_t *na = gs_cover(a->name_at, &a->nnames_cap, (size_t)n, sizeof *na);
+    if (!na) return false;
+    a->name_at = na;
     if (a->name_at[n]) {
         uint32_t old;
         memcpy(&old, a->npool + a->name_at[n] - 1, sizeof old);

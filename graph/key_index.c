@@ -5,6 +5,7 @@
  * empty slot.
  */
 #include "key_index.h"
+#include "store_internal.h"   /* gs_cover */
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +76,9 @@ bool key_index_set(key_index *k, uint32_t node, const char *key, size_t len) {
     if (node == UINT32_MAX) return false;
     if (node >= k->nodes_cap) {
         if (!key) return true;   /* never had a key */
-        size_t ncap = k->nodes_cap ? k->nodes_cap : 1024;
-        while (ncap <= node) ncap *= 2;
-        uint32_t *nh = realloc(k->hash_of, ncap * sizeof *nh);
+        uint32_t *nh = gs_cover(k->hash_of, &k->nodes_cap, node, sizeof *nh);
         if (!nh) return false;
-        memset(nh + k->nodes_cap, 0, (ncap - k->nodes_cap) * sizeof *nh);
         k->hash_of = nh;
-        k->nodes_cap = ncap;
     }
     if (k->hash_of[node]) {
         key_remove(k, k->hash_of[node], node);

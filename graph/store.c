@@ -602,6 +602,18 @@ void graph_store_rollback(graph_store *s) {
     gs_fts_forget(s);
 }
 
+/* See store_internal.h. */
+void *gs_cover(void *arr, size_t *cap, size_t i, size_t elem) {
+    if (i < *cap) return arr;
+    size_t ncap = *cap ? *cap : 1024;
+    while (ncap <= i) ncap *= 2;
+    char *na = realloc(arr, ncap * elem);
+    if (!na) return NULL;
+    memset(na + *cap * elem, 0, (ncap - *cap) * elem);
+    *cap = ncap;
+    return na;
+}
+
 /* See store_internal.h; grows by doubling. */
 bool gs_ids_push(gs_ids *a, int64_t id) {
     if (a->n == a->cap) {

@@ -71,6 +71,11 @@ typedef struct gs_ids {
 } gs_ids;
 /* Appends id; false when out of memory (the array is unchanged). */
 bool gs_ids_push(gs_ids *a, int64_t id);
+/* An array indexed by node id that grows on demand: returns arr grown (or
+ * arr itself) so that index i exists, *cap counting elements of elem bytes,
+ * doubling from 1024, new elements zero; NULL when out of memory (arr and
+ * *cap unchanged). */
+void *gs_cover(void *arr, size_t *cap, size_t i, size_t elem);
 /* Sorts the ids in ascending order. */
 void gs_ids_sort(gs_ids *a);
 void gs_ids_free(gs_ids *a);
