@@ -542,6 +542,23 @@ static gs_status gs_emit_fields(graph_store *s, gs_buf *b, const gs_visit *v, co
     return GS_OK;
 }
 
+/* gs_emit_node_open for many nodes: the same text, the props read through
+ * the incremental-blob reader (gs_props_read) instead of a statement run. */
+static gs_status gs_emit_node_read(graph_store *s, gs_buf *b, int64_t id, gs_props_reader *pr, gs_error *err) {
+    const char *text = NULL;
+    size_t len = 0;
+    gs_status r = gs_props_read(s, pr, id, &text, &len, err);
+    if (r != GS_OK) return r;
+    gs_buf_str(b, "{\"$node\":{\"id\":");
+    gs_buf_int(b, id);
+    gs_buf_str(b, ",\"labels\":[");
+    r = gs_emit_labels(s, b, id, err);
+    gs_buf_str(b, "],\"properties\":");
+    gs_buf_add(b, text, len);
+    gs_buf_add(b, "}", 1);
+    return r;
+}
+
 /* A node id and its position in the depth-ordered visits. */
 typedef struct gs_idpos {
     int64_t id;
@@ -640,7 +657,7 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
         if (o->mode == GRAPH_LINEAGE_FIELDS) {
             r = gs_emit_fields(s, &frag, v, o, jkeys, &pr, err);
         } else {
-            r = gs_emit_node_open(s, &frag, v->id, err);
+            r = gs_emit_node_read(s, &frag, v->id, &pr, err);
             gs_buf_str(&frag, ",\"depth\":");
             gs_buf_int(&frag, v->depth);
             gs_buf_add(&frag, "}", 1);
