@@ -164,6 +164,15 @@ int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n)
         *ids = NULL;
         return 0;
     }
+    int64_t one;
+    bool has_label;
+    if (gs_name_key_sole(q->store, key, NULL, &one, &has_label)) {   /* readers: no name-index descent */
+        free(key);
+        *ids = cy_alloc(&q->arena, sizeof **ids);
+        (*ids)[0] = one;
+        *n = 1;
+        return 0;
+    }
     sqlite3_stmt *st = stmt(q, Q_NAME_NODES);
     if (!st) {
         free(key);

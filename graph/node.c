@@ -113,14 +113,12 @@ static gs_status gs_ambiguous(graph_store *s, const char *name, const char *how,
                    n > GS_FIND_MAX ? GS_FIND_MAX : n, how, list);
 }
 
-/* A reader's lookup by name key through the adjacency index's keys
- * (adjacency.h), without a descent of the nodes_name_key B-tree: settled only
- * when exactly one node may have the key and its stored name_key is the key.
- * That row is read after the index's lock is dropped (no SQL under it), so the
- * index is asked again whether it still is this read's snapshot: a commit in
- * between means "ask SQLite". True: *n (0 or 1) names in ids are the answer
- * FIND_NAME(_LABEL) would give. */
-static bool gs_find_name_mem(graph_store *s, const char *label, const char *key, int64_t *ids, int *n) {
+/* See store_internal.h. Settled only when exactly one node may have the key
+ * (adjacency.h) and its stored name_key is the key. That row is read after the
+ * index's lock is dropped (no SQL under it), so the index is asked again
+ * whether it still is this read's snapshot: a commit in between means "ask
+ * SQLite". */
+bool gs_name_key_sole(graph_store *s, const char *key, const char *label, int64_t *id, bool *has_label) {
     if (!graph_adj_begin(s)) return false;
     int64_t cand = 0;
     int found = graph_adj_find_key(s, key, &cand);
@@ -136,8 +134,8 @@ static bool gs_find_name_mem(graph_store *s, const char *label, const char *key,
     sqlite3_reset(st);
     if (!same || !graph_adj_begin(s)) return false;   /* a hash shared with another key, or a commit since */
     graph_adj_end(s);
-    *n = label && (bit == GRAPH_ADJ_LABEL_NONE || !(labels & (1ULL << bit))) ? 0 : 1;
-    ids[0] = cand;
+    *has_label = !label || (bit != GRAPH_ADJ_LABEL_NONE && (labels & (1ULL << bit)));
+    *id = cand;
     return true;
 }
 
@@ -146,9 +144,12 @@ static gs_status gs_find_key(graph_store *s, const char *label, const char *key,
                              gs_error *err) {
     int64_t ids[GS_FIND_MAX + 1];
     int n = 0;
-    gs_status r = gs_find_name_mem(s, label, key, ids, &n)
-                      ? GS_OK
-                      : gs_find_ids(s, label ? GS_ST_FIND_NAME_LABEL : GS_ST_FIND_NAME, key, label, ids, &n, err);
+    bool has_label = false;
+    gs_status r = GS_OK;
+    if (gs_name_key_sole(s, key, label, &ids[0], &has_label))   /* readers: no name-index descent */
+        n = has_label ? 1 : 0;
+    else
+        r = gs_find_ids(s, label ? GS_ST_FIND_NAME_LABEL : GS_ST_FIND_NAME, key, label, ids, &n, err);
     if (r != GS_OK) return r;
     if (n == 1) {
         *id = ids[0];

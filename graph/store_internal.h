@@ -71,6 +71,13 @@ typedef struct gs_ids {
 } gs_ids;
 /* Appends id; false when out of memory (the array is unchanged). */
 bool gs_ids_push(gs_ids *a, int64_t id);
+/* A reader's lookup of name key `key` through the adjacency index's key
+ * hashes (node.c; adjacency.h), instead of a descent of the nodes_name_key
+ * index. True when settled: *id is the only node with that key in this
+ * read's snapshot, and *has_label says whether it has `label` (true when
+ * label is NULL). False: ask SQLite (not a reader, no usable index, no node
+ * or several nodes with the key's hash, or a commit meanwhile). */
+bool gs_name_key_sole(graph_store *s, const char *key, const char *label, int64_t *id, bool *has_label);
 /* An array indexed by node id that grows on demand: returns arr grown (or
  * arr itself) so that index i exists, *cap counting elements of elem bytes,
  * doubling from 1024, new elements zero; NULL when out of memory (arr and
