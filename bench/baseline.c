@@ -200,8 +200,10 @@ int main(int argc, char **argv) {
     snprintf(tmp, sizeof tmp, "%s-wal", dbpath); unlink(tmp);
     snprintf(tmp, sizeof tmp, "%s-shm", dbpath); unlink(tmp);
     sqlite3 *db;
+    /* The same settings as the daemon's store (graph/store.c): no memory statistics, */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_open(dbpath, &db) != SQLITE_OK) die_db(db, dbpath);
-    /* The same settings as the daemon's writable store (graph/store.c). */
+    /* and those of its writable connection. */
     exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
              "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, props TEXT NOT NULL);"
              "CREATE TABLE edges(child INTEGER NOT NULL, parent INTEGER NOT NULL, relation TEXT);"

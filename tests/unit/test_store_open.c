@@ -90,6 +90,24 @@ static int64_t sql_int(sqlite3 *db, const char *sql) {
     return v;
 }
 
+/* graph_store_open turns SQLite's memory statistics off (a global mutex per
+ * allocation otherwise). Runs first: only the process's first SQLite use can. */
+static void test_memory_statistics_off(void **state) {
+    fixture *f = *state;
+    graph_store *s = NULL;
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_open(f->path, GS_OPEN_CREATE, NULL, &s, &err), GS_OK);
+    const char *labels[] = {"Model"};
+    int64_t id = 0;
+    assert_int_equal(graph_node_put(s, labels, 1, "Counted", NULL, NULL, &id, NULL, &err), GS_OK);
+    assert_int_equal(sql_int(graph_store_db(s), "SELECT count(*) FROM nodes"), 1);
+    sqlite3_int64 used = -1, peak = -1;
+    assert_int_equal(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &peak, 0), SQLITE_OK);
+    assert_int_equal(used, 0);   /* with statistics on, SQLite holds well over 0 bytes here */
+    assert_int_equal(peak, 0);
+    graph_store_close(s);
+}
+
 static void test_newer_schema_refused_untouched(void **state) {
     fixture *f = *state;
     make_foreign_db(f->path, GRAPH_SCHEMA_VERSION + 1);
@@ -251,6 +269,7 @@ static void test_bad_arguments_and_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_memory_statistics_off, setup, teardown),   /* first */
         cmocka_unit_test_setup_teardown(test_newer_schema_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_then_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
