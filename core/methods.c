@@ -314,7 +314,9 @@ static int m_rel_delete(method_ctx *ctx, json_t *params, json_t **result, rpc_er
 }
 
 /* lineage: the reply text is built by graph/lineage.c (ctx->raw_result), so a
- * 60k-node tree is never a jansson tree; count_only/fields skip what is not asked. */
+ * 60k-node tree is never a jansson tree; count_only/fields skip what is not asked.
+ * METHOD_LOOP: the loop thread tries it within ctx->loop_max_nodes (an ancestry
+ * is a dozen nodes: no thread hand-off) and a bigger walk goes to a worker. */
 static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
 {
     const char *M = "lineage";
@@ -345,7 +347,7 @@ static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error
     }
     graph_lineage_opts o = {.dir = d, .types = types, .ntypes = ntypes, .max_depth = (int)depth,
                             .mode = count_only ? GRAPH_LINEAGE_COUNT : GRAPH_LINEAGE_FULL,
-                            .fields = fields, .nfields = nfields};
+                            .fields = fields, .nfields = nfields, .max_nodes = ctx->loop_max_nodes};
     if (json_is_array(json_object_get(params, "fields")))
         o.mode = GRAPH_LINEAGE_FIELDS;
     gs_error gerr;
@@ -353,6 +355,8 @@ static int m_lineage(method_ctx *ctx, json_t *params, json_t **result, rpc_error
     gs_status st = graph_lineage_text(ctx->store, root, &o, &ctx->raw_result, &len, &gerr);
     free(types);
     free(fields);
+    if (st == GS_LIMIT && o.max_nodes)
+        return METHOD_DECLINED;   /* too big for the loop thread: a worker runs it */
     if (st != GS_OK)
         return rpc_fail_store(err, st, M, &gerr);
     *result = NULL;
@@ -420,7 +424,7 @@ static const method_def method_table[] = {
     {.name = "node.delete", .fn = m_node_delete, .flags = METHOD_STORE | METHOD_WRITE | METHOD_GROUP},
     {.name = "rel.put", .fn = m_rel_put, .flags = METHOD_STORE | METHOD_WRITE | METHOD_GROUP},
     {.name = "rel.delete", .fn = m_rel_delete, .flags = METHOD_STORE | METHOD_WRITE | METHOD_GROUP},
-    {.name = "lineage", .fn = m_lineage, .flags = METHOD_STORE},
+    {.name = "lineage", .fn = m_lineage, .flags = METHOD_STORE | METHOD_LOOP},
     {.name = "search", .fn = m_search, .flags = METHOD_STORE},
     {.name = "sql", .fn = m_sql, .flags = METHOD_STORE},
     {.name = "query", .fn = method_query, .flags = METHOD_STORE, .classify = method_query_classify},

@@ -176,6 +176,8 @@ static void rpc_plan_call(rpc_plan *plan, rpc_call *c, json_t *req)
     plan->needs |= c->flags & (METHOD_STORE | METHOD_WRITE);
     if (!(c->flags & METHOD_QUICK))
         plan->slow = true;
+    if (!(c->flags & (METHOD_QUICK | METHOD_LOOP)))
+        plan->off_loop = true;
 }
 
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len)
@@ -285,6 +287,12 @@ static void rpc_run_call(rpc_call *c, method_ctx *ctx)
             }
         }
     }
+    if (rc == METHOD_DECLINED) {   /* not here (METHOD_LOOP): no reply; it runs again elsewhere */
+        json_decref(result);
+        json_decref(err.data);
+        ctx->declined = true;
+        return;
+    }
     if (!c->id) { /* a notification: run, answer nothing; keep an error for rpc_plan_failed() */
         json_decref(result);
         if (rc != 0)
@@ -366,7 +374,8 @@ void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
 {
     bool open = false;
     size_t first = 0;
-    for (size_t i = 0; i < plan->ncalls; i++) {
+    ctx->declined = false;
+    for (size_t i = plan->next; i < plan->ncalls; i++) {
         rpc_call *c = &plan->calls[i];
         if (c->reply || !c->method)
             continue;
@@ -385,7 +394,14 @@ void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
             rpc_run_grouped(c, ctx);
         else
             rpc_run_call(c, ctx);
+        if (ctx->declined) {   /* a read on the loop outgrew its bound: the rest runs on a worker */
+            if (open)          /* (never: writes do not run on the loop) */
+                rpc_group_commit(plan, first, i, ctx);
+            plan->next = i;
+            return;
+        }
     }
+    plan->next = plan->ncalls;
     if (open)
         rpc_group_commit(plan, first, plan->ncalls, ctx);
 }

@@ -48,9 +48,20 @@ const char *rpc_code_kind(int code);
 /* What a method needs in order to run. METHOD_QUICK marks a short, bounded
  * read (a point lookup): the daemon may run quick requests of several clients
  * in one worker hand-off. METHOD_GROUP marks a write that may share one commit
- * with the neighbouring METHOD_GROUP calls of its batch (rpc_plan_run). Neither
- * is part of rpc_plan.needs. */
-enum { METHOD_STORE = 1u << 0, METHOD_WRITE = 1u << 1, METHOD_QUICK = 1u << 2, METHOD_GROUP = 1u << 3 };
+ * with the neighbouring METHOD_GROUP calls of its batch (rpc_plan_run).
+ * METHOD_LOOP marks a read the loop thread may try within a bound
+ * (method_ctx.loop_max_nodes): past it the method returns METHOD_DECLINED and
+ * the call runs again on a worker. None of the three is part of rpc_plan.needs. */
+enum {
+    METHOD_STORE = 1u << 0,
+    METHOD_WRITE = 1u << 1,
+    METHOD_QUICK = 1u << 2,
+    METHOD_GROUP = 1u << 3,
+    METHOD_LOOP = 1u << 4
+};
+
+/* A method_fn's return value: not answered here (see METHOD_LOOP). */
+#define METHOD_DECLINED 1
 
 /* Everything a method may touch while it runs on a worker thread. */
 typedef struct method_ctx {
@@ -63,6 +74,10 @@ typedef struct method_ctx {
     char *raw_result;       /* set by a method whose result is pre-serialised JSON text
                              * (malloc'd); it is spliced into the reply as is. Used where
                              * jansson cannot represent a value (NaN, Infinity). */
+    size_t loop_max_nodes;  /* > 0 on the loop thread: a METHOD_LOOP call that would read
+                             * more nodes than this returns METHOD_DECLINED */
+    bool declined;          /* set when a call returned METHOD_DECLINED: the plan stopped
+                             * there and its unanswered calls must run elsewhere */
 } method_ctx;
 
 typedef int (*method_fn)(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err);
@@ -97,6 +112,8 @@ typedef struct rpc_plan {
     rpc_call *calls;
     unsigned needs;    /* union of the methods' flags: does it need a worker, the writer? */
     bool slow;         /* a call of the line is not METHOD_QUICK */
+    bool off_loop;     /* a call of the line is neither METHOD_QUICK nor METHOD_LOOP */
+    size_t next;       /* calls before this one have run: a declined call resumes here */
 } rpc_plan;
 
 /* json_loadb of a request line with the flags the protocol uses, except that
@@ -106,11 +123,13 @@ json_t *rpc_parse_large(const char *line, size_t len, json_error_t *jerr);
 /* Parses and validates a line. Never fails: a bad line becomes a plan whose
  * only call already holds an error reply. Returns 0, or -1 on out of memory. */
 int rpc_plan_line(rpc_plan *plan, const char *line, size_t len);
-/* Runs the calls that have no reply yet. Each write runs in its own transaction
+/* Runs the calls that have not run yet. Each write runs in its own transaction
  * (unless ctx->in_transaction); a failed write is rolled back. Consecutive
  * METHOD_GROUP calls of a batch share one transaction, each in a savepoint of
  * its own: a failed one is undone alone, and if the shared commit fails every
- * one of them that had succeeded gets that error instead. */
+ * one of them that had succeeded gets that error instead. A call that returns
+ * METHOD_DECLINED stops the run with ctx->declined set; running the plan again
+ * (on a worker) goes on from that call. */
 void rpc_plan_run(rpc_plan *plan, method_ctx *ctx);
 /* The reply line ('\n'-terminated, malloc'd) or NULL when nothing is to be sent. */
 char *rpc_plan_reply(rpc_plan *plan, size_t *len);

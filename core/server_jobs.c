@@ -57,6 +57,13 @@ typedef struct job_group {
  * the disk instead of the loop. */
 #define LOOP_INLINE_SLOW_NS (1000 * 1000)
 #define LOOP_INLINE_BACKOFF_NS (1000ull * 1000 * 1000)
+/* A lineage request (METHOD_LOOP) is tried on the loop too, and handed to the
+ * pool as soon as its walk reaches more nodes than this (or twice as many
+ * relationships), or when the in-memory index cannot serve it: its reply then
+ * takes about as long as a few lookups (~1.2 us per node and relationship at
+ * 1M nodes, docs/performance.md), within LOOP_INLINE_BUDGET_NS. An ancestry
+ * (a dozen nodes) is answered without a thread hand-off. */
+#define LOOP_MAX_NODES 64
 
 static struct {
     job *quick_head, *quick_tail; /* quick jobs waiting for the check phase (linked by qnext) */
@@ -111,8 +118,20 @@ static bool job_shared_begin(graph_store *store)
     return store && (!sqlite3_get_autocommit(graph_store_db(store)) || graph_store_read_begin(store, &gerr) == GS_OK);
 }
 
+/* True when every line of the job may be tried on the loop thread (METHOD_QUICK
+ * or METHOD_LOOP calls only). */
+static bool job_loop_ok(const job *j)
+{
+    for (size_t i = 0; i < j->nplans; i++)
+        if (j->plans[i].off_loop)
+            return false;
+    return j->nplans > 0;
+}
+
 /* Runs the job's lines in order on one store connection; their replies are
- * concatenated, so the client sees them in request order. */
+ * concatenated, so the client sees them in request order. On the loop a line
+ * may stop at a declined call (rpc_plan_run): that line and the ones after it
+ * stay in the job, first, for a worker to finish. */
 static void job_run(work_item *w, graph_store *store)
 {
     job *j = (job *)w;
@@ -125,6 +144,11 @@ static void job_run(work_item *w, graph_store *store)
         if (j->ctx.in_transaction && sqlite3_get_autocommit(graph_store_db(store)) && !job_shared_begin(store))
             j->ctx.in_transaction = false;   /* the snapshot is gone: the rest run on their own */
         rpc_plan_run(&j->plans[i], &j->ctx);
+        if (j->ctx.declined) {
+            memmove(j->plans, j->plans + i, (j->nplans - i) * sizeof *j->plans);
+            j->nplans -= i;
+            break;
+        }
         char *r = rpc_plan_reply(&j->plans[i], &n);
         rpc_plan_free(&j->plans[i]);
         if (r && !j->oom)
@@ -135,7 +159,8 @@ static void job_run(work_item *w, graph_store *store)
     if (shared)
         graph_store_read_end(store);
     j->ctx.in_transaction = false;
-    j->nplans = 0;
+    if (!j->ctx.declined)
+        j->nplans = 0;
 }
 
 /* Pool thread: parses a large line; runs it here unless it needs the writer. */
@@ -255,14 +280,16 @@ static void loop_snapshot_end(void)
     }
 }
 
-/* Runs a quick read job (node.get by name) on the loop itself when the loop
- * store can open (or already holds) this iteration's read snapshot and the
- * iteration's budget is not spent: no pool hand-off, no thread wake-ups, one
- * snapshot for every lookup of the iteration. False: the caller queues it for
- * the pool as before. On true the job is answered and freed. */
+/* Runs a quick read job (node.get by name, a small lineage) on the loop itself
+ * when the loop store can open (or already holds) this iteration's read
+ * snapshot and the iteration's budget is not spent: no pool hand-off, no
+ * thread wake-ups, one snapshot for every lookup of the iteration. False: the
+ * caller queues it for the pool as before, including a job whose lineage
+ * outgrew LOOP_MAX_NODES part way (what was answered stays in j->reply, ahead
+ * of the rest). On true the job is answered and freed. */
 static bool job_run_on_loop(client *c, job *j)
 {
-    if (j->line || !job_is_quick(j) || J.inline_ns >= LOOP_INLINE_BUDGET_NS)
+    if (j->line || !job_loop_ok(j) || J.inline_ns >= LOOP_INLINE_BUDGET_NS)
         return false;
     graph_store *st = workers_loop_store();   /* opened on first use: not timed */
     uint64_t t0 = uv_hrtime();
@@ -276,14 +303,20 @@ static bool job_run_on_loop(client *c, job *j)
     }
     j->ctx.store = J.snap;
     j->ctx.in_transaction = true;
+    j->ctx.loop_max_nodes = LOOP_MAX_NODES;
     size_t lines = j->nplans;   /* job_run zeroes it */
     job_run(&j->w, J.snap);
+    j->ctx.loop_max_nodes = 0;   /* a worker runs what was declined without the bound */
     if (sqlite3_get_autocommit(graph_store_db(J.snap)))
         J.snap = NULL;   /* SQLite ended it (an error): the next lookup begins anew */
     uint64_t took = uv_hrtime() - t0;
     J.inline_ns += took;
     if (took > LOOP_INLINE_SLOW_NS * lines)
         J.inline_off_until = t0 + took + LOOP_INLINE_BACKOFF_NS;
+    if (j->ctx.declined) {
+        j->ctx.declined = false;
+        return false;
+    }
     job_deliver(c, j);
     return true;
 }

@@ -229,27 +229,34 @@ typedef struct gs_adj_bfs {
     size_t nrels, crels;
     int depth;      /* depth of the node being expanded */
     bool may_add;
+    size_t max_nodes; /* > 0: stop past this many visits, or twice as many relationships */
 } gs_adj_bfs;
+
+/* gs_adj_visit's result when the walk outgrew max_nodes. */
+#define GS_ADJ_TOO_MANY (-2)
 
 /* One neighbour: queue it if new (within the depth limit), record the relationship. */
 static int gs_adj_visit(void *arg, int64_t rel, int64_t other) {
     gs_adj_bfs *b = arg;
     if (!gs_idset_has(&b->seen, other)) {
         if (!b->may_add) return 0;
+        if (b->max_nodes && b->nvisits >= b->max_nodes) return GS_ADJ_TOO_MANY;
         if (gs_idset_add(&b->seen, other) < 0 || !gs_grow((void **)&b->visits, &b->cvisits, b->nvisits, sizeof *b->visits))
             return -1;
         b->visits[b->nvisits++] = (gs_visit){other, b->depth + 1};
     }
+    if (b->max_nodes && b->nrels >= 2 * b->max_nodes) return GS_ADJ_TOO_MANY;   /* many parallel relationships */
     if (!gs_grow((void **)&b->rels, &b->crels, b->nrels, sizeof *b->rels)) return -1;
     b->rels[b->nrels++] = rel;
     return 0;
 }
 
-/* The same BFS as gs_bfs over the in-memory index (graph_adj_begin held). */
+/* The same BFS as gs_bfs over the in-memory index (graph_adj_begin held);
+ * GS_LIMIT when it reaches more than max_nodes (> 0) nodes. */
 static gs_status gs_bfs_adj(graph_store *s, int64_t root, graph_direction dir, const char *const *types,
-                            size_t ntypes, int max_depth, gs_visit **visits_out, size_t *nvisits_out,
-                            int64_t **rels_out, size_t *nrels_out, gs_error *err) {
-    gs_adj_bfs b = {0};
+                            size_t ntypes, int max_depth, size_t max_nodes, gs_visit **visits_out,
+                            size_t *nvisits_out, int64_t **rels_out, size_t *nrels_out, gs_error *err) {
+    gs_adj_bfs b = {.max_nodes = max_nodes};
     int *tids = calloc(ntypes ? ntypes : 1, sizeof *tids);
     int rc = tids ? 0 : -1;
     for (size_t t = 0; rc == 0 && t < ntypes; t++) tids[t] = graph_adj_type_id(s, types[t]);
@@ -266,6 +273,7 @@ static gs_status gs_bfs_adj(graph_store *s, int64_t root, graph_direction dir, c
     if (rc != 0) {
         free(b.visits);
         free(b.rels);
+        if (rc == GS_ADJ_TOO_MANY) return gs_fail(err, GS_LIMIT, "the walk reaches more than %zu nodes", max_nodes);
         return gs_fail(err, GS_IO, "out of memory");
     }
     *visits_out = b.visits;
@@ -686,13 +694,11 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
     return r;
 }
 
-/* Writes the whole result object for the chosen mode. visits[0] is the root. */
+/* Writes the rest of the result object for the chosen mode, after "root"
+ * (already in b). visits[0] is the root. */
 static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, size_t nvisits, int64_t *rels,
                                  size_t nrels, const graph_lineage_opts *o, gs_error *err) {
-    gs_buf_str(b, "{\"root\":");
-    gs_status r = gs_emit_node_open(s, b, visits[0].id, err);
-    if (r != GS_OK) return r;
-    gs_buf_add(b, "}", 1);
+    gs_status r = GS_OK;
     if (nvisits > 2 && o->mode != GRAPH_LINEAGE_COUNT) gs_sort_visits(visits + 1, nvisits - 1);
     if (o->mode == GRAPH_LINEAGE_COUNT) {
         gs_buf_str(b, ",\"count\":");
@@ -756,13 +762,17 @@ gs_status graph_lineage_text(graph_store *s, int64_t root, const graph_lineage_o
     size_t nvisits = 0, nrels = 0;
     int64_t *rels = NULL;
     gs_buf b = {0};
-    if (r == GS_OK) {
-        r = gs_emit_node_open(s, &b, root, err);   /* "node 42 not found" before any traversal */
-        b.len = 0;
+    if (r == GS_OK) {   /* the root first: "node 42 not found" before any traversal */
+        gs_buf_str(&b, "{\"root\":");
+        r = gs_emit_node_open(s, &b, root, err);
+        gs_buf_add(&b, "}", 1);
     }
     if (r == GS_OK && graph_adj_begin(s)) {   /* the index matches this snapshot: no SQLite per step */
-        r = gs_bfs_adj(s, root, o->dir, uniq, nuniq, o->max_depth, &visits, &nvisits, &rels, &nrels, err);
+        r = gs_bfs_adj(s, root, o->dir, uniq, nuniq, o->max_depth, o->max_nodes, &visits, &nvisits, &rels, &nrels,
+                       err);
         graph_adj_end(s);
+    } else if (r == GS_OK && o->max_nodes) {   /* a walk over SQLite has no cheap bound */
+        r = gs_fail(err, GS_LIMIT, "the in-memory index does not serve this read");
     } else if (r == GS_OK) {
         r = gs_bfs(s, root, o->dir, uniq, nuniq, o->max_depth, &visits, &nvisits, &rels, &nrels, err);
     }

@@ -25,6 +25,10 @@ typedef struct graph_lineage_opts {
     graph_lineage_mode mode;
     const char *const *fields;  /* FIELDS mode: property keys to copy (missing ones are left out) */
     size_t nfields;
+    size_t max_nodes;           /* > 0: a walk that reaches more nodes than this (the root too), or
+                                 * more than twice as many relationships, stops with GS_LIMIT and no
+                                 * text, and so does one the in-memory index cannot serve (the loop
+                                 * thread's bound, core/server_jobs.c); 0: none */
 } graph_lineage_opts;
 
 /* Runs the BFS in one read snapshot and returns the result object as compact

@@ -348,6 +348,67 @@ static void test_lineage_modes(void **state) {
     free(text);
 }
 
+/* graph_lineage_text with max_nodes (the loop thread's bound): a walk of at most
+ * that many nodes (the root too) gives the unbounded text; one more node, or
+ * more than twice as many relationships, gives GS_LIMIT and no text; so does a
+ * snapshot the index cannot serve, where the unbounded walk still answers. */
+static void test_lineage_max_nodes(void **state) {
+    adj_fix *x = *state;
+    gs_error err = {{0}};
+    for (int m = GRAPH_LINEAGE_FULL; m <= GRAPH_LINEAGE_FIELDS; m++) {
+        const char *fields[] = {"name"};
+        graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = (graph_lineage_mode)m, .fields = fields, .nfields = 1};
+        char *all = NULL, *text = NULL;
+        size_t len = 0;
+        assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+        assert_int_equal(graph_lineage_text(x->r, 1, &o, &all, &len, &err), GS_OK);   /* 1, 2, 3, 4, 5 */
+        o.max_nodes = 5;
+        assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_OK);
+        assert_string_equal(text, all);
+        free(text);
+        text = NULL;
+        o.max_nodes = 4;
+        assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_LIMIT);
+        assert_null(text);
+        assert_non_null(strstr(err.msg, "more than 4 nodes"));
+        o.max_nodes = 1;   /* the root alone fits: a leaf's walk */
+        o.dir = GRAPH_DOWN;
+        assert_int_equal(graph_lineage_text(x->r, 5, &o, &text, &len, &err), GS_OK);
+        free(text);
+        graph_store_read_end(x->r);
+        free(all);
+    }
+    /* 2 -> 1 three more times: node 2's walk up is 2 nodes and 4 relationships */
+    for (int i = 0; i < 3; i++) rel(x->f->s, 2, "BASED_ON", 1);
+    graph_lineage_opts o = {.dir = GRAPH_UP, .mode = GRAPH_LINEAGE_COUNT, .max_nodes = 2};
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_lineage_text(x->r, 2, &o, &text, &len, &err), GS_OK);
+    assert_non_null(strstr(text, "\"count\":1,\"relationships\":4}"));
+    free(text);
+    text = NULL;
+    rel(x->f->s, 2, "BASED_ON", 1);   /* 5 > 2 * 2: too many, whatever the node count */
+    graph_store_read_end(x->r);
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    assert_int_equal(graph_lineage_text(x->r, 2, &o, &text, &len, &err), GS_LIMIT);
+    assert_null(text);
+    graph_store_read_end(x->r);
+    /* a reader whose snapshot predates a commit cannot use the index: bounded walks decline */
+    assert_int_equal(graph_store_read_begin(x->r, &err), GS_OK);
+    sqlite3_exec(graph_store_db(x->r), "SELECT count(*) FROM rels", NULL, NULL, NULL);
+    rel(x->f->s, 6, "BASED_ON", 1);
+    o.dir = GRAPH_DOWN;
+    o.max_nodes = 100;
+    assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_LIMIT);
+    assert_null(text);
+    o.max_nodes = 0;
+    assert_int_equal(graph_lineage_text(x->r, 1, &o, &text, &len, &err), GS_OK);
+    assert_non_null(strstr(text, "\"count\":4,"));   /* its snapshot: 2, 3, 4, 5 */
+    free(text);
+    graph_store_read_end(x->r);
+}
+
 /* The names the index keeps for `fields:["name"]` follow committed writes:
  * renamed (also to a non-string and with escapes), name removed, node deleted,
  * rolled back, bulk-sized; the reader's index answer equals the writer's
@@ -659,6 +720,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_labels_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lineage_max_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_key_collision, setup, teardown),
