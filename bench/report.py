@@ -48,9 +48,23 @@ def _target(ok, miss):
     return "met" if ok else "MISSED " + miss
 
 
+def _server_cpu_target(a, ping, tgt):
+    """The deep-leaf targets are server time (issue 6). Measured: the daemon's CPU time per request,
+    all threads (loadgen's server_us_per_request, from /proc/PID/task/*/schedstat), next to a
+    ping's, which is the socket and framing share. Falls back to the round-trip estimate."""
+    us = a.get("server_us", -1)
+    if us is None or us < 0:
+        return None
+    ms = us / 1000.0
+    ref = "" if not ping or ping.get("server_us", -1) < 0 else "; a ping: %.3f ms" % (ping["server_us"] / 1000.0)
+    return "%s (server CPU %.3f ms per request, all threads%s; target ≤ %g ms)" % (
+        "met" if ms <= tgt else "MISSED by %.1fx" % (ms / tgt), ms, ref, tgt)
+
+
 def _server_time_target(rtt_ms, ping_ms, tgt):
     """The deep-leaf targets are server time (issue 6): estimated as the round trip minus a ping's
-    round trip (1 client, not pipelined, same run), which carries the same client, kernel and
+    round trip (1 client, not pipelined, same run, taken the same way: lineage.ping_rtt, or the
+    socket rows' ping in results older than it), which carries the same client, kernel and
     framing costs and almost no server work."""
     if ping_ms is None:
         return _target(rtt_ms <= tgt, "by %.1fx (target ≤ %g ms)" % (rtt_ms / tgt, tgt))
@@ -160,14 +174,19 @@ def table(r):
                 ("desc_mid", "desc_count_mid", "descendants of the ~1,000 root, full reply", 1),
                 ("anc_leaf_count", "anc_count_leaf", "ancestors of the deepest leaf (`count_only`)", 0.1),
                 ("anc_leaf", "anc_count_leaf", "ancestors of the deepest leaf, full reply", 0.1)]
-    ping_rtt = ((r.get("ping") or {}).get("c1_w1") or {}).get("p50_ms", {}).get("median")
+    ping_rtt = (lin.get("ping_rtt") or {}).get("median")
+    if ping_rtt is None:
+        ping_rtt = ((r.get("ping") or {}).get("c1_w1") or {}).get("p50_ms", {}).get("median")
+    else:
+        add(("`ping` round trip, taken like the small rows below (the server-time estimates' reference)",
+             _agg(lin["ping_rtt"]), "", "", ""))
     for key, bkey, label, tgt in spec:
         a = lin.get(key)
         if not a:
             continue
         n = a["result"]
         if key.startswith("anc_leaf"):
-            verdict = _server_time_target(a["median"], ping_rtt, tgt)
+            verdict = _server_cpu_target(a, lin.get("ping_rtt"), tgt) or _server_time_target(a["median"], ping_rtt, tgt)
         else:
             verdict = _target(a["median"] <= tgt, "by %.1fx (target ≤ %g ms)" % (a["median"] / tgt, tgt))
         add(("%s (%s) via `lineage`" % (label, "{:,}".format(n)), _agg(a), _agg(_bagg(b[bkey])),
@@ -187,7 +206,7 @@ def table(r):
                               "(targets ≤ %g ms: %.1fx; ≤ 1.5x the CTE: %.2fx)" % (tgt, a["median"] / tgt,
                                                                                  a["median"] / cte))
         elif key == "anc_leaf":
-            verdict = _server_time_target(a["median"], ping_rtt, tgt)
+            verdict = _server_cpu_target(a, lin.get("ping_rtt"), tgt) or _server_time_target(a["median"], ping_rtt, tgt)
         else:
             verdict = _target(a["median"] <= tgt, "by %.1fx (target ≤ %g ms)" % (a["median"] / tgt, tgt))
         add(("count, %s (%s), via Cypher `query` (`count(DISTINCT d)` over `[:BASED_ON*]`)"

@@ -267,6 +267,17 @@ def requests_for(args, expect):
     return str(max(args.runs, SMALL_RESULT_REQUESTS) if expect <= SMALL_RESULT else args.runs)
 
 
+def ping_rtt_bench(args, sock, pid):
+    """`ping` round trips taken the way the small lineage rows take theirs (SMALL_RESULT_REQUESTS
+    back to back on one connection), so that "round trip − ping" estimates server time with both
+    sides measured alike (docs/performance.md, "What each number means")."""
+    r = loadgen(args, sock, "raw", ["--body", '"method":"ping"', "--requests", str(SMALL_RESULT_REQUESTS)], pid)
+    if r["errors"]:
+        fail("ping round trips: %d errors (%s)" % (r["errors"], r["first_error"]))
+    return {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
+            "server_us": r.get("server_us_per_request", -1)}
+
+
 def lineage_bench(args, sock, pid, name, direction, expect, what):
     """`lineage` round trips; the node count must equal the baseline's."""
     r = loadgen(args, sock, "lineage", ["--name", name, "--direction", direction,
@@ -276,7 +287,8 @@ def lineage_bench(args, sock, pid, name, direction, expect, what):
         fail("lineage %s of %s: daemon gave %s nodes (errors %d: %s), baseline/generator %d"
              % (what, name, r["result_nodes"], r["errors"], r["first_error"], expect))
     return {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
-            "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"]}
+            "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"],
+            "server_us": r.get("server_us_per_request", -1)}
 
 
 def lineage_mode_bench(args, sock, pid, name, direction, expect, extra):
@@ -289,7 +301,8 @@ def lineage_mode_bench(args, sock, pid, name, direction, expect, extra):
         fail("lineage %s of %s: daemon gave %s nodes (errors %d: %s), baseline %d"
              % (extra, name, r["result_nodes"], r["errors"], r["first_error"], expect))
     return {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
-            "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"]}
+            "result": r["result_nodes"], "reply_bytes": r["last_reply_bytes"],
+            "server_us": r.get("server_us_per_request", -1)}
 
 
 CYPHER = {"down": "MATCH (r:Model {name: $name})<-[:BASED_ON*]-(d:Model) RETURN count(DISTINCT d)",
@@ -308,7 +321,7 @@ def query_bench(args, sock, pid, name, direction, expect):
                     pid)
         if not r["errors"] and r["result_value"] == expect:
             return {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
-                    "result": r["result_value"]}
+                    "result": r["result_value"], "server_us": r.get("server_us_per_request", -1)}
         if r["errors"]:
             last = r["first_error"]
         elif r["result_value"] != -1:
@@ -478,6 +491,7 @@ def bench(args, work, res):
 
     log("lineage and query")
     lin = res["lineage"] = {}
+    lin["ping_rtt"] = ping_rtt_bench(args, d.sock, d.pid)
     lin["desc_largest"] = lineage_bench(args, d.sock, d.pid, big, "down", base["desc_count_largest"]["result"], "down")
     lin["desc_mid"] = lineage_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"], "down")
     lin["anc_leaf"] = lineage_bench(args, d.sock, d.pid, leaf, "up", base["anc_count_leaf"]["result"], "up")
