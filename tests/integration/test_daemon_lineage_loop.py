@@ -12,6 +12,8 @@ Neither may change a byte a client sees or the order of its replies:
 import os
 import socket
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dsgtest import Client, Daemon, TestFailure, check, eq, expect_error, req, run_all, test  # noqa: E402
@@ -166,6 +168,53 @@ def pipelined_and_batched_replies_keep_their_order():
         eq(batch[2]["result"]["count"], 5, "batch A5 count")
         eq(batch[3]["result"]["$node"]["id"], ids["H"], "batch lookup")
         c.expect_silence(0.3)   # nothing answered twice
+    d.stop_ok()
+
+
+@test
+def walks_stay_exact_while_a_writer_grows_the_tree():
+    """S starts with no children and a writer gives it 150, one committed rel.put at a time, so
+    readers' walks of S cross LOOP_MAX_NODES while they run: each reader's successive counts
+    never go down, each equals the full reply's length, and the last one sees every write."""
+    d = Daemon()
+    d.start()
+    with Client(d.socket) as c:
+        ids = build(c)
+        s_id = c.ok("node.put", {"labels": ["Model"], "name": "S"})["$node"]["id"]
+        kids = [c.ok("node.put", {"labels": ["Model"], "name": "K%d" % i})["$node"]["id"] for i in range(150)]
+        problems, done, rounds = [], threading.Event(), [0, 0, 0]
+
+        def reader(k):
+            try:
+                with Client(d.socket) as r:
+                    last = -1
+                    while not done.is_set():
+                        rounds[k] += 1
+                        n = r.ok("lineage", down("S", count_only=True))["count"]
+                        full = r.ok("lineage", down("S"))
+                        check_chain(r.ok("lineage", up("A9")), ids, "reader %d: A9 meanwhile" % k)
+                        if n < last or len(full["nodes"]) < n or len(full["relationships"]) != len(full["nodes"]):
+                            problems.append("reader %d: count %d after %d, full reply %d nodes / %d rels"
+                                            % (k, n, last, len(full["nodes"]), len(full["relationships"])))
+                            return
+                        last = len(full["nodes"])
+            except Exception as e:   # noqa: BLE001 - reported below
+                problems.append("reader %d: %r" % (k, e))
+
+        threads = [threading.Thread(target=reader, args=(k,), daemon=True) for k in range(3)]
+        for t in threads:
+            t.start()
+        while min(rounds) == 0 and not problems:   # every reader is walking before the first write
+            time.sleep(0.01)
+        for kid in kids:
+            c.ok("rel.put", {"start": kid, "type": "BASED_ON", "end": s_id})
+        done.set()
+        for t in threads:
+            t.join(60)
+        check(not problems, "; ".join(problems[:3]))
+        check(sum(rounds) >= 6, "the readers walked only %d times while the writer wrote" % sum(rounds))
+        eq(c.ok("lineage", down("S", count_only=True))["count"], 150, "S's children after the writes")
+        eq(sorted(n["$node"]["id"] for n in c.ok("lineage", down("S"))["nodes"]), sorted(kids), "S's children")
     d.stop_ok()
 
 
