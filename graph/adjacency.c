@@ -524,7 +524,7 @@ static bool adj_type_in(int t, const int *ids, size_t n) {
 
 /* Neighbours of node: base entries not overridden, then live overrides. */
 int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int *type_ids, size_t ntypes,
-                   int (*fn)(void *arg, int64_t rel, int64_t other), void *arg) {
+                   int (*fn)(void *arg, int64_t rel, int64_t other, int type_id), void *arg) {
     graph_adj *a = s->adj;
     const adj_csr *c = dir == GRAPH_UP ? &a->out : &a->in;
     int rc;
@@ -532,7 +532,7 @@ int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int 
         for (uint32_t k = c->off[node]; k < c->off[node + 1]; k++) {
             if (!adj_type_in(c->type[k], type_ids, ntypes)) continue;
             if (a->novr && adj_map_get(&a->ovr_map, c->rel[k]) != ADJ_NONE) continue;
-            if ((rc = fn(arg, c->rel[k], c->other[k])) != 0) return rc;
+            if ((rc = fn(arg, c->rel[k], c->other[k], c->type[k])) != 0) return rc;
         }
     }
     uint32_t li = adj_map_get(dir == GRAPH_UP ? &a->out_map : &a->in_map, node);
@@ -541,7 +541,7 @@ int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int 
     for (uint32_t i = 0; i < l->n; i++) {
         const adj_ovr *o = &a->ovr[adj_map_get(&a->ovr_map, l->rels[i])];
         if (!adj_type_in(o->type, type_ids, ntypes)) continue;
-        if ((rc = fn(arg, o->rel, dir == GRAPH_UP ? o->end : o->start)) != 0) return rc;
+        if ((rc = fn(arg, o->rel, dir == GRAPH_UP ? o->end : o->start, o->type)) != 0) return rc;
     }
     return 0;
 }

@@ -65,11 +65,11 @@ bool graph_adj_begin(graph_store *s);
 void graph_adj_end(graph_store *s);
 /* Type ids for type names (-1 for a type the index has never seen). Between begin and end. */
 int graph_adj_type_id(graph_store *s, const char *type);
-/* Calls fn(arg, rel_id, other_end) for every relationship of one of the
- * ntypes type ids leaving node (UP: node is start) or entering it (DOWN: node
- * is end). Between begin and end. fn returns non-zero to stop; that value is returned. */
+/* Calls fn(arg, rel_id, other_end, type_id) for every relationship of one of
+ * the ntypes type ids leaving node (UP: node is start) or entering it (DOWN:
+ * node is end). Between begin and end. fn returns non-zero to stop; that value is returned. */
 int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int *type_ids, size_t ntypes,
-                   int (*fn)(void *arg, int64_t rel, int64_t other), void *arg);
+                   int (*fn)(void *arg, int64_t rel, int64_t other, int type_id), void *arg);
 /* Node labels, kept the same way (the writer's TEMP triggers on node_labels
  * record touched nodes; their labels are re-read after COMMIT). The first 64
  * label names get a bit. graph_adj_label_bit: the bit of a label, or

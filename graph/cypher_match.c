@@ -270,7 +270,7 @@ static void bfs_enqueue(adj_bfs *b, int64_t node, int64_t depth)
 
 /* graph_adj_each callback: the same discovery rule as the SQLite loop of
  * varlen_reach (the start node is reported once when a cycle reaches it). */
-static int adj_bfs_visit(void *arg, int64_t rel, int64_t other)
+static int adj_bfs_visit(void *arg, int64_t rel, int64_t other, int type_id)
 {
     (void)rel;
     adj_bfs *b = arg;

@@ -67,12 +67,6 @@ static void gs_sort_visits(gs_visit *v, size_t n) {
     free(keys);
 }
 
-/* Result order for relationships: by id. */
-static int gs_cmp_id(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---- the reply as text: no jansson tree for 60k nodes, props copied verbatim ---- */
 
 /* A growable byte buffer; oom sticks so callers check once at the end. */
@@ -198,34 +192,6 @@ static gs_status gs_emit_node_open(graph_store *s, gs_buf *b, int64_t id, gs_err
     return r;
 }
 
-/* Appends {"$rel":{...}} of one relationship, props copied verbatim. */
-static gs_status gs_emit_rel(graph_store *s, gs_buf *b, int64_t id, gs_error *err) {
-    sqlite3_stmt *st = gs_stmt(s, GS_ST_REL_GET, err);
-    if (!st) return GS_IO;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    gs_status r = GS_OK;
-    if (rc == SQLITE_ROW) {
-        gs_buf_str(b, "{\"$rel\":{\"id\":");
-        gs_buf_int(b, id);
-        gs_buf_str(b, ",\"type\":");
-        gs_buf_jstr(b, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-        gs_buf_str(b, ",\"start\":");
-        gs_buf_int(b, sqlite3_column_int64(st, 2));
-        gs_buf_str(b, ",\"end\":");
-        gs_buf_int(b, sqlite3_column_int64(st, 3));
-        gs_buf_str(b, ",\"properties\":");
-        gs_buf_add(b, (const char *)sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
-        gs_buf_str(b, "}}");
-    } else if (rc == SQLITE_DONE) {
-        r = gs_fail(err, GS_NOT_FOUND, "relationship %" PRId64 " not found", id);
-    } else {
-        r = gs_sqlfail(s, err, "reading a relationship");
-    }
-    sqlite3_reset(st);
-    return r;
-}
-
 /* node.get's reply as text, {"$node":{"id","labels","properties"}}: the same
  * bytes the jansson path (gs_node_json + json_dumps) gives, since stored props
  * are canonical compact JSON, without parsing and re-encoding them per request. */
@@ -245,13 +211,14 @@ gs_status graph_node_text(graph_store *s, int64_t id, char **out, size_t *len, g
     return GS_OK;
 }
 
-/* Reads nodes' stored props text one after another. FIELDS mode fetches tens of
- * thousands of them: an incremental-blob handle moved from row to row
- * (sqlite3_blob_reopen) costs less than a statement run per node. A missing
- * row, a NULL or any blob error falls back to the statement, which reports it. */
+/* Reads nodes' (or relationships') stored props text one after another. A
+ * reply fetches tens of thousands of them: an incremental-blob handle moved
+ * from row to row (sqlite3_blob_reopen) costs less than a statement run per
+ * row. A missing row, a NULL or any blob error falls back to the statement,
+ * which reports it. rels: relationships (else nodes). */
 typedef struct gs_props_reader {
     sqlite3_blob *blob;
-    bool no_blob;
+    bool no_blob, rels;
     char *buf;
     size_t cap;
 } gs_props_reader;
@@ -268,12 +235,12 @@ static bool gs_props_room(gs_props_reader *pr, size_t n) {
     return true;
 }
 
-/* The props text of node id (valid until the next call), or GS_NOT_FOUND. */
+/* The props text of node (or relationship) id, valid until the next call, or GS_NOT_FOUND. */
 static gs_status gs_props_read(graph_store *s, gs_props_reader *pr, int64_t id, const char **text, size_t *len,
                                gs_error *err) {
     if (!pr->no_blob) {
         int rc = pr->blob ? sqlite3_blob_reopen(pr->blob, id)
-                          : sqlite3_blob_open(s->db, "main", "nodes", "props", id, 0, &pr->blob);
+                          : sqlite3_blob_open(s->db, "main", pr->rels ? "rels" : "nodes", "props", id, 0, &pr->blob);
         if (rc == SQLITE_OK) {
             int n = sqlite3_blob_bytes(pr->blob);
             if (gs_props_room(pr, (size_t)n) && sqlite3_blob_read(pr->blob, pr->buf, n, 0) == SQLITE_OK) {
@@ -287,14 +254,14 @@ static gs_status gs_props_read(graph_store *s, gs_props_reader *pr, int64_t id, 
         pr->blob = NULL;
         pr->no_blob = true;
     }
-    sqlite3_stmt *st = gs_stmt(s, GS_ST_NODE_PROPS, err);
+    sqlite3_stmt *st = gs_stmt(s, pr->rels ? GS_ST_REL_GET : GS_ST_NODE_PROPS, err);
     if (!st) return GS_IO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_step(st), col = pr->rels ? 4 : 0;
     gs_status r = GS_OK;
     if (rc == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        size_t n = t ? (size_t)sqlite3_column_bytes(st, 0) : 2;
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 2;
         if (!gs_props_room(pr, n)) r = gs_fail(err, GS_IO, "out of memory");
         else {
             memcpy(pr->buf, t ? t : "{}", n);
@@ -303,8 +270,8 @@ static gs_status gs_props_read(graph_store *s, gs_props_reader *pr, int64_t id, 
             *len = n;
         }
     } else {
-        r = rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "node %" PRId64 " not found", id)
-                              : gs_sqlfail(s, err, "reading a node");
+        r = rc == SQLITE_DONE ? gs_fail(err, GS_NOT_FOUND, "%s %" PRId64 " not found", pr->rels ? "relationship" : "node", id)
+                              : gs_sqlfail(s, err, pr->rels ? "reading a relationship" : "reading a node");
     }
     sqlite3_reset(st);
     return r;
@@ -484,10 +451,60 @@ static gs_status gs_emit_nodes(graph_store *s, gs_buf *b, const gs_visit *visits
     return r;
 }
 
+/* qsort order of relationships: by id. */
+static int gs_cmp_step(const void *a, const void *b) {
+    int64_t x = ((const gs_step *)a)->rel, y = ((const gs_step *)b)->rel;
+    return (x > y) - (x < y);
+}
+
+/* Relationships in id order: one packed key (id, position) each and a radix
+ * sort when they fit, else qsort. */
+static void gs_sort_steps(gs_step *steps, size_t n) {
+    uint64_t *keys = malloc(n * sizeof *keys);
+    gs_step *tmp = malloc(n * sizeof *tmp);
+    bool packed = keys && tmp && n < (1u << 20);
+    for (size_t i = 0; packed && i < n; i++) {
+        if (steps[i].rel < 0 || (uint64_t)steps[i].rel >> 43) packed = false;
+        else keys[i] = (uint64_t)steps[i].rel << 20 | i;
+    }
+    if (packed && gs_radix_u64(keys, n)) {
+        memcpy(tmp, steps, n * sizeof *steps);
+        for (size_t i = 0; i < n; i++) steps[i] = tmp[keys[i] & ((1u << 20) - 1)];
+    } else {
+        qsort(steps, n, sizeof *steps, gs_cmp_step);
+    }
+    free(keys);
+    free(tmp);
+}
+
+/* Appends {"$rel":{"id","type","start","end","properties"}} of one traversed
+ * relationship: id, type and ends as the walk found them (the same read
+ * snapshot), the props text as stored, through the blob reader. */
+static gs_status gs_emit_step(graph_store *s, gs_buf *b, const gs_step *st, const char *const *types,
+                              gs_props_reader *pr, gs_error *err) {
+    const char *props = NULL;
+    size_t plen = 0;
+    gs_status r = gs_props_read(s, pr, st->rel, &props, &plen, err);
+    if (r != GS_OK) return r;
+    gs_buf_str(b, "{\"$rel\":{\"id\":");
+    gs_buf_int(b, st->rel);
+    gs_buf_str(b, ",\"type\":");
+    gs_buf_jstr(b, types[st->type], strlen(types[st->type]));
+    gs_buf_str(b, ",\"start\":");
+    gs_buf_int(b, st->start);
+    gs_buf_str(b, ",\"end\":");
+    gs_buf_int(b, st->end);
+    gs_buf_str(b, ",\"properties\":");
+    gs_buf_add(b, props, plen);
+    gs_buf_str(b, "}}");
+    return GS_OK;
+}
+
 /* Writes the rest of the result object for the chosen mode, after "root"
  * (already in b). visits[0] is the root. */
-static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, size_t nvisits, int64_t *rels,
-                                 size_t nrels, const graph_lineage_opts *o, gs_error *err) {
+static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, size_t nvisits, gs_step *rels,
+                                 size_t nrels, const char *const *types, const graph_lineage_opts *o,
+                                 gs_error *err) {
     gs_status r = GS_OK;
     if (nvisits > 2 && o->mode != GRAPH_LINEAGE_COUNT) gs_sort_visits(visits + 1, nvisits - 1);
     if (o->mode == GRAPH_LINEAGE_COUNT) {
@@ -509,11 +526,14 @@ static gs_status gs_lineage_emit(graph_store *s, gs_buf *b, gs_visit *visits, si
         return r;
     }
     gs_buf_str(b, "],\"relationships\":[");
-    if (nrels > 1) qsort(rels, nrels, sizeof *rels, gs_cmp_id);
+    if (nrels > 1) gs_sort_steps(rels, nrels);
+    gs_props_reader pr = {.rels = true};
     for (size_t i = 0; r == GS_OK && i < nrels; i++) {
         if (i) gs_buf_add(b, ",", 1);
-        r = gs_emit_rel(s, b, rels[i], err);
+        r = gs_emit_step(s, b, &rels[i], types, &pr, err);
     }
+    if (pr.blob) sqlite3_blob_close(pr.blob);
+    free(pr.buf);
     gs_buf_str(b, "]}");
     return r;
 }
@@ -550,7 +570,7 @@ gs_status graph_lineage_text(graph_store *s, int64_t root, const graph_lineage_o
     gs_status r = gs_read_begin(s, &token, err);
     gs_visit *visits = NULL;
     size_t nvisits = 0, nrels = 0;
-    int64_t *rels = NULL;
+    gs_step *rels = NULL;
     gs_buf b = {0};
     if (r == GS_OK) {   /* the root first: "node 42 not found" before any traversal */
         gs_buf_str(&b, "{\"root\":");
@@ -558,7 +578,7 @@ gs_status graph_lineage_text(graph_store *s, int64_t root, const graph_lineage_o
         gs_buf_add(&b, "}", 1);
     }
     if (r == GS_OK) r = gs_lineage_walk(s, root, o, uniq, nuniq, &visits, &nvisits, &rels, &nrels, err);
-    if (r == GS_OK) r = gs_lineage_emit(s, &b, visits, nvisits, rels, nrels, o, err);
+    if (r == GS_OK) r = gs_lineage_emit(s, &b, visits, nvisits, rels, nrels, uniq, o, err);
     gs_read_end(s, token);
     free(visits);
     free(rels);

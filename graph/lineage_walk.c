@@ -83,11 +83,11 @@ static bool gs_grow(void **arr, size_t *cap, size_t len, size_t size) {
     return true;
 }
 
-/* True if type (n bytes) is one of the requested types. */
-static bool gs_type_wanted(const char *const *types, size_t ntypes, const char *type, size_t n) {
+/* The index of type (n bytes) among the requested types, or -1. */
+static int gs_type_index(const char *const *types, size_t ntypes, const char *type, size_t n) {
     for (size_t t = 0; t < ntypes; t++)
-        if (strlen(types[t]) == n && memcmp(types[t], type, n) == 0) return true;
-    return false;
+        if (strlen(types[t]) == n && memcmp(types[t], type, n) == 0) return (int)t;
+    return -1;
 }
 
 /* The BFS itself: fills visits (root first) and the traversed relationship ids.
@@ -96,11 +96,11 @@ static bool gs_type_wanted(const char *const *types, size_t ntypes, const char *
  * statement runs of one query per type for the default two types. */
 static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const char *const *types,
                         size_t ntypes, int max_depth, gs_visit **visits_out, size_t *nvisits_out,
-                        int64_t **rels_out, size_t *nrels_out, gs_error *err) {
+                        gs_step **rels_out, size_t *nrels_out, gs_error *err) {
     gs_idset seen = {0};
     gs_visit *visits = NULL;
     size_t nvisits = 0, cvisits = 0;
-    int64_t *rels = NULL;
+    gs_step *rels = NULL;
     size_t nrels = 0, crels = 0;
     gs_status r = GS_OK;
     sqlite3_stmt *st = NULL;
@@ -117,9 +117,9 @@ static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const
         sqlite3_bind_int64(st, 1, cur.id);
         int rc;
         while (r == GS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (!gs_type_wanted(types, ntypes, (const char *)sqlite3_column_text(st, 2),
-                                (size_t)sqlite3_column_bytes(st, 2)))
-                continue;
+            int type = gs_type_index(types, ntypes, (const char *)sqlite3_column_text(st, 2),
+                                     (size_t)sqlite3_column_bytes(st, 2));
+            if (type < 0) continue;
             int64_t rel = sqlite3_column_int64(st, 0), other = sqlite3_column_int64(st, 1);
             if (!gs_idset_has(&seen, other)) {
                 if (!may_add) continue;   /* beyond the depth limit */
@@ -134,7 +134,7 @@ static gs_status gs_bfs(graph_store *s, int64_t root, graph_direction dir, const
                 r = gs_fail(err, GS_IO, "out of memory");
                 break;
             }
-            rels[nrels++] = rel;
+            rels[nrels++] = dir == GRAPH_UP ? (gs_step){rel, cur.id, other, type} : (gs_step){rel, other, cur.id, type};
         }
         if (r == GS_OK && rc != SQLITE_DONE) r = gs_sqlfail(s, err, "following relationships");
         sqlite3_reset(st);
@@ -158,10 +158,14 @@ typedef struct gs_adj_bfs {
     gs_idset seen;
     gs_visit *visits;
     size_t nvisits, cvisits;
-    int64_t *rels;
+    gs_step *rels;
     size_t nrels, crels;
-    int depth;      /* depth of the node being expanded */
+    int64_t cur;    /* the node being expanded */
+    int depth;      /* its depth */
     bool may_add;
+    graph_direction dir;
+    const int *tids;  /* the index's type ids of the walk's types, in their order */
+    size_t ntypes;
     size_t max_nodes; /* > 0: stop past this many visits, or twice as many relationships */
 } gs_adj_bfs;
 
@@ -169,7 +173,7 @@ typedef struct gs_adj_bfs {
 #define GS_ADJ_TOO_MANY (-2)
 
 /* One neighbour: queue it if new (within the depth limit), record the relationship. */
-static int gs_adj_visit(void *arg, int64_t rel, int64_t other) {
+static int gs_adj_visit(void *arg, int64_t rel, int64_t other, int type_id) {
     gs_adj_bfs *b = arg;
     if (!gs_idset_has(&b->seen, other)) {
         if (!b->may_add) return 0;
@@ -180,7 +184,9 @@ static int gs_adj_visit(void *arg, int64_t rel, int64_t other) {
     }
     if (b->max_nodes && b->nrels >= 2 * b->max_nodes) return GS_ADJ_TOO_MANY;   /* many parallel relationships */
     if (!gs_grow((void **)&b->rels, &b->crels, b->nrels, sizeof *b->rels)) return -1;
-    b->rels[b->nrels++] = rel;
+    int type = 0;
+    while ((size_t)type < b->ntypes && b->tids[type] != type_id) type++;   /* graph_adj_each found it there */
+    b->rels[b->nrels++] = b->dir == GRAPH_UP ? (gs_step){rel, b->cur, other, type} : (gs_step){rel, other, b->cur, type};
     return 0;
 }
 
@@ -188,15 +194,17 @@ static int gs_adj_visit(void *arg, int64_t rel, int64_t other) {
  * GS_LIMIT when it reaches more than max_nodes (> 0) nodes. */
 static gs_status gs_bfs_adj(graph_store *s, int64_t root, graph_direction dir, const char *const *types,
                             size_t ntypes, int max_depth, size_t max_nodes, gs_visit **visits_out,
-                            size_t *nvisits_out, int64_t **rels_out, size_t *nrels_out, gs_error *err) {
-    gs_adj_bfs b = {.max_nodes = max_nodes};
+                            size_t *nvisits_out, gs_step **rels_out, size_t *nrels_out, gs_error *err) {
+    gs_adj_bfs b = {.max_nodes = max_nodes, .dir = dir, .ntypes = ntypes};
     int *tids = calloc(ntypes ? ntypes : 1, sizeof *tids);
     int rc = tids ? 0 : -1;
     for (size_t t = 0; rc == 0 && t < ntypes; t++) tids[t] = graph_adj_type_id(s, types[t]);
+    b.tids = tids;
     if (rc == 0 && (gs_idset_add(&b.seen, root) < 0 || !gs_grow((void **)&b.visits, &b.cvisits, 0, sizeof *b.visits)))
         rc = -1;
     if (rc == 0) b.visits[b.nvisits++] = (gs_visit){root, 0};
     for (size_t q = 0; rc == 0 && q < b.nvisits; q++) {
+        b.cur = b.visits[q].id;
         b.depth = b.visits[q].depth;
         b.may_add = max_depth <= 0 || b.depth < max_depth;
         rc = graph_adj_each(s, b.visits[q].id, dir, tids, ntypes, gs_adj_visit, &b);
@@ -218,7 +226,7 @@ static gs_status gs_bfs_adj(graph_store *s, int64_t root, graph_direction dir, c
 
 /* See lineage_int.h. */
 gs_status gs_lineage_walk(graph_store *s, int64_t root, const graph_lineage_opts *o, const char *const *types,
-                          size_t ntypes, gs_visit **visits, size_t *nvisits, int64_t **rels, size_t *nrels,
+                          size_t ntypes, gs_visit **visits, size_t *nvisits, gs_step **rels, size_t *nrels,
                           gs_error *err) {
     if (graph_adj_begin(s)) {   /* the index matches this snapshot: no SQLite per step */
         gs_status r = gs_bfs_adj(s, root, o->dir, types, ntypes, o->max_depth, o->max_nodes, visits, nvisits, rels,

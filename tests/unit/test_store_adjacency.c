@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "adjacency.h"
@@ -87,7 +88,8 @@ typedef struct pairs {
 } pairs;
 
 /* graph_adj_each callback: gathers (rel, other) pairs. */
-static int collect(void *arg, int64_t rel_id, int64_t other) {
+static int collect(void *arg, int64_t rel_id, int64_t other, int type_id) {
+    (void)type_id;
     pairs *p = arg;
     assert_true(p->n < 32);
     p->v[p->n][0] = rel_id;
@@ -346,6 +348,57 @@ static void test_lineage_modes(void **state) {
     assert_string_equal(text, "{\"root\":{\"$node\":{\"id\":2,\"labels\":[\"Model\"],\"properties\":{\"name\":\"m2\"}}},"
                               "\"count\":1,\"relationships\":1}");
     free(text);
+}
+
+/* A full reply's relationships come from the walk (id, type, ends) and the
+ * stored props text; each must equal its row, through the index and without. */
+static void test_lineage_relationships_as_stored(void **state) {
+    adj_fix *x = *state;
+    gs_error err = {{0}};
+    json_t *props = json_pack("{s:s,s:[i,f],s:s}", "relation", "finetune", "w", 1, 0.5, "q", "a\"b\u00e9");
+    int64_t id = 0;
+    assert_int_equal(graph_rel_put(x->f->s, 6, "DISTILLED_FROM", 2, props, true, &id, NULL, &err), GS_OK);
+    json_decref(props);
+    for (int via_index = 0; via_index < 2; via_index++) {
+        graph_store *s = via_index ? x->r : x->f->s;
+        const char *types[] = {"DISTILLED_FROM", "BASED_ON"};
+        graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = GRAPH_LINEAGE_FULL, .types = types, .ntypes = 2};
+        char *text = NULL;
+        size_t len = 0;
+        if (via_index) assert_int_equal(graph_store_read_begin(s, &err), GS_OK);
+        assert_int_equal(graph_lineage_text(s, 1, &o, &text, &len, &err), GS_OK);
+        if (via_index) graph_store_read_end(s);
+        json_t *reply = json_loads(text, 0, NULL);
+        assert_non_null(reply);
+        json_t *rels = json_object_get(reply, "relationships");
+        assert_int_equal(json_array_size(rels), 5);   /* 2>1, 3>1, 4>2, 5>4 (DISTILLED_FROM), 6>2 */
+        int64_t last = 0;
+        for (size_t i = 0; i < json_array_size(rels); i++) {
+            json_t *r = json_object_get(json_array_get(rels, i), "$rel");
+            int64_t rid = json_integer_value(json_object_get(r, "id"));
+            assert_true(rid > last);   /* in id order */
+            last = rid;
+            sqlite3_stmt *st;
+            assert_int_equal(sqlite3_prepare_v2(graph_store_db(x->f->s), "SELECT type, start, end, props FROM rels "
+                                                "WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+            sqlite3_bind_int64(st, 1, rid);
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            assert_string_equal(json_string_value(json_object_get(r, "type")), (const char *)sqlite3_column_text(st, 0));
+            assert_int_equal(json_integer_value(json_object_get(r, "start")), sqlite3_column_int64(st, 1));
+            assert_int_equal(json_integer_value(json_object_get(r, "end")), sqlite3_column_int64(st, 2));
+            char *p = json_dumps(json_object_get(r, "properties"), JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+            json_t *stored = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+            char *q = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+            assert_string_equal(p, q);
+            assert_non_null(strstr(text, (const char *)sqlite3_column_text(st, 3)));   /* copied verbatim */
+            free(p);
+            free(q);
+            json_decref(stored);
+            sqlite3_finalize(st);
+        }
+        json_decref(reply);
+        free(text);
+    }
 }
 
 /* graph_lineage_text with max_nodes (the loop thread's bound): a walk of at most
@@ -721,6 +774,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_names_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_max_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lineage_relationships_as_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_key_collision, setup, teardown),
