@@ -171,6 +171,7 @@ def table(r):
                 ("desc_largest_names", "desc_list_largest", "descendants of the largest root, names (`fields:[\"name\"]`)", 60),
                 ("desc_largest", "desc_list_largest", "descendants of the largest root, full entities + relationships", 60),
                 ("desc_mid_count", "desc_count_mid", "descendants of the ~1,000 root, count (`count_only`)", 1),
+                ("desc_mid_names", "desc_list_mid", "descendants of the ~1,000 root, names (`fields:[\"name\"]`)", 1),
                 ("desc_mid", "desc_count_mid", "descendants of the ~1,000 root, full reply", 1),
                 ("anc_leaf_count", "anc_count_leaf", "ancestors of the deepest leaf (`count_only`)", 0.1),
                 ("anc_leaf", "anc_count_leaf", "ancestors of the deepest leaf, full reply", 0.1)]

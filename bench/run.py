@@ -503,6 +503,8 @@ def bench(args, work, res):
                                                      {"count_only": True})
         lin["desc_largest_names"] = lineage_mode_bench(args, d.sock, d.pid, big, "down",
                                                        base["desc_count_largest"]["result"], {"fields": ["name"]})
+        lin["desc_mid_names"] = lineage_mode_bench(args, d.sock, d.pid, mid, "down",
+                                                   base["desc_count_mid"]["result"], {"fields": ["name"]})
     q = res["query"] = {}
     q["desc_largest"] = query_bench(args, d.sock, d.pid, big, "down", base["desc_count_largest"]["result"])
     q["desc_mid"] = query_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"])
