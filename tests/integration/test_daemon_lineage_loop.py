@@ -9,6 +9,7 @@ Neither may change a byte a client sees or the order of its replies:
   declines runs the rest of its calls there), and match the graph the test built;
 - pipelined lines and batches that mix small walks, big walks and lookups keep their order;
 - errors found on the loop (no such node, bad params) are answered as before."""
+import contextlib
 import os
 import socket
 import sys
@@ -43,6 +44,17 @@ def build(c):
     return ids
 
 
+@contextlib.contextmanager
+def daemon_with_graph(config=None):
+    """A fresh daemon holding build()'s graph: yields (daemon, a client, {name: id}); stops it
+    cleanly afterwards (exit status 0)."""
+    d = Daemon(config)
+    d.start()
+    with Client(d.socket) as c:
+        yield d, c, build(c)
+    d.stop_ok()
+
+
 def up(name, **extra):
     p = {"node": {"label": "Model", "name": name}, "direction": "up"}
     p.update(extra)
@@ -73,10 +85,7 @@ def check_hub(result, ids, what):
 
 @test
 def small_walk_does_not_wait_for_a_busy_reader():
-    d = Daemon({"read_threads": 1})
-    d.start()
-    with Client(d.socket) as c, Client(d.socket) as slow:
-        ids = build(c)
+    with daemon_with_graph({"read_threads": 1}) as (d, c, ids), Client(d.socket) as slow:
         c.ok("lineage", up("A9"))   # warm: the loop's own connection is open
         slow.send_line(req("sql", {"sql": SLOW_SQL}, 1))
         # the reader thread is now busy for a while; a small walk is answered anyway
@@ -99,15 +108,11 @@ def small_walk_does_not_wait_for_a_busy_reader():
             raise TestFailure("the big walk was answered before the slow request it had to wait for: "
                               "it did not go to the reader thread")
         eq(done["result"]["rows"], [[6000000]], "slow sql result")
-    d.stop_ok()
 
 
 @test
 def loop_and_reader_give_the_same_replies():
-    d = Daemon()
-    d.start()
-    with Client(d.socket) as c:
-        ids = build(c)
+    with daemon_with_graph() as (d, c, ids):
         for params, kind in ((up("A9"), "full"), (up("A9", count_only=True), "count"),
                              (up("A9", fields=["name", "rank"]), "fields"), (up("A9", depth=3), "depth 3"),
                              (down("A0", types=["BASED_ON"]), "down")):
@@ -124,15 +129,11 @@ def loop_and_reader_give_the_same_replies():
         check_hub(c.ok("lineage", down("H")), ids, "the hub, full")
         eq(c.ok("lineage", down("H", count_only=True))["count"], FANOUT, "the hub, count")
         eq(len(c.ok("lineage", down("H", depth=1, fields=["name"]))["nodes"]), FANOUT, "the hub, depth 1, names")
-    d.stop_ok()
 
 
 @test
 def pipelined_and_batched_replies_keep_their_order():
-    d = Daemon()
-    d.start()
-    with Client(d.socket) as c:
-        ids = build(c)
+    with daemon_with_graph() as (d, c, ids):
         reqs = []
         for i in range(12):
             kind = i % 4
@@ -168,7 +169,6 @@ def pipelined_and_batched_replies_keep_their_order():
         eq(batch[2]["result"]["count"], 5, "batch A5 count")
         eq(batch[3]["result"]["$node"]["id"], ids["H"], "batch lookup")
         c.expect_silence(0.3)   # nothing answered twice
-    d.stop_ok()
 
 
 @test
@@ -176,10 +176,7 @@ def walks_stay_exact_while_a_writer_grows_the_tree():
     """S starts with no children and a writer gives it 150, one committed rel.put at a time, so
     readers' walks of S cross LOOP_MAX_NODES while they run: each reader's successive counts
     never go down, each equals the full reply's length, and the last one sees every write."""
-    d = Daemon()
-    d.start()
-    with Client(d.socket) as c:
-        ids = build(c)
+    with daemon_with_graph() as (d, c, ids):
         s_id = c.ok("node.put", {"labels": ["Model"], "name": "S"})["$node"]["id"]
         kids = [c.ok("node.put", {"labels": ["Model"], "name": "K%d" % i})["$node"]["id"] for i in range(150)]
         problems, done, rounds = [], threading.Event(), [0, 0, 0]
@@ -215,21 +212,16 @@ def walks_stay_exact_while_a_writer_grows_the_tree():
         check(sum(rounds) >= 6, "the readers walked only %d times while the writer wrote" % sum(rounds))
         eq(c.ok("lineage", down("S", count_only=True))["count"], 150, "S's children after the writes")
         eq(sorted(n["$node"]["id"] for n in c.ok("lineage", down("S"))["nodes"]), sorted(kids), "S's children")
-    d.stop_ok()
 
 
 @test
 def errors_on_the_loop_keep_their_codes():
-    d = Daemon()
-    d.start()
-    with Client(d.socket) as c:
-        build(c)
+    with daemon_with_graph() as (d, c, ids):
         expect_error(c.call("lineage", up("nobody"))[1], -32001, "lineage of a missing node")
         expect_error(c.call("lineage", dict(up("A9"), direction="sideways"))[1], -32602, "bad direction")
         expect_error(c.call("lineage", up("A9", count_only=True, fields=["name"]))[1], -32602,
                      "count_only and fields")
         eq(c.ok("lineage", up("A9", count_only=True))["count"], CHAIN - 1, "still answering")
-    d.stop_ok()
 
 
 if __name__ == "__main__":
