@@ -25,8 +25,6 @@ enum {
     BS_ALIAS,
     BS_FTS,
     BS_REL,
-    BS_CLAIM_NODE,
-    BS_CLAIM_REL,
     BS_CLAIM_ALIAS,
     BS_LOAD_NAMES,
     BS_LOAD_ALIASES,
@@ -43,11 +41,6 @@ static const char *const bulk_sql[BS__COUNT] = {
     [BS_ALIAS] = "INSERT OR IGNORE INTO aliases(node_id, alias, alias_key) VALUES (?1, ?2, ?3)",
     [BS_FTS] = "INSERT INTO temp.gs_bulk_fts(id, name, aliases, body) VALUES (?1, ?2, ?3, ?4)",
     [BS_REL] = "INSERT INTO rels(type, start, end, props) VALUES (?1, ?2, ?3, ?4)",
-    /* an entity an import creates: its property claims are implicit (schema version 4, graph/store.c) */
-    [BS_CLAIM_NODE] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created, props_implicit) "
-                      "VALUES (?1, ?2, ?3, ?3 = 1 AND ?2 <> 0)",
-    [BS_CLAIM_REL] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created, props_implicit) "
-                     "VALUES (?1, ?2, 1, ?2 <> 0)",
     [BS_CLAIM_ALIAS] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
     [BS_LOAD_NAMES] = "SELECT n.id, n.name_key FROM node_labels l JOIN nodes n ON n.id = l.node_id "
                       "WHERE l.label = ?1 AND n.name_key IS NOT NULL",
@@ -74,7 +67,8 @@ struct graph_bulk {
     bulk_names names;     /* label \x1f name key -> node */
     bulk_names aliases;   /* label \x1f alias key -> node */
     bulk_ids claimed;     /* nodes this load matched and claimed (not the ones it created: memory) */
-    gs_ids matched;       /* claims of matched nodes not inserted yet (bulk_flush_matched) */
+    gs_ids matched;       /* claims of matched nodes not written yet (bulk_flush_claims) */
+    int64_t node_run[2], rel_run[2]; /* created ids lo..hi whose claims are not written yet (0: none) */
     bulk_rels rels;       /* (start, type, end) -> relationship created by this load */
     char **loaded;        /* labels whose stored nodes are in names/aliases */
     size_t nloaded;
@@ -404,29 +398,47 @@ static gs_status bulk_sync_node(graph_bulk *b, int64_t id, gs_error *err) {
     return r;
 }
 
-/* Inserts the claims of matched nodes in id order. A relationship file names
- * its ends in no particular order; inserted as they come, each claim lands on
- * a random page of node_claims (and of its import index), which at 1M nodes
- * no longer fits the page cache: sorted, the inserts walk both B-trees once.
- * Must run before anything reads node_claims (graph_node_put / graph_rel_put)
- * and at the end. */
-static gs_status bulk_flush_matched(graph_bulk *b, gs_error *err) {
-    gs_ids_sort(&b->matched);
-    gs_status r = GS_OK;
-    sqlite3_stmt *st = b->st[BS_CLAIM_NODE];
-    for (size_t i = 0; r == GS_OK && i < b->matched.n; i++) {
-        sqlite3_bind_int64(st, 1, b->matched.v[i]);
-        sqlite3_bind_int64(st, 2, b->s->prov_import);
-        sqlite3_bind_int(st, 3, 0);
-        r = bulk_exec(b, st, "recording a claim", err);
+/* Writes the claims of a run of ids this load created: created = 1, and
+ * implicit property claims when an import made them (schema step 4). */
+static gs_status bulk_flush_run(graph_bulk *b, bool node, gs_error *err) {
+    int64_t *run = node ? b->node_run : b->rel_run;
+    if (run[0] == 0) return GS_OK;
+    gs_status r = gs_claim_range_put(b->s, node, run[0], run[1], b->s->prov_import, 1, b->s->prov_import != 0, err);
+    run[0] = run[1] = 0;
+    return r;
+}
+
+/* Notes the claim of an entity this load created: ids come in runs (rowids
+ * grow), written as claim ranges (graph/claim_ranges.c) when a run ends. */
+static gs_status bulk_claim_created(graph_bulk *b, bool node, int64_t id, gs_error *err) {
+    int64_t *run = node ? b->node_run : b->rel_run;
+    if (run[0] != 0 && id == run[1] + 1) {
+        run[1] = id;
+        return GS_OK;
     }
+    gs_status r = bulk_flush_run(b, node, err);
+    run[0] = run[1] = id;
+    return r;
+}
+
+/* Writes the claims noted so far: the created runs, then the matched nodes
+ * in id order, as ranges (a relationship file names its ends in no
+ * particular order; sorted, they are runs too). Must run before anything
+ * reads node_claims or rel_claims (graph_node_put / graph_rel_put) and at
+ * the end. */
+static gs_status bulk_flush_claims(graph_bulk *b, gs_error *err) {
+    gs_status r = bulk_flush_run(b, true, err);
+    if (r == GS_OK) r = bulk_flush_run(b, false, err);
+    gs_ids_sort(&b->matched);
+    if (r == GS_OK) r = gs_claim_nodes_put(b->s, b->matched.v, b->matched.n, b->s->prov_import, err);
     b->matched.n = 0;
     return r;
 }
 
-/* Claims node id for the import with created = 0, once per load (queued: bulk_flush_matched). */
+/* Claims node id for the import with created = 0, once per load (queued:
+ * bulk_flush_claims). Nodes created during the load are claimed already. */
 static gs_status bulk_claim_match(graph_bulk *b, int64_t id, gs_error *err) {
-    if (bulk_ids_has(&b->claimed, id)) return GS_OK;
+    if (id >= b->first_new_id || bulk_ids_has(&b->claimed, id)) return GS_OK;
     if (!gs_ids_push(&b->matched, id) || !bulk_ids_add(&b->claimed, id)) return gs_fail(err, GS_IO, "out of memory");
     return GS_OK;
 }
@@ -525,13 +537,7 @@ static gs_status bulk_node_create(graph_bulk *b, const graph_bulk_node_row *row,
         sqlite3_bind_text(st, 4, b->fts_body.p ? b->fts_body.p : "", (int)b->fts_body.len, SQLITE_STATIC);
         r = bulk_exec(b, st, "updating the search index", err);
     }
-    if (r == GS_OK) {
-        st = b->st[BS_CLAIM_NODE];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, s->prov_import);
-        sqlite3_bind_int(st, 3, 1);
-        r = bulk_exec(b, st, "recording a claim", err);
-    }
+    if (r == GS_OK) r = bulk_claim_created(b, true, id, err);
     if (r == GS_OK) {
         bulk_count_props(b, row->nprops);
         s->prov.nodes_created++;
@@ -564,7 +570,7 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     gs_status r = GS_OK;
     for (size_t i = 0; r == GS_OK && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
         if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
-    if (r == GS_OK) r = bulk_flush_matched(b, err);
+    if (r == GS_OK) r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
     if (r == GS_OK) r = bulk_undefer(b, err);
     bool created = false;
@@ -678,7 +684,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
     if (id != 0) {   /* exists: graph_rel_put's merge, with the indexes back */
         json_t *pj = NULL;
         bool created = false;
-        r = bulk_flush_matched(b, err);
+        r = bulk_flush_claims(b, err);
         if (r == GS_OK) r = bulk_undefer(b, err);
         if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
         if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
@@ -697,10 +703,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
     r = bulk_exec(b, st, "inserting a relationship", err);
     if (r != GS_OK) return r;
     id = sqlite3_last_insert_rowid(b->s->db);
-    st = b->st[BS_CLAIM_REL];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, b->s->prov_import);
-    r = bulk_exec(b, st, "recording a claim", err);
+    r = bulk_claim_created(b, false, id, err);
     if (r == GS_OK) bulk_count_props(b, nprops);
     if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
     if (r == GS_OK) {
@@ -713,7 +716,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
 /* See bulk_load.h: graph_rel_put with the deferred indexes back, then the map follows. */
 gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
                              int64_t *id_out, gs_error *err) {
-    gs_status r = bulk_flush_matched(b, err);
+    gs_status r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_undefer(b, err);
     int64_t id = 0;
     if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
@@ -727,7 +730,7 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
 /* See bulk_load.h: pending claims, indexes, search rows and FTS5 settings, then release or undo. */
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
     if (!b) return GS_OK;
-    gs_status r = keep ? bulk_flush_matched(b, err) : GS_OK;
+    gs_status r = keep ? bulk_flush_claims(b, err) : GS_OK;
     for (int i = 0; i < BS__COUNT; i++) {
         sqlite3_finalize(b->st[i]);
         b->st[i] = NULL;

@@ -10,6 +10,8 @@
  *   prop_claims(seq, kind, entity_id, key, value, import_id)
  *                                              ... a property value (canonical JSON;
  *                                                  a node's "name" is identity, not claimed)
+ * node_claims and rel_claims are views (schema version 5): claims stored
+ * one per row, plus the id ranges bulk loads claim (graph/claim_ranges.c).
  * prop_claims is a view (schema version 4): the stored rows of
  * prop_claim_rows, plus the implicit claims of entities a bulk load created
  * (props_implicit = 1 on their claim: their values are the entity's props

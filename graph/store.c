@@ -1,5 +1,5 @@
 /*
- * graph/store.c - opening a store: schema, migrations, pragmas; transactions;
+ * graph/store.c - opening a store: version check, migrations (the steps are in schema.c), pragmas; transactions;
  * the prepared-statement cache; errors.
  */
 #include "store_internal.h"
@@ -10,146 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Migration steps: gs_migrations[v] takes a database from user_version v to
- * v + 1. All pending steps run in one transaction with the version bump, so a
- * database is always at exactly one version. Never edit a released step; add one. */
-static const char *const gs_migrations[GRAPH_SCHEMA_VERSION] = {
-    /* 0 -> 1: the initial schema (see graph/README.md). */
-    "CREATE TABLE nodes(\n"
-    "  id       INTEGER PRIMARY KEY,\n"
-    "  name_key TEXT,\n"
-    "  props    TEXT NOT NULL DEFAULT '{}' CHECK (json_type(props) = 'object')\n"
-    ");\n"
-    "CREATE INDEX nodes_name_key ON nodes(name_key);\n"
-    "CREATE TABLE node_labels(\n"
-    "  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,\n"
-    "  pos     INTEGER NOT NULL,\n"
-    "  label   TEXT NOT NULL CHECK (label <> ''),\n"
-    "  PRIMARY KEY (node_id, label)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX node_labels_label ON node_labels(label, node_id);\n"
-    "CREATE TABLE aliases(\n"
-    "  node_id   INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,\n"
-    "  alias     TEXT NOT NULL,\n"
-    "  alias_key TEXT NOT NULL CHECK (alias_key <> ''),\n"
-    "  PRIMARY KEY (node_id, alias_key)\n"
-    ");\n"
-    "CREATE INDEX aliases_key ON aliases(alias_key);\n"
-    "CREATE TABLE rels(\n"
-    "  id    INTEGER PRIMARY KEY,\n"
-    "  type  TEXT NOT NULL CHECK (type <> ''),\n"
-    "  start INTEGER NOT NULL REFERENCES nodes(id),\n"
-    "  end   INTEGER NOT NULL REFERENCES nodes(id),\n"
-    "  props TEXT NOT NULL DEFAULT '{}' CHECK (json_type(props) = 'object')\n"
-    ");\n"
-    "CREATE INDEX rels_start ON rels(start, type, end);\n"
-    "CREATE INDEX rels_end ON rels(end, type, start);\n"
-    "CREATE VIRTUAL TABLE node_fts USING fts5(name, aliases, body, tokenize = 'trigram');\n",
-    /* 1 -> 2: provenance: imports and the claims each one made (graph/provenance.c).
-     * import_id 0 in the claim tables is the implicit "direct" source (node.put/rel.put). */
-    "CREATE TABLE imports(\n"
-    "  id           INTEGER PRIMARY KEY,\n"
-    "  plugin       TEXT NOT NULL,\n"
-    "  input_name   TEXT NOT NULL,\n"
-    "  sha256       TEXT NOT NULL,\n"
-    "  started_at   TEXT NOT NULL,\n"
-    "  finished_at  TEXT,\n"
-    "  retracted_at TEXT,\n"
-    "  nodes        INTEGER NOT NULL DEFAULT 0,\n"
-    "  relationships INTEGER NOT NULL DEFAULT 0,\n"
-    "  properties   INTEGER NOT NULL DEFAULT 0,\n"
-    "  warnings     INTEGER NOT NULL DEFAULT 0\n"
-    ");\n"
-    "CREATE INDEX imports_input ON imports(sha256, plugin);\n"
-    "CREATE TABLE node_claims(\n"
-    "  node_id   INTEGER NOT NULL,\n"
-    "  import_id INTEGER NOT NULL,\n"
-    "  created   INTEGER NOT NULL DEFAULT 0,\n"
-    "  PRIMARY KEY (node_id, import_id)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX node_claims_import ON node_claims(import_id, node_id);\n"
-    "CREATE TABLE rel_claims(\n"
-    "  rel_id    INTEGER NOT NULL,\n"
-    "  import_id INTEGER NOT NULL,\n"
-    "  created   INTEGER NOT NULL DEFAULT 0,\n"
-    "  PRIMARY KEY (rel_id, import_id)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX rel_claims_import ON rel_claims(import_id, rel_id);\n"
-    "CREATE TABLE alias_claims(\n"
-    "  node_id   INTEGER NOT NULL,\n"
-    "  alias_key TEXT NOT NULL,\n"
-    "  import_id INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (node_id, alias_key, import_id)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX alias_claims_import ON alias_claims(import_id);\n"
-    "CREATE TABLE prop_claims(\n"
-    "  seq       INTEGER PRIMARY KEY,\n"
-    "  kind      TEXT NOT NULL CHECK (kind IN ('node', 'rel')),\n"
-    "  entity_id INTEGER NOT NULL,\n"
-    "  key       TEXT NOT NULL,\n"
-    "  value     TEXT NOT NULL,\n"
-    "  import_id INTEGER NOT NULL,\n"
-    "  UNIQUE (kind, entity_id, key, import_id)\n"
-    ");\n"
-    "CREATE INDEX prop_claims_import ON prop_claims(import_id);\n"
-    "CREATE TRIGGER nodes_claims_gc AFTER DELETE ON nodes BEGIN\n"
-    "  DELETE FROM node_claims WHERE node_id = old.id;\n"
-    "  DELETE FROM alias_claims WHERE node_id = old.id;\n"
-    "  DELETE FROM prop_claims WHERE kind = 'node' AND entity_id = old.id;\n"
-    "END;\n"
-    "CREATE TRIGGER rels_claims_gc AFTER DELETE ON rels BEGIN\n"
-    "  DELETE FROM rel_claims WHERE rel_id = old.id;\n"
-    "  DELETE FROM prop_claims WHERE kind = 'rel' AND entity_id = old.id;\n"
-    "END;\n",
-    /* 2 -> 3: the search backlog (graph/search.c): node id ranges whose search rows a
-     * bulk load left to be filled after its commit. */
-    "CREATE TABLE search_backlog(\n"
-    "  lo INTEGER PRIMARY KEY,\n"
-    "  hi INTEGER NOT NULL CHECK (hi >= lo)\n"
-    ");\n",
-    /* 3 -> 4: implicit property claims (graph/provenance.h). A bulk load that creates an
-     * entity no longer writes one prop_claim_rows row per property: its claim row says
-     * props_implicit = 1, meaning "this import claims the entity's properties as they are".
-     * That holds until the properties first change: the *_props_claims triggers then write
-     * the claims out as rows (with seqs below every other claim: they are the oldest) and
-     * clear the flag. prop_claims, the view every reader uses, shows both kinds alike;
-     * an implicit claim has seq 0 (stored seqs are never 0). dsg_props(props) (graph/props.c)
-     * lists an entity's properties with their values as a stored claim would hold them. */
-    "ALTER TABLE prop_claims RENAME TO prop_claim_rows;\n"
-    "ALTER TABLE node_claims ADD COLUMN props_implicit INTEGER NOT NULL DEFAULT 0;\n"
-    "ALTER TABLE rel_claims ADD COLUMN props_implicit INTEGER NOT NULL DEFAULT 0;\n"
-    "CREATE VIEW prop_claims(seq, kind, entity_id, key, value, import_id) AS\n"
-    "  SELECT seq, kind, entity_id, key, value, import_id FROM prop_claim_rows\n"
-    "  UNION ALL\n"
-    "  SELECT 0, 'node', c.node_id, j.key, j.value, c.import_id\n"
-    "    FROM node_claims c JOIN nodes n ON n.id = c.node_id JOIN dsg_props(n.props) j\n"
-    "   WHERE c.props_implicit = 1 AND j.key <> 'name' AND j.value <> 'null'\n"
-    "  UNION ALL\n"
-    "  SELECT 0, 'rel', c.rel_id, j.key, j.value, c.import_id\n"
-    "    FROM rel_claims c JOIN rels r ON r.id = c.rel_id JOIN dsg_props(r.props) j\n"
-    "   WHERE c.props_implicit = 1 AND j.value <> 'null';\n"
-    "CREATE TRIGGER nodes_props_claims BEFORE UPDATE OF props ON nodes\n"
-    "  WHEN old.props IS NOT new.props AND\n"
-    "       EXISTS (SELECT 1 FROM node_claims WHERE node_id = old.id AND props_implicit = 1) BEGIN\n"
-    "  INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id)\n"
-    "    SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (),\n"
-    "           'node', old.id, j.key, j.value, c.import_id\n"
-    "      FROM node_claims c JOIN dsg_props(old.props) j\n"
-    "     WHERE c.node_id = old.id AND c.props_implicit = 1 AND j.key <> 'name' AND j.value <> 'null';\n"
-    "  UPDATE node_claims SET props_implicit = 0 WHERE node_id = old.id AND props_implicit = 1;\n"
-    "END;\n"
-    "CREATE TRIGGER rels_props_claims BEFORE UPDATE OF props ON rels\n"
-    "  WHEN old.props IS NOT new.props AND\n"
-    "       EXISTS (SELECT 1 FROM rel_claims WHERE rel_id = old.id AND props_implicit = 1) BEGIN\n"
-    "  INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id)\n"
-    "    SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (),\n"
-    "           'rel', old.id, j.key, j.value, c.import_id\n"
-    "      FROM rel_claims c JOIN dsg_props(old.props) j\n"
-    "     WHERE c.rel_id = old.id AND c.props_implicit = 1 AND j.value <> 'null';\n"
-    "  UPDATE rel_claims SET props_implicit = 0 WHERE rel_id = old.id AND props_implicit = 1;\n"
-    "END;\n",
-};
 
 /* SQL of every cached statement, indexed by gs_stmt_id. */
 static const char *const gs_stmt_sql[GS_ST__COUNT] = {
@@ -220,13 +80,25 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_SEARCH_BACKLOG_NODES] = "SELECT id, props FROM nodes WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
     [GS_ST_SEARCH_BACKLOG_SCAN] = "SELECT n.id, n.props FROM search_backlog b JOIN nodes n ON n.id BETWEEN b.lo AND b.hi",
     /* provenance (provenance.c): claims made by imports and by direct writes (import 0) */
-    [GS_ST_PROV_NODE_CLAIM] = "INSERT OR IGNORE INTO node_claims(node_id, import_id, created) VALUES (?1, ?2, ?3)",
-    [GS_ST_PROV_REL_CLAIM] = "INSERT OR IGNORE INTO rel_claims(rel_id, import_id, created) VALUES (?1, ?2, ?3)",
+    /* into the rows unless a range has the claim already (schema step 5) */
+    [GS_ST_PROV_NODE_CLAIM] =
+        "INSERT OR IGNORE INTO node_claim_rows(node_id, import_id, created) SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
+        "(SELECT 1 FROM node_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 AND import_id = ?2)",
+    [GS_ST_PROV_REL_CLAIM] =
+        "INSERT OR IGNORE INTO rel_claim_rows(rel_id, import_id, created) SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
+        "(SELECT 1 FROM rel_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 AND import_id = ?2)",
     [GS_ST_PROV_ALIAS_CLAIM] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
     [GS_ST_PROV_PROP_GET] =
         "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 AND import_id = ?4",
     [GS_ST_PROV_PROP_PUT] =
         "INSERT OR REPLACE INTO prop_claim_rows(kind, entity_id, key, value, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* claim_ranges.c */
+    [GS_ST_CLAIM_RANGE_NODE] =
+        "INSERT INTO node_claim_ranges(lo, hi, import_id, created, props_implicit) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [GS_ST_CLAIM_RANGE_REL] =
+        "INSERT INTO rel_claim_ranges(lo, hi, import_id, created, props_implicit) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [GS_ST_CLAIMED_NODES_IN] =
+        "SELECT node_id FROM node_claims WHERE import_id = ?1 AND node_id BETWEEN ?2 AND ?3 ORDER BY node_id",
 };
 
 /* Records an error message; err may be NULL when the caller does not care. */
@@ -412,7 +284,7 @@ static gs_status gs_migrate(graph_store *s, int flags, gs_error *err) {
         if (st == GS_OK) s->created = true;
     }
     for (int v = version; st == GS_OK && v < GRAPH_SCHEMA_VERSION; v++) {
-        st = gs_exec(s, gs_migrations[v], err);
+        st = gs_exec(s, gs_schema_steps[v], err);
     }
     if (st == GS_OK && version < GRAPH_SCHEMA_VERSION) {
         char sql[64];

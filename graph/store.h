@@ -34,9 +34,10 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define GRAPH_SCHEMA_VERSION 4   /* 2: provenance (imports and claims, graph/provenance.h);
+#define GRAPH_SCHEMA_VERSION 5   /* 2: provenance (imports and claims, graph/provenance.h);
                                     3: the search backlog (graph/search.c);
-                                    4: implicit property claims (prop_claims is a view) */
+                                    4: implicit property claims (prop_claims is a view);
+                                    5: claim ranges (node_claims, rel_claims are views) */
 
 typedef struct graph_store graph_store;
 
@@ -81,6 +82,10 @@ typedef struct graph_store_options {
  * Writable stores set WAL mode, foreign_keys=ON, synchronous=NORMAL. */
 gs_status graph_store_open(const char *path, int flags, const graph_store_options *opts,
                            graph_store **out, gs_error *err);
+/* Tests only: creates a database at an older schema version (1 .. GRAPH_SCHEMA_VERSION - 1)
+ * by running the first migration steps, so a test can fill it as that version would and
+ * check that opening it migrates what it holds. */
+gs_status graph_store_create_at(const char *path, int version, gs_error *err);
 /* True if this open created the schema (an empty new database): the daemon seeds it. */
 bool graph_store_was_created(const graph_store *s);
 void graph_store_close(graph_store *s);

@@ -61,6 +61,9 @@ typedef enum gs_stmt_id {
     GS_ST_PROV_ALIAS_CLAIM,
     GS_ST_PROV_PROP_GET,
     GS_ST_PROV_PROP_PUT,
+    GS_ST_CLAIM_RANGE_NODE,
+    GS_ST_CLAIM_RANGE_REL,
+    GS_ST_CLAIMED_NODES_IN,
     GS_ST__COUNT
 } gs_stmt_id;
 
@@ -116,10 +119,29 @@ struct graph_store {
 /* Finalizes the Cypher statements and frees the plans; graph_store_close calls it. */
 void cy_store_cache_free(graph_store *s);
 
+/* ---- claim_ranges.c ---- */
+
+/* Ids per claim range at most. Schema step 5 (store.c) writes it into its SQL
+ * as 4096 and 4095 (lookups by id search lo in [id - 4095, id]): never change it. */
+#define GS_CLAIM_SPAN 4096
+
+/* Claims ids lo..hi, none of which the import claims yet, as ranges
+ * (*_claim_ranges): created and props_implicit as in a claim row. */
+gs_status gs_claim_range_put(graph_store *s, bool node, int64_t lo, int64_t hi, int64_t import, int created,
+                             bool props_implicit, gs_error *err);
+/* Claims each of n sorted, distinct node ids for the import with created = 0,
+ * skipping those it claims already; runs of consecutive ids become ranges. */
+gs_status gs_claim_nodes_put(graph_store *s, const int64_t *ids, size_t n, int64_t import, gs_error *err);
+
 /* ---- search.c ---- */
 
 /* Records that nodes lo..hi may lack their search rows (a bulk load's, in its transaction). */
 gs_status gs_search_backlog_add(graph_store *s, int64_t lo, int64_t hi, gs_error *err);
+
+/* ---- schema.c ---- */
+
+/* The migration steps: gs_schema_steps[v] takes a database from version v to v + 1. */
+extern const char *const gs_schema_steps[GRAPH_SCHEMA_VERSION];
 
 /* ---- store.c ---- */
 

@@ -75,4 +75,39 @@ static inline int fixture_close(void **state)
     return 0;
 }
 
+/* Makes path a new database at the older schema version `version` (1 to
+ * GRAPH_SCHEMA_VERSION - 1) holding what store s holds, stored as that version
+ * stored it: entities (not their search rows); from version 2 imports and
+ * every claim as a row (version 4 kept props_implicit; versions 2 and 3 had
+ * no implicit claims, so s must have none then). For migration tests:
+ * opening path must give back what s shows. */
+static inline void fixture_copy_to_old(graph_store *s, const char *path, int version)
+{
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_create_at(path, version, &err), GS_OK);
+    const char *claims =
+        version >= 4 ? "INSERT INTO old.node_claims SELECT node_id, import_id, created, props_implicit FROM node_claims;"
+                       "INSERT INTO old.rel_claims SELECT rel_id, import_id, created, props_implicit FROM rel_claims;"
+                       "INSERT INTO old.prop_claim_rows SELECT * FROM prop_claim_rows;"
+                     : "INSERT INTO old.node_claims SELECT node_id, import_id, created FROM node_claims;"
+                       "INSERT INTO old.rel_claims SELECT rel_id, import_id, created FROM rel_claims;"
+                       "INSERT INTO old.prop_claims SELECT * FROM prop_claim_rows;";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "ATTACH '%s' AS old;"
+             "INSERT INTO old.nodes SELECT * FROM nodes;"
+             "INSERT INTO old.node_labels SELECT * FROM node_labels;"
+             "INSERT INTO old.aliases(rowid, node_id, alias, alias_key) SELECT rowid, node_id, alias, alias_key FROM aliases;"
+             "INSERT INTO old.rels SELECT * FROM rels;"
+             "%s%s%s"
+             "DETACH old;",
+             path, version >= 2 ? "INSERT INTO old.imports SELECT * FROM imports;" : "",
+             version >= 2 ? "INSERT INTO old.alias_claims SELECT * FROM alias_claims;" : "", version >= 2 ? claims : "");
+    char *msg = NULL;
+    int rc = sqlite3_exec(graph_store_db(s), sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) fprintf(stderr, "fixture_copy_to_old: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
 #endif
