@@ -500,8 +500,25 @@ static gs_status undo_entity_claim(prov_run *rr, json_t *row, void *ctx, gs_erro
 }
 
 /* Drops the import's claims on nodes or relationships and deletes what an
- * import created and nobody claims any more. */
+ * import created and nobody claims any more. Claims on entities the import
+ * did not create (created 0 or 2) have nothing to undo but themselves
+ * (undo_entity_claim only drops them), so they go first, one statement per
+ * table: a relationship file's import claims every node it names, and one
+ * view delete (and its trigger) per claim took 25 s of its retract at 1M. */
 static gs_status prov_undo_entities(prov_run *rr, bool node, gs_error *err) {
+    static const char *const drop[2][2] = {
+        {"DELETE FROM rel_claim_rows WHERE import_id = ?1 AND created <> 1",
+         "DELETE FROM rel_claim_ranges WHERE import_id = ?1 AND created <> 1"},
+        {"DELETE FROM node_claim_rows WHERE import_id = ?1 AND created <> 1",
+         "DELETE FROM node_claim_ranges WHERE import_id = ?1 AND created <> 1"}};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = gs_prov_prepare(rr->s, drop[node][i], err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, rr->imp);
+        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, "dropping claims");
+        sqlite3_finalize(st);
+        if (r != GS_OK) return r;
+    }
     return prov_batches(rr,
                         node ? "SELECT node_id, created, EXISTS (SELECT 1 FROM temp.prov_sole o "
                                "WHERE o.kind = 'node' AND o.id = node_id) FROM node_claims WHERE import_id = ?1 LIMIT ?2"
