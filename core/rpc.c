@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 static const struct { int code; const char *kind; } rpc_kinds[] = {
     {RPC_PARSE_ERROR, "parse_error"},
@@ -61,12 +62,41 @@ int rpc_fail_store(rpc_error *err, gs_status st, const char *method, const gs_er
     return rpc_fail(err, code, "%s: %s", method, gerr->msg);
 }
 
+/* message with every byte that is not part of valid UTF-8 spelled \xHH
+ * (malloc'd; NULL on OOM). Messages quote what a client or a plugin sent (a
+ * key, a cell) and may cut a character in half at their length limit: as
+ * they were, jansson refused them and the client got no reply at all. */
+static char *rpc_utf8_spell(const char *message)
+{
+    size_t n = strlen(message);
+    char *out = malloc(4 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)message + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k > 0) {
+            memcpy(o, message + i, (size_t)k);
+            o += k;
+            i += (size_t)k;
+        } else {
+            o += sprintf(o, "\\x%02X", (unsigned char)message[i]);
+            i++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* {"jsonrpc":"2.0","id":ID,"error":{"code":C,"message":M,"data":{"kind":K}}} */
 static json_t *rpc_error_reply(json_t *id, int code, const char *message)
 {
-    return json_pack("{s:s, s:O, s:{s:i, s:s, s:{s:s}}}", "jsonrpc", "2.0", "id",
-                     id ? id : json_null(), "error", "code", code, "message", message, "data",
-                     "kind", rpc_code_kind(code));
+    char *spelled = graph_utf8_valid(message, strlen(message)) ? NULL : rpc_utf8_spell(message);
+    json_t *r = json_pack("{s:s, s:O, s:{s:i, s:s, s:{s:s}}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                          "error", "code", code, "message", spelled ? spelled : message, "data", "kind",
+                          rpc_code_kind(code));
+    free(spelled);
+    return r;
 }
 
 static json_t *rpc_result_reply(json_t *id, json_t *result)

@@ -164,6 +164,23 @@ static void error_line_is_one_line(void **st)
     free(s);
 }
 
+/* A message that is not valid UTF-8 (a plugin quoting a bad key, a cut at the
+ * length limit) still makes a reply: the bad bytes are spelled \xHH. Without it
+ * jansson refused the reply and the client waited forever. */
+static void error_message_bytes_are_spelled(void **st)
+{
+    size_t n;
+    char *s = rpc_error_line(RPC_INVALID_PARAMS, "props.\xff\xfe: key is not valid UTF-8; caf\xc3\xa9 \xc3", &n);
+    assert_non_null(s);
+    json_t *r = json_loadb(s, n, 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(error_code(r), RPC_INVALID_PARAMS);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                        "props.\\xFF\\xFE: key is not valid UTF-8; caf\xc3\xa9 \\xC3");
+    json_decref(r);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +194,7 @@ int main(void)
         cmocka_unit_test(store_methods_are_flagged),
         cmocka_unit_test(write_without_permission_is_refused),
         cmocka_unit_test(error_line_is_one_line),
+        cmocka_unit_test(error_message_bytes_are_spelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
