@@ -2,8 +2,11 @@
  * core/bulk_lua.c - ctx:bulk() (see bulk_lua.h): a loader object whose
  * bulk:node / bulk:rel take ctx:node / ctx:rel's arguments and write through
  * graph/bulk_load.h. A row is converted once: the node table by the reader
- * ctx:node uses (lua_node_args_read, lua_dsgraph_tojson), then each property
- * value to its canonical JSON text (gs_props_dump's flags), sorted by key.
+ * ctx:node uses (lua_node_args_read), each property value to its canonical
+ * JSON text (gs_props_dump's flags), sorted by key. Plain values (strings,
+ * integers, booleans, lists of them) go straight from Lua to text
+ * (props_from_lua); any other row through lua_dsgraph_tojson and jansson,
+ * which gives the same text or ctx:node's error.
  * Rows the fast paths cannot express (no name, a "name" or null property, an
  * empty key or alias, an unknown relationship end) take the store's general
  * merge (graph_bulk_node_put / graph_bulk_rel_put: graph_node_put and
@@ -14,6 +17,7 @@
 #include "bulk_load.h"
 #include "log.h"
 #include "lua_dsgraph.h"
+#include "lua_dsgraph_internal.h"
 
 #include <lauxlib.h>
 #include <sqlite3.h>
@@ -91,7 +95,7 @@ void lua_node_args_read(lua_State *L, int idx, const char *fn, lua_node_args *a)
     t = lua_getfield(L, idx, "name");
     if (t != LUA_TNIL && t != LUA_TSTRING) luaL_error(L, "%s: name must be a string", fn);
     a->name = lua_tostring(L, -1);
-    if (field_json(L, idx, "props", &a->props, err, sizeof err) != 0 ||
+    if ((!a->props_raw && field_json(L, idx, "props", &a->props, err, sizeof err) != 0) ||
         field_json(L, idx, "aliases", &a->aliases, err, sizeof err) != 0) {
         json_decref(a->props);
         a->props = NULL;
@@ -233,6 +237,166 @@ static int convert_props(bulk_lua *bl, const json_t *props, bool node, size_t *n
     return 1;
 }
 
+/* ---- properties straight from Lua ---- */
+
+/* The common rows (strings, integers, booleans, lists of them) are converted
+ * here without a jansson tree: most of a Hugging Face import's allocations
+ * were the tree built for each row and freed right after its values were
+ * dumped. Anything else (a real, a nested table, a null, a metatable, a value
+ * the store refuses) makes props_from_lua answer 0, and the row takes the
+ * jansson conversion above, which gives the same text or the error. The text
+ * is the same as jansson's: integers with %lld, strings as graph_bulk_quote
+ * spells them, arrays with no spaces (BULK_DUMP_FLAGS). */
+
+/* Makes room for n more bytes of value text; false on OOM. */
+static bool text_room(bulk_lua *bl, size_t n) {
+    if (bl->tlen + n <= bl->tcap) return true;
+    size_t ncap = bl->tcap;
+    while (ncap - bl->tlen < n) ncap *= 2;
+    char *nt = realloc(bl->text, ncap);
+    if (!nt) return false;
+    bl->text = nt;
+    bl->tcap = ncap;
+    return true;
+}
+
+/* A string jansson would keep as it is (valid UTF-8, no NUL) and the store can search. */
+static bool plain_string(const char *s, size_t n) { return !memchr(s, '\0', n) && graph_utf8_valid(s, n); }
+
+/* Appends the text of the scalar at idx: 1, 0 if it is not a plain scalar, -1 on OOM. */
+static int scalar_text(bulk_lua *bl, lua_State *L, int idx) {
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        if (!plain_string(s, n)) return 0;
+        if (!text_room(bl, 6 * n + 3)) return -1;
+        bl->tlen += graph_bulk_quote(bl->text + bl->tlen, s, n);
+        return 1;
+    }
+    case LUA_TNUMBER:
+        if (!lua_isinteger(L, idx)) return 0;
+        if (!text_room(bl, 24)) return -1;
+        bl->tlen += (size_t)snprintf(bl->text + bl->tlen, 24, "%lld", (long long)lua_tointeger(L, idx));
+        return 1;
+    case LUA_TBOOLEAN: {
+        bool b = lua_toboolean(L, idx);
+        if (!text_room(bl, 5)) return -1;
+        memcpy(bl->text + bl->tlen, b ? "true" : "false", b ? 4 : 5);
+        bl->tlen += b ? 4 : 5;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The number of elements of the table at idx if lua_dsgraph_tojson would make
+ * it an array (keys exactly 1..n; a dsgraph.list, or no metatable and n > 0),
+ * else -1. */
+static lua_Integer plain_list_len(lua_State *L, int idx) {
+    bool list = false;
+    if (lua_getmetatable(L, idx)) {
+        luaL_getmetatable(L, LUA_DSGRAPH_LIST_MT);
+        list = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (!list) return -1;
+    }
+    lua_Integer n = 0, max = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
+        n++;
+    }
+    return max == n && (n > 0 || list) ? n : -1;
+}
+
+/* Appends the text of the value at idx (a plain scalar, or an array of them):
+ * 1, 0 if it is anything else, -1 on OOM. */
+static int value_text(bulk_lua *bl, lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE) return scalar_text(bl, L, idx);
+    lua_Integer n = plain_list_len(L, idx);
+    if (n < 0 || !text_room(bl, 1)) return n < 0 ? 0 : -1;
+    bl->text[bl->tlen++] = '[';
+    int r = 1;
+    for (lua_Integer i = 1; r > 0 && i <= n; i++) {
+        if (i > 1 && !text_room(bl, 1)) return -1;
+        if (i > 1) bl->text[bl->tlen++] = ',';
+        lua_rawgeti(L, idx, i);
+        r = scalar_text(bl, L, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    if (r > 0 && !text_room(bl, 1)) return -1;
+    if (r > 0) bl->text[bl->tlen++] = ']';
+    return r;
+}
+
+/* Collects the string values of the value at idx for the search row (as collect_strings). */
+static bool lua_strings(bulk_lua *bl, lua_State *L, int idx) {
+    lua_Integer n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 1;
+    for (lua_Integer i = 1; i <= n; i++) {
+        int v = idx;
+        if (lua_type(L, idx) == LUA_TTABLE) v = (lua_rawgeti(L, idx, i), lua_gettop(L));
+        bool ok = lua_type(L, v) != LUA_TSTRING ||
+                  grow((void **)&bl->strings, &bl->cstrings, bl->nstrings + 1, sizeof *bl->strings);
+        if (ok && lua_type(L, v) == LUA_TSTRING) bl->strings[bl->nstrings++] = lua_tostring(L, v);
+        if (v != idx) lua_pop(L, 1);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* The props table at idx (or nil) as bulk properties in bl->props, sorted, as
+ * convert_props would make them: 1 done, 0 take the jansson conversion, -1 OOM.
+ * The strings stay in the table, which the caller's arguments keep alive. */
+static int props_from_lua(bulk_lua *bl, lua_State *L, int idx, bool node, size_t *np) {
+    bl->tlen = 0;
+    bl->nstrings = 0;
+    *np = 0;
+    if (lua_isnil(L, idx)) return 1;
+    if (lua_type(L, idx) != LUA_TTABLE) return 0;
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    size_t n = 0;
+    int r = 1;
+    lua_pushnil(L);
+    while (r > 0 && lua_next(L, idx)) {
+        size_t klen;
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : NULL;
+        if (!k || !klen || !plain_string(k, klen) || (node && strcmp(k, "name") == 0)) r = 0;
+        else if (!props_room(bl, n + 1)) r = -1;
+        size_t off = bl->tlen;
+        if (r > 0) r = value_text(bl, L, lua_gettop(L));
+        if (r > 0) {
+            bl->props[n].key = k;
+            bl->props[n].json_len = bl->tlen - off;
+            bl->offs[n++] = off;
+        }
+        lua_pop(L, 1);
+    }
+    if (r <= 0) {
+        lua_pop(L, 1);   /* the key lua_next left */
+        return r;
+    }
+    for (size_t i = 0; i < n; i++) bl->props[i].json = bl->text + bl->offs[i];
+    qsort(bl->props, n, sizeof *bl->props, prop_cmp);
+    for (size_t i = 0; node && i < n; i++) {
+        lua_getfield(L, idx, bl->props[i].key);
+        bool ok = lua_strings(bl, L, lua_gettop(L));
+        lua_pop(L, 1);
+        if (!ok) return -1;
+    }
+    *np = n;
+    return 1;
+}
+
 /* ---- node ids known to exist (relationship ends) ---- */
 
 /* Remembers that node id exists; false on OOM. */
@@ -322,19 +486,30 @@ static int loader_fail(lua_State *L, bulk_lua *bl, const char *fn, const char *m
 /* bulk:node{labels=, name=, props=, aliases=} -> id: ctx:node's merge through the bulk load. */
 static int loader_node(lua_State *L) {
     bulk_lua *bl = loader_check(L, "bulk:node");
-    lua_node_args a;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "props");
+    size_t np = 0;
+    int raw = props_from_lua(bl, L, lua_gettop(L), true, &np);   /* 1: no jansson tree needed */
+    lua_pop(L, 1);
+    lua_node_args a = {.props_raw = raw > 0};
     lua_node_args_read(L, 2, "bulk:node", &a);
     bool fast = a.name && a.nlabels > 0;
     for (size_t i = 0; fast && i < a.nlabels; i++) fast = label_ok(a.labels[i]);
-    size_t naliases = a.aliases ? json_array_size(a.aliases) : 0, np = 0;
-    int conv = 1;
+    size_t naliases = a.aliases ? json_array_size(a.aliases) : 0;
+    int conv = raw < 0 ? -1 : 1;
     if (fast && !grow((void **)&bl->aliases, &bl->caliases, naliases, sizeof *bl->aliases)) conv = -1;
     for (size_t i = 0; fast && conv > 0 && i < naliases; i++) {
         const char *s = json_string_value(json_array_get(a.aliases, i));
         fast = s && *s;
         bl->aliases[i] = s;
     }
-    if (fast && conv > 0) conv = convert_props(bl, a.props, true, &np);
+    if (fast && conv > 0 && !a.props_raw) conv = convert_props(bl, a.props, true, &np);
+    if (!fast && a.props_raw) {   /* the general merge takes the jansson form (plain values: only OOM fails) */
+        char err[600];
+        lua_getfield(L, 2, "props");
+        if (!lua_isnil(L, -1) && !(a.props = lua_dsgraph_tojson(L, -1, "props", err, sizeof err))) conv = -1;
+        lua_pop(L, 1);
+    }
     gs_error gerr;
     gs_status st = GS_OK;
     int64_t id = 0;
@@ -369,7 +544,10 @@ static int loader_rel(lua_State *L) {
     int64_t b = lua_node_ref(L, 4, "bulk:rel", "the end");
     json_t *props = NULL;
     char err[600];
-    if (!lua_isnoneornil(L, 5)) {
+    bool known = known_node(bl, a) && known_node(bl, b);
+    size_t np = 0;
+    int conv = known && !lua_isnoneornil(L, 5) ? props_from_lua(bl, L, 5, false, &np) : 0;
+    if (conv == 0 && !lua_isnoneornil(L, 5)) {
         props = lua_dsgraph_tojson(L, 5, "props", err, sizeof err);
         if (!props) return luaL_error(L, "bulk:rel: %s", err);
         if (!json_is_object(props)) {
@@ -377,8 +555,7 @@ static int loader_rel(lua_State *L) {
             return luaL_error(L, "bulk:rel: props must be a table with string keys");
         }
     }
-    size_t np = 0;
-    int conv = known_node(bl, a) && known_node(bl, b) ? convert_props(bl, props, false, &np) : 0;
+    if (conv == 0 && known) conv = convert_props(bl, props, false, &np);
     gs_error gerr;
     gs_status st;
     int64_t id = 0;

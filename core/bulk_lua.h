@@ -22,12 +22,14 @@
 
 /* The arguments of a node table {labels=, name=, props=, aliases=}. The label and
  * name strings belong to values the reader leaves on the Lua stack; props and
- * aliases (NULL when absent) are the caller's to json_decref. */
+ * aliases (NULL when absent) are the caller's to json_decref. props_raw is set
+ * by the caller: true leaves props NULL (bulk:node read them itself). */
 typedef struct lua_node_args {
     const char *labels[LUA_NODE_MAX_LABELS];
     size_t nlabels;
     const char *name;
     json_t *props, *aliases;
+    bool props_raw;
 } lua_node_args;
 
 /* Reads the node table at idx with ctx:node's rules; a bad argument raises a

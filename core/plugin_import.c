@@ -188,7 +188,7 @@ static int ctx_node(lua_State *L)
 {
     import_run *r = run_of(L);
     CTX_NO_BULK(L, r, "ctx:node");
-    lua_node_args a;
+    lua_node_args a = {.props_raw = false};
     lua_node_args_read(L, 2, "ctx:node", &a);   /* shared with bulk:node (core/bulk_lua.c) */
     int64_t id = 0;
     bool created = false;
