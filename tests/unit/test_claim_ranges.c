@@ -198,6 +198,22 @@ static void changed_claims_leave_ranges(void **state) {
     assert_sql_text(f->s, "SELECT group_concat(value || '@' || import_id) FROM "
                           "(SELECT * FROM prop_claims WHERE kind = 'node' AND entity_id = 50 ORDER BY seq)",
                     "50@1,5000@2");
+    /* imports.show marks which of an import's claims are still the latest */
+    for (int64_t which = 1; which <= 2; which++) {
+        json_t *show = NULL;
+        assert_int_equal(prov_import_show(f->s, which, 1000, &show, &err), GS_OK);
+        size_t i, seen = 0;
+        json_t *p;
+        json_array_foreach(json_object_get(show, "properties"), i, p) {
+            int64_t id = json_integer_value(json_object_get(p, "id"));
+            if (id != 50 && id != 51) continue;
+            seen++;
+            assert_null(json_object_get(p, "seq"));
+            assert_int_equal(json_is_true(json_object_get(p, "current")), which == 2 || id == 51);
+        }
+        assert_int_equal(seen, which == 1 ? 2 : 1);
+        json_decref(show);
+    }
     json_t *res = NULL;
     assert_int_equal(prov_retract(f->s, imp, &res, &err), GS_OK);
     json_decref(res);
