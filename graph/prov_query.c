@@ -88,13 +88,11 @@ static gs_status prov_rows(graph_store *s, const char *sql, int64_t id, int64_t 
 }
 
 /* The property claim is what reads show: the newest claim on that key. */
-#define PROV_CURRENT \
-    "(p.seq = (SELECT max(q.seq) FROM prop_claims q WHERE q.kind = p.kind AND q.entity_id = p.entity_id AND q.key = p.key))"
 
 /* Replaces each page row's "seq" by "current": whether it is the latest claim
  * on its entity and key. One bound statement per row: as a correlated
- * subquery (PROV_CURRENT) over the page, SQLite could not narrow the claim
- * views by kind and entity, and a page of a 1M-relationship import took 15 s. */
+ * subquery over the page, SQLite could not narrow the claim views by kind
+ * and entity, and a page of a 1M-relationship import took 15 s. */
 static gs_status prov_mark_current(graph_store *s, json_t *rows, gs_error *err) {
     sqlite3_stmt *st =
         gs_prov_prepare(s, "SELECT max(seq) FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3", err);
@@ -168,6 +166,24 @@ gs_status prov_import_show(graph_store *s, int64_t id, int64_t limit, json_t **o
     return GS_OK;
 }
 
+/* Every claim of one entity, sorted by key and newest first: replaces each
+ * row's "seq" by "current", true for the newest of its key (as a correlated
+ * max(seq) per row, this took 3-15 s per entity at 1M). */
+static void prov_mark_latest(json_t *rows) {
+    const char *key = NULL;
+    json_int_t latest = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *k = json_string_value(json_object_get(row, "key"));
+        json_int_t seq = json_integer_value(json_object_get(row, "seq"));
+        if (!key || !k || strcmp(k, key) != 0) latest = seq;
+        key = k;
+        json_object_set_new(row, "current", json_boolean(seq == latest));
+        json_object_del(row, "seq");
+    }
+}
+
 /* node.get {"claims":true}: who asserted the entity and each property value. */
 gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **out, gs_error *err) {
     *out = NULL;
@@ -180,11 +196,12 @@ gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **
         id, 100000, &imports, &trunc, err);
     if (r == GS_OK)
         r = prov_rows(s, node
-            ? "SELECT p.key AS key, p.value AS value, p.import_id AS import, " PROV_CURRENT " AS current "
-              "FROM prop_claims p WHERE p.kind = 'node' AND p.entity_id = ?1 ORDER BY p.key, p.seq DESC LIMIT ?2"
-            : "SELECT p.key AS key, p.value AS value, p.import_id AS import, " PROV_CURRENT " AS current "
-              "FROM prop_claims p WHERE p.kind = 'rel' AND p.entity_id = ?1 ORDER BY p.key, p.seq DESC LIMIT ?2",
+            ? "SELECT key, value, import_id AS import, seq FROM prop_claims "
+              "WHERE kind = 'node' AND entity_id = ?1 ORDER BY key, seq DESC LIMIT ?2"
+            : "SELECT key, value, import_id AS import, seq FROM prop_claims "
+              "WHERE kind = 'rel' AND entity_id = ?1 ORDER BY key, seq DESC LIMIT ?2",
             id, 100000, &props, &trunc, err);
+    if (r == GS_OK) prov_mark_latest(props);
     if (r != GS_OK) {
         json_decref(imports);
         json_decref(props);
