@@ -226,6 +226,15 @@ def table(r):
                  "%.2fx of `sql`" % rel,
                  _target(rel >= 0.5, "(target: within 2x of `sql`, i.e. ≥ 0.5x its rate: %.2fx)" % rel)))
 
+    pv = r.get("provenance")
+    if pv:
+        add(("**Provenance reads** (ms, round trip through the socket)", "", "", "", ""))
+        if pv.get("node_get_claims"):
+            add(("node.get of the ~1,000 root with `\"claims\":true`", _agg(pv["node_get_claims"]), "", "",
+                 "(no target)"))
+        for key in sorted(k for k in pv if k.startswith("show_")):
+            add(("`imports.show` of the %s import (first page of each kind of claim)" % key[5:], _agg(pv[key]),
+                 "", "", "(no target)"))
     add(("**Socket** (requests/s; p50/p99 ms; cores used daemon/loadgen)", "", "", "", ""))
     look = b["lookup"]["ops_per_s_median"]
     threaded = any(r.get(k) for k in ("echo_threads", "get_threads", "ping_threads"))

@@ -348,6 +348,34 @@ def cypher_lookup_bench(args, sock, pid, names):
     return out
 
 
+def provenance_bench(args, sock, pid, mid):
+    """Provenance reads no issue sets a target for, kept here so that a slow plan shows: node.get of
+    the ~1,000 root with its claims (`"claims":true`: both imports, its property claims and which
+    is current), and `imports.show` of each CSV import (its first page of every kind of claim).
+    Each must list what the load claimed."""
+    out = {}
+    params = {"label": "Model", "name": mid, "claims": True}
+    one = rpc(sock, "node.get", params).get("result") or {}
+    imports = [c["import"] for c in one.get("claims", {}).get("imports", [])]
+    if len(imports) != 2 or not one.get("claims", {}).get("properties"):
+        fail("node.get of %s with claims: imports %s, properties %s" % (mid, imports, one.get("claims")))
+    body = json.dumps({"method": "node.get", "params": params})[1:-1]
+    r = loadgen(args, sock, "raw", ["--body", body, "--requests", str(SMALL_RESULT_REQUESTS)], pid)
+    if r["errors"]:
+        fail("node.get with claims: %d errors (%s)" % (r["errors"], r["first_error"]))
+    out["node_get_claims"] = {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"]}
+    for imp in rpc(sock, "imports.list").get("result", {}).get("imports") or []:
+        times = []
+        for _ in range(args.runs):
+            t0 = time.monotonic()
+            rep = rpc(sock, "imports.show", {"id": imp["id"]}, timeout=600).get("result") or {}
+            times.append((time.monotonic() - t0) * 1e3)
+            if not (rep.get("nodes") or rep.get("relationships")):
+                fail("imports.show %d lists no claims: %s" % (imp["id"], str(rep)[:300]))
+        out["show_%s" % os.path.basename(imp["input"])] = agg(times)
+    return out
+
+
 def export_bench(args, work, sock, pid, big):
     """(d): `dsctl export` of the whole graph as JSON and of the largest root's tree as DOT:
     wall time of the dsctl process, bytes written, the daemon's peak RSS so far."""
@@ -510,6 +538,8 @@ def bench(args, work, res):
     q["desc_mid"] = query_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"])
     q["anc_leaf"] = query_bench(args, d.sock, d.pid, leaf, "up", base["anc_count_leaf"]["result"])
     res["rss_after_lineage"] = proc_status(d.pid)
+    if args.load == "csv":
+        res["provenance"] = provenance_bench(args, d.sock, d.pid, mid)
 
     log("point lookups and ping")
     res["cypher_lookup"] = cypher_lookup_bench(args, d.sock, d.pid, names)
