@@ -147,18 +147,25 @@ static bool grow(void **p, size_t *cap, size_t n, size_t sz) {
     return true;
 }
 
+/* Makes room for n more bytes of value text; false on OOM. */
+static bool text_room(bulk_lua *bl, size_t n) {
+    if (bl->tlen + n <= bl->tcap) return true;
+    size_t ncap = bl->tcap;
+    while (ncap - bl->tlen < n) ncap *= 2;
+    char *nt = realloc(bl->text, ncap);
+    if (!nt) return false;
+    bl->text = nt;
+    bl->tcap = ncap;
+    return true;
+}
+
 /* Appends v's canonical text (what the stored props object spells for it) to bl->text. */
 static bool dump_value(bulk_lua *bl, const json_t *v, size_t *off, size_t *len) {
     size_t room = bl->tcap - bl->tlen;
     size_t n = json_dumpb(v, bl->text + bl->tlen, room, BULK_DUMP_FLAGS);
     if (n == 0) return false;
     if (n > room) {
-        size_t ncap = bl->tcap;
-        while (ncap - bl->tlen < n) ncap *= 2;
-        char *nt = realloc(bl->text, ncap);
-        if (!nt) return false;
-        bl->text = nt;
-        bl->tcap = ncap;
+        if (!text_room(bl, n)) return false;
         n = json_dumpb(v, bl->text + bl->tlen, n, BULK_DUMP_FLAGS);
     }
     *off = bl->tlen;
@@ -247,18 +254,6 @@ static int convert_props(bulk_lua *bl, const json_t *props, bool node, size_t *n
  * jansson conversion above, which gives the same text or the error. The text
  * is the same as jansson's: integers with %lld, strings as graph_bulk_quote
  * spells them, arrays with no spaces (BULK_DUMP_FLAGS). */
-
-/* Makes room for n more bytes of value text; false on OOM. */
-static bool text_room(bulk_lua *bl, size_t n) {
-    if (bl->tlen + n <= bl->tcap) return true;
-    size_t ncap = bl->tcap;
-    while (ncap - bl->tlen < n) ncap *= 2;
-    char *nt = realloc(bl->text, ncap);
-    if (!nt) return false;
-    bl->text = nt;
-    bl->tcap = ncap;
-    return true;
-}
 
 /* A string jansson would keep as it is (valid UTF-8, no NUL) and the store can search. */
 static bool plain_string(const char *s, size_t n) { return !memchr(s, '\0', n) && graph_utf8_valid(s, n); }
