@@ -169,6 +169,30 @@ def rule_based_on_cycle():
 
 
 @test
+def rule_conflicting_claims_on_a_relationship():
+    """Two imports give one relationship different props; a third agrees with the first. The
+    finding names the relationship by its ends' names and both sources."""
+    d = daemon()
+    rel = lambda relation: json.dumps({"jsonrpc": "2.0", "method": "rel.put", "params": {
+        "start": {"label": "Model", "name": "Child"}, "type": "BASED_ON",
+        "end": {"label": "Model", "name": "Parent"}, "properties": {"relation": relation}}}) + "\n"
+    nodes = "".join(json.dumps({"jsonrpc": "2.0", "method": "node.put", "params": {
+        "labels": ["Model"], "name": n, "properties": {"released": "2024-01"}}}) + "\n" for n in ("Child", "Parent"))
+    with d.client() as c:
+        for name, relation in (("a.jsonl", "finetune"), ("b.jsonl", "merge"), ("c.jsonl", "finetune")):
+            text = nodes + rel(relation) + ("\n" if name == "c.jsonl" else "")   # not a re-import of a.jsonl
+            res, err = upload(c, name, text.encode(), plugin="dsgraph_requests")
+            check(err is None, "import of %s failed: %s" % (name, err))
+    f = only_finding(d, "check_conflicting_claims")
+    eq(f["severity"], "error", "severity")
+    check(f["message"].startswith("(Child)-[BASED_ON]->(Parent).relation: sources disagree: "), f["message"])
+    check('"finetune"' in f["message"] and '"merge"' in f["message"], f["message"])
+    eq(sorted(node_names(f)), ["Child", "Parent"], "the relationship's ends")
+    eq(import_inputs(f), [("dsgraph_requests", "a.jsonl"), ("dsgraph_requests", "b.jsonl"),
+                          ("dsgraph_requests", "c.jsonl")], "all three sources")
+
+
+@test
 def rule_released_before_base():
     d = daemon()
     with d.client() as c:
