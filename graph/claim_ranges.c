@@ -5,7 +5,7 @@
  * relationships name. As one claim row each, that was ~3 million rows (two
  * B-trees each) for a load of 1M nodes + 1M relationships and a fifth of its
  * time. Those claims come in runs of consecutive ids, so since schema step 5
- * (graph/store.c) they are stored as ranges: one *_claim_ranges row per run of
+ * (graph/schema.c) they are stored as ranges: one *_claim_ranges row per run of
  * at most GS_CLAIM_SPAN ids. The node_claims and rel_claims views show both
  * kinds as the tables used to; the invariants that make that exact are in
  * step 5's comment. This file only writes ranges; the views' triggers move a

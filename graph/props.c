@@ -124,7 +124,7 @@ const char *gs_json_find_key(const char *text, size_t len, const char *jkey, siz
  * A table-valued function: one row (key, value) per top-level member of a
  * canonical props text, value as the member's canonical JSON text, exactly as
  * a stored property claim holds it (gs_prov_value_text writes the same
- * spelling). Why: implicit property claims (schema version 4, graph/store.c)
+ * spelling). Why: implicit property claims (schema version 4, graph/schema.c)
  * are read out of the entities' props, by the prop_claims view and by the
  * triggers that write them out as rows; json_each would build a JSON tree of
  * every props text and give values that have to be re-spelled. Keys are

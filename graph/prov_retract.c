@@ -330,7 +330,7 @@ static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
     return r;
 }
 
-/* Writes the import's implicit property claims (schema version 4, graph/store.c)
+/* Writes the import's implicit property claims (schema version 4, graph/schema.c)
  * out as rows, older than every other claim on their entities, as the
  * *_props_claims triggers do when properties change: from here on undoing a
  * claim is the same for both kinds. Not those of temp.prov_sole's entities. */

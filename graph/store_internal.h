@@ -121,7 +121,7 @@ void cy_store_cache_free(graph_store *s);
 
 /* ---- claim_ranges.c ---- */
 
-/* Ids per claim range at most. Schema step 5 (store.c) writes it into its SQL
+/* Ids per claim range at most. Schema step 5 (schema.c) writes it into its SQL
  * as 4096 and 4095 (lookups by id search lo in [id - 4095, id]): never change it. */
 #define GS_CLAIM_SPAN 4096
 
