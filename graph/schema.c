@@ -42,6 +42,50 @@
     "  UPDATE rel_claims SET props_implicit = 0 WHERE rel_id = old.id AND props_implicit = 1;\n" \
     "END;\n"
 
+/* Step 5's statements that take id x out of the ranges of table rng (those of
+ * every import, or only's): the part after x becomes a range of its own, a
+ * range starting at x goes, one containing x ends before it. In this order:
+ * the tail is copied before hi is cut. */
+#define GS_CLAIM_SPLIT_SQL(rng, x, only) \
+    "  INSERT INTO " rng "(lo, hi, import_id, created, props_implicit)\n" \
+    "    SELECT " x " + 1, hi, import_id, created, props_implicit FROM " rng "\n" \
+    "     WHERE lo BETWEEN " x " - 4095 AND " x " AND hi > " x only ";\n" \
+    "  DELETE FROM " rng " WHERE lo = " x only ";\n" \
+    "  UPDATE " rng " SET hi = " x " - 1 WHERE lo BETWEEN " x " - 4095 AND " x " - 1 AND hi >= " x only ";\n"
+
+/* Step 5 for one kind of claim ("node" over nodes.node_id, "rel" over rels.rel_id):
+ * the ranges table, the view over rows and ranges, and its INSTEAD OF triggers. */
+#define GS_CLAIM_KIND_SQL(kind, entities, col) \
+    "CREATE TABLE " kind "_claim_ranges(\n" \
+    "  lo             INTEGER NOT NULL,\n" \
+    "  hi             INTEGER NOT NULL,\n" \
+    "  import_id      INTEGER NOT NULL,\n" \
+    "  created        INTEGER NOT NULL,\n" \
+    "  props_implicit INTEGER NOT NULL,\n" \
+    "  PRIMARY KEY (lo, import_id),\n" \
+    "  CHECK (hi >= lo AND hi - lo < 4096)\n" \
+    ") WITHOUT ROWID;\n" \
+    "CREATE INDEX " kind "_claim_ranges_import ON " kind "_claim_ranges(import_id, lo);\n" \
+    "CREATE VIEW " kind "_claims(" col ", import_id, created, props_implicit) AS\n" \
+    "  SELECT " col ", import_id, created, props_implicit FROM " kind "_claim_rows\n" \
+    "  UNION ALL\n" \
+    "  SELECT e.id, r.import_id, r.created, r.props_implicit FROM " kind "_claim_ranges r\n" \
+    "    JOIN " entities " e ON e.id BETWEEN r.lo AND r.hi AND r.lo BETWEEN e.id - 4095 AND e.id;\n" \
+    "CREATE TRIGGER " kind "_claims_update INSTEAD OF UPDATE ON " kind "_claims BEGIN\n" \
+    "  SELECT RAISE(ABORT, '" kind "_claims: only created and props_implicit can change')\n" \
+    "   WHERE new." col " IS NOT old." col " OR new.import_id IS NOT old.import_id;\n" \
+    "  INSERT INTO " kind "_claim_rows(" col ", import_id, created, props_implicit)\n" \
+    "    SELECT old." col ", old.import_id, old.created, old.props_implicit FROM " kind "_claim_ranges\n" \
+    "     WHERE lo BETWEEN old." col " - 4095 AND old." col " AND hi >= old." col " AND import_id = old.import_id;\n" \
+    GS_CLAIM_SPLIT_SQL(kind "_claim_ranges", "old." col, " AND import_id = old.import_id") \
+    "  UPDATE " kind "_claim_rows SET created = new.created, props_implicit = new.props_implicit\n" \
+    "   WHERE " col " = old." col " AND import_id = old.import_id;\n" \
+    "END;\n" \
+    "CREATE TRIGGER " kind "_claims_delete INSTEAD OF DELETE ON " kind "_claims BEGIN\n" \
+    "  DELETE FROM " kind "_claim_rows WHERE " col " = old." col " AND import_id = old.import_id;\n" \
+    GS_CLAIM_SPLIT_SQL(kind "_claim_ranges", "old." col, " AND import_id = old.import_id") \
+    "END;\n"
+
 /* Migration steps: gs_schema_steps[v] takes a database from user_version v to
  * v + 1. All pending steps run in one transaction with the version bump, so a
  * database is always at exactly one version. Never edit a released step; add one. */
@@ -168,97 +212,17 @@ const char *const gs_schema_steps[GRAPH_SCHEMA_VERSION] = {
     "DROP VIEW prop_claims;\n"
     "ALTER TABLE node_claims RENAME TO node_claim_rows;\n"
     "ALTER TABLE rel_claims RENAME TO rel_claim_rows;\n"
-    "CREATE TABLE node_claim_ranges(\n"
-    "  lo             INTEGER NOT NULL,\n"
-    "  hi             INTEGER NOT NULL,\n"
-    "  import_id      INTEGER NOT NULL,\n"
-    "  created        INTEGER NOT NULL,\n"
-    "  props_implicit INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (lo, import_id),\n"
-    "  CHECK (hi >= lo AND hi - lo < 4096)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX node_claim_ranges_import ON node_claim_ranges(import_id, lo);\n"
-    "CREATE VIEW node_claims(node_id, import_id, created, props_implicit) AS\n"
-    "  SELECT node_id, import_id, created, props_implicit FROM node_claim_rows\n"
-    "  UNION ALL\n"
-    "  SELECT e.id, r.import_id, r.created, r.props_implicit FROM node_claim_ranges r\n"
-    "    JOIN nodes e ON e.id BETWEEN r.lo AND r.hi AND r.lo BETWEEN e.id - 4095 AND e.id;\n"
-    "CREATE TRIGGER node_claims_update INSTEAD OF UPDATE ON node_claims BEGIN\n"
-    "  SELECT RAISE(ABORT, 'node_claims: only created and props_implicit can change')\n"
-    "   WHERE new.node_id IS NOT old.node_id OR new.import_id IS NOT old.import_id;\n"
-    "  INSERT INTO node_claim_rows(node_id, import_id, created, props_implicit)\n"
-    "    SELECT old.node_id, old.import_id, old.created, old.props_implicit FROM node_claim_ranges\n"
-    "     WHERE lo BETWEEN old.node_id - 4095 AND old.node_id AND hi >= old.node_id AND import_id = old.import_id;\n"
-    "  INSERT INTO node_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.node_id + 1, hi, import_id, created, props_implicit FROM node_claim_ranges\n"
-    "     WHERE lo BETWEEN old.node_id - 4095 AND old.node_id AND hi > old.node_id AND import_id = old.import_id;\n"
-    "  DELETE FROM node_claim_ranges WHERE lo = old.node_id AND import_id = old.import_id;\n"
-    "  UPDATE node_claim_ranges SET hi = old.node_id - 1 WHERE lo BETWEEN old.node_id - 4095 AND old.node_id - 1 AND hi >= old.node_id AND import_id = old.import_id;\n"
-    "  UPDATE node_claim_rows SET created = new.created, props_implicit = new.props_implicit\n"
-    "   WHERE node_id = old.node_id AND import_id = old.import_id;\n"
-    "END;\n"
-    "CREATE TRIGGER node_claims_delete INSTEAD OF DELETE ON node_claims BEGIN\n"
-    "  DELETE FROM node_claim_rows WHERE node_id = old.node_id AND import_id = old.import_id;\n"
-    "  INSERT INTO node_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.node_id + 1, hi, import_id, created, props_implicit FROM node_claim_ranges\n"
-    "     WHERE lo BETWEEN old.node_id - 4095 AND old.node_id AND hi > old.node_id AND import_id = old.import_id;\n"
-    "  DELETE FROM node_claim_ranges WHERE lo = old.node_id AND import_id = old.import_id;\n"
-    "  UPDATE node_claim_ranges SET hi = old.node_id - 1 WHERE lo BETWEEN old.node_id - 4095 AND old.node_id - 1 AND hi >= old.node_id AND import_id = old.import_id;\n"
-    "END;\n"
-    "CREATE TABLE rel_claim_ranges(\n"
-    "  lo             INTEGER NOT NULL,\n"
-    "  hi             INTEGER NOT NULL,\n"
-    "  import_id      INTEGER NOT NULL,\n"
-    "  created        INTEGER NOT NULL,\n"
-    "  props_implicit INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (lo, import_id),\n"
-    "  CHECK (hi >= lo AND hi - lo < 4096)\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX rel_claim_ranges_import ON rel_claim_ranges(import_id, lo);\n"
-    "CREATE VIEW rel_claims(rel_id, import_id, created, props_implicit) AS\n"
-    "  SELECT rel_id, import_id, created, props_implicit FROM rel_claim_rows\n"
-    "  UNION ALL\n"
-    "  SELECT e.id, r.import_id, r.created, r.props_implicit FROM rel_claim_ranges r\n"
-    "    JOIN rels e ON e.id BETWEEN r.lo AND r.hi AND r.lo BETWEEN e.id - 4095 AND e.id;\n"
-    "CREATE TRIGGER rel_claims_update INSTEAD OF UPDATE ON rel_claims BEGIN\n"
-    "  SELECT RAISE(ABORT, 'rel_claims: only created and props_implicit can change')\n"
-    "   WHERE new.rel_id IS NOT old.rel_id OR new.import_id IS NOT old.import_id;\n"
-    "  INSERT INTO rel_claim_rows(rel_id, import_id, created, props_implicit)\n"
-    "    SELECT old.rel_id, old.import_id, old.created, old.props_implicit FROM rel_claim_ranges\n"
-    "     WHERE lo BETWEEN old.rel_id - 4095 AND old.rel_id AND hi >= old.rel_id AND import_id = old.import_id;\n"
-    "  INSERT INTO rel_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.rel_id + 1, hi, import_id, created, props_implicit FROM rel_claim_ranges\n"
-    "     WHERE lo BETWEEN old.rel_id - 4095 AND old.rel_id AND hi > old.rel_id AND import_id = old.import_id;\n"
-    "  DELETE FROM rel_claim_ranges WHERE lo = old.rel_id AND import_id = old.import_id;\n"
-    "  UPDATE rel_claim_ranges SET hi = old.rel_id - 1 WHERE lo BETWEEN old.rel_id - 4095 AND old.rel_id - 1 AND hi >= old.rel_id AND import_id = old.import_id;\n"
-    "  UPDATE rel_claim_rows SET created = new.created, props_implicit = new.props_implicit\n"
-    "   WHERE rel_id = old.rel_id AND import_id = old.import_id;\n"
-    "END;\n"
-    "CREATE TRIGGER rel_claims_delete INSTEAD OF DELETE ON rel_claims BEGIN\n"
-    "  DELETE FROM rel_claim_rows WHERE rel_id = old.rel_id AND import_id = old.import_id;\n"
-    "  INSERT INTO rel_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.rel_id + 1, hi, import_id, created, props_implicit FROM rel_claim_ranges\n"
-    "     WHERE lo BETWEEN old.rel_id - 4095 AND old.rel_id AND hi > old.rel_id AND import_id = old.import_id;\n"
-    "  DELETE FROM rel_claim_ranges WHERE lo = old.rel_id AND import_id = old.import_id;\n"
-    "  UPDATE rel_claim_ranges SET hi = old.rel_id - 1 WHERE lo BETWEEN old.rel_id - 4095 AND old.rel_id - 1 AND hi >= old.rel_id AND import_id = old.import_id;\n"
-    "END;\n"
+    GS_CLAIM_KIND_SQL("node", "nodes", "node_id")
+    GS_CLAIM_KIND_SQL("rel", "rels", "rel_id")
     "CREATE TRIGGER nodes_claims_gc AFTER DELETE ON nodes BEGIN\n"
     "  DELETE FROM node_claim_rows WHERE node_id = old.id;\n"
-    "  INSERT INTO node_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.id + 1, hi, import_id, created, props_implicit FROM node_claim_ranges\n"
-    "     WHERE lo BETWEEN old.id - 4095 AND old.id AND hi > old.id;\n"
-    "  DELETE FROM node_claim_ranges WHERE lo = old.id;\n"
-    "  UPDATE node_claim_ranges SET hi = old.id - 1 WHERE lo BETWEEN old.id - 4095 AND old.id - 1 AND hi >= old.id;\n"
+    GS_CLAIM_SPLIT_SQL("node_claim_ranges", "old.id", "")
     "  DELETE FROM alias_claims WHERE node_id = old.id;\n"
     "  DELETE FROM prop_claim_rows WHERE kind = 'node' AND entity_id = old.id;\n"
     "END;\n"
     "CREATE TRIGGER rels_claims_gc AFTER DELETE ON rels BEGIN\n"
     "  DELETE FROM rel_claim_rows WHERE rel_id = old.id;\n"
-    "  INSERT INTO rel_claim_ranges(lo, hi, import_id, created, props_implicit)\n"
-    "    SELECT old.id + 1, hi, import_id, created, props_implicit FROM rel_claim_ranges\n"
-    "     WHERE lo BETWEEN old.id - 4095 AND old.id AND hi > old.id;\n"
-    "  DELETE FROM rel_claim_ranges WHERE lo = old.id;\n"
-    "  UPDATE rel_claim_ranges SET hi = old.id - 1 WHERE lo BETWEEN old.id - 4095 AND old.id - 1 AND hi >= old.id;\n"
+    GS_CLAIM_SPLIT_SQL("rel_claim_ranges", "old.id", "")
     "  DELETE FROM prop_claim_rows WHERE kind = 'rel' AND entity_id = old.id;\n"
     "END;\n"
     /* as in step 4, now over the views */
