@@ -333,14 +333,15 @@ static int value_text(bulk_lua *bl, lua_State *L, int idx) {
 
 /* Collects the string values of the value at idx for the search row (as collect_strings). */
 static bool lua_strings(bulk_lua *bl, lua_State *L, int idx) {
-    lua_Integer n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 1;
+    bool list = lua_type(L, idx) == LUA_TTABLE;
+    lua_Integer n = list ? (lua_Integer)lua_rawlen(L, idx) : 1;
     for (lua_Integer i = 1; i <= n; i++) {
-        int v = idx;
-        if (lua_type(L, idx) == LUA_TTABLE) v = (lua_rawgeti(L, idx, i), lua_gettop(L));
-        bool ok = lua_type(L, v) != LUA_TSTRING ||
-                  grow((void **)&bl->strings, &bl->cstrings, bl->nstrings + 1, sizeof *bl->strings);
-        if (ok && lua_type(L, v) == LUA_TSTRING) bl->strings[bl->nstrings++] = lua_tostring(L, v);
-        if (v != idx) lua_pop(L, 1);
+        if (list) lua_rawgeti(L, idx, i);
+        else lua_pushvalue(L, idx);
+        bool str = lua_type(L, -1) == LUA_TSTRING;   /* kept alive by the props table */
+        bool ok = !str || grow((void **)&bl->strings, &bl->cstrings, bl->nstrings + 1, sizeof *bl->strings);
+        if (ok && str) bl->strings[bl->nstrings++] = lua_tostring(L, -1);
+        lua_pop(L, 1);
         if (!ok) return false;
     }
     return true;

@@ -294,6 +294,21 @@ static gs_status undo_prop_claim(prov_run *rr, json_t *row, void *ctx, gs_error 
     return prov_restore_prop(rr, row_str(row, 1), row_int(row, 2), row_str(row, 3), row_str(row, 4), err);
 }
 
+/* Runs each of n statements that take the import as ?1 and return no rows;
+ * what names the step in an error. */
+static gs_status prov_exec_each(graph_store *s, const char *const *sql, size_t n, int64_t imp, const char *what,
+                                gs_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = gs_prov_prepare(s, sql[i], err);
+        if (!st) return GS_IO;
+        sqlite3_bind_int64(st, 1, imp);
+        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, what);
+        sqlite3_finalize(st);
+        if (r != GS_OK) return r;
+    }
+    return GS_OK;
+}
+
 /* Entities the import created and no other source claims (no other node or
  * relationship claim, no other import's property claim) go to temp.prov_sole.
  * Their property claims are not undone one by one: every one the entity
@@ -320,13 +335,8 @@ static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
                           "PRIMARY KEY (kind, id)) WITHOUT ROWID",
                           err);
     if (r == GS_OK) r = gs_exec(rr->s, "DELETE FROM temp.prov_sole", err);
-    for (size_t i = 0; r == GS_OK && !rr->s->retract_no_shortcut && i < sizeof sql / sizeof *sql; i++) {
-        sqlite3_stmt *st = gs_prov_prepare(rr->s, sql[i], err);
-        if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, rr->imp);
-        r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, "finding what only the import claims");
-        sqlite3_finalize(st);
-    }
+    if (r == GS_OK && !rr->s->retract_no_shortcut)
+        r = prov_exec_each(rr->s, sql, sizeof sql / sizeof *sql, rr->imp, "finding what only the import claims", err);
     return r;
 }
 
@@ -344,15 +354,7 @@ static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
         "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'node' AND o.id = node_id)",
         "UPDATE rel_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1 "
         "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'rel' AND o.id = rel_id)"};
-    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
-        sqlite3_stmt *st = gs_prov_prepare(s, sql[i], err);
-        if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, imp);
-        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "writing out implicit claims");
-        sqlite3_finalize(st);
-        if (r != GS_OK) return r;
-    }
-    return GS_OK;
+    return prov_exec_each(s, sql, sizeof sql / sizeof *sql, imp, "writing out implicit claims", err);
 }
 
 /* Drops the import's property claims, batch by batch, restoring values. Once
@@ -511,14 +513,8 @@ static gs_status prov_undo_entities(prov_run *rr, bool node, gs_error *err) {
          "DELETE FROM rel_claim_ranges WHERE import_id = ?1 AND created <> 1"},
         {"DELETE FROM node_claim_rows WHERE import_id = ?1 AND created <> 1",
          "DELETE FROM node_claim_ranges WHERE import_id = ?1 AND created <> 1"}};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = gs_prov_prepare(rr->s, drop[node][i], err);
-        if (!st) return GS_IO;
-        sqlite3_bind_int64(st, 1, rr->imp);
-        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(rr->s, err, "dropping claims");
-        sqlite3_finalize(st);
-        if (r != GS_OK) return r;
-    }
+    gs_status r = prov_exec_each(rr->s, drop[node], 2, rr->imp, "dropping claims", err);
+    if (r != GS_OK) return r;
     return prov_batches(rr,
                         node ? "SELECT node_id, created, EXISTS (SELECT 1 FROM temp.prov_sole o "
                                "WHERE o.kind = 'node' AND o.id = node_id) FROM node_claims WHERE import_id = ?1 LIMIT ?2"
