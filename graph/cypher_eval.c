@@ -48,6 +48,9 @@ int cy_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_
         *out = cy_null();
         return 0;
     }
+    if ((a->t == CV_TEMPORAL || b->t == CV_TEMPORAL) && a->t != CV_LIST && b->t != CV_LIST && a->t != CV_STR &&
+        b->t != CV_STR)
+        return cy_temporal_arith(q, op, a, b, pos, out);
     if (op == B_ADD) {
         if (a->t == CV_LIST || b->t == CV_LIST) {
             size_t na = a->t == CV_LIST ? a->u.l->n : 1, nb = b->t == CV_LIST ? b->u.l->n : 1;
@@ -235,7 +238,7 @@ static int eval_bin(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
     return cy_rt(q, e->pos, "InternalError", "", "unknown operator");
 }
 
-/* Property of a node, relationship or map; null for null. */
+/* Property of a node, relationship or map, or a field of a temporal value; null for null. */
 static int property(cy_q *q, const cy_value *base, const char *key, int pos, cy_value *out)
 {
     cy_value props;
@@ -255,6 +258,7 @@ static int property(cy_q *q, const cy_value *base, const char *key, int pos, cy_
         v = cy_map_get(props.u.m, key);
         *out = v ? *v : cy_null();
         return 0;
+    case CV_TEMPORAL: return cy_temporal_property(q, base->u.tm, key, pos, out);
     default:
         return cy_rt(q, pos, "TypeError", "InvalidArgumentType", "cannot read property '%s' of %s", key, cy_type_name(base));
     }

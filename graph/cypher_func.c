@@ -275,7 +275,8 @@ static int f_tostring(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value
     case CV_INT: cy_buf_printf(&b, "%lld", (long long)a[0].u.i); break;
     case CV_FLOAT: float_text(&b, a[0].u.f); break;
     case CV_BOOL: cy_buf_puts(&b, a[0].u.b ? "true" : "false"); break;
-    default: return CONVTYPE(0, "a String, Integer, Float or Boolean");
+    case CV_TEMPORAL: cy_temporal_text(&b, a[0].u.tm); break;
+    default: return CONVTYPE(0, "a String, Integer, Float, Boolean or temporal value");
     }
     *out = cy_str(&q->arena, b.p, b.len);
     free(b.p);
@@ -577,6 +578,28 @@ static const cy_fdef cy_functions[] = {
     {"acos", 1, 1, true, f_math1}, {"atan", 1, 1, true, f_math1}, {"degrees", 1, 1, true, f_math1},
     {"radians", 1, 1, true, f_math1}, {"atan2", 2, 2, true, f_atan2}, {"rand", 0, 0, false, f_const},
     {"pi", 0, 0, false, f_const}, {"e", 0, 0, false, f_const},
+    {"date", 0, 1, true, cy_temporal_function}, {"localtime", 0, 1, true, cy_temporal_function},
+    {"time", 0, 1, true, cy_temporal_function}, {"localdatetime", 0, 1, true, cy_temporal_function},
+    {"datetime", 0, 1, true, cy_temporal_function}, {"duration", 1, 1, true, cy_temporal_function},
+    {"date.truncate", 2, 3, true, cy_temporal_ops_function},
+    {"date.transaction", 0, 1, true, cy_temporal_ops_function}, {"date.statement", 0, 1, true, cy_temporal_ops_function},
+    {"date.realtime", 0, 1, true, cy_temporal_ops_function},
+    {"localtime.truncate", 2, 3, true, cy_temporal_ops_function},
+    {"localtime.transaction", 0, 1, true, cy_temporal_ops_function}, {"localtime.statement", 0, 1, true, cy_temporal_ops_function},
+    {"localtime.realtime", 0, 1, true, cy_temporal_ops_function},
+    {"time.truncate", 2, 3, true, cy_temporal_ops_function},
+    {"time.transaction", 0, 1, true, cy_temporal_ops_function}, {"time.statement", 0, 1, true, cy_temporal_ops_function},
+    {"time.realtime", 0, 1, true, cy_temporal_ops_function},
+    {"localdatetime.truncate", 2, 3, true, cy_temporal_ops_function},
+    {"localdatetime.transaction", 0, 1, true, cy_temporal_ops_function}, {"localdatetime.statement", 0, 1, true, cy_temporal_ops_function},
+    {"localdatetime.realtime", 0, 1, true, cy_temporal_ops_function},
+    {"datetime.truncate", 2, 3, true, cy_temporal_ops_function},
+    {"datetime.transaction", 0, 1, true, cy_temporal_ops_function}, {"datetime.statement", 0, 1, true, cy_temporal_ops_function},
+    {"datetime.realtime", 0, 1, true, cy_temporal_ops_function},
+    {"duration.between", 2, 2, true, cy_temporal_ops_function}, {"duration.inMonths", 2, 2, true, cy_temporal_ops_function},
+    {"duration.inDays", 2, 2, true, cy_temporal_ops_function}, {"duration.inSeconds", 2, 2, true, cy_temporal_ops_function},
+    {"datetime.fromepoch", 2, 2, true, cy_temporal_ops_function},
+    {"datetime.fromepochmillis", 1, 1, true, cy_temporal_ops_function},
 };
 
 /* The function definition of name (case-insensitive). */

@@ -43,7 +43,8 @@ char *cy_strndup(cy_arena *a, const char *s, size_t n);
 void cy_arena_free(cy_arena *a);
 
 /* ---- values ---- */
-typedef enum { CV_NULL, CV_BOOL, CV_INT, CV_FLOAT, CV_STR, CV_LIST, CV_MAP, CV_NODE, CV_REL, CV_PATH } cv_type;
+typedef enum { CV_NULL, CV_BOOL, CV_INT, CV_FLOAT, CV_STR, CV_LIST, CV_MAP, CV_NODE, CV_REL, CV_PATH,
+               CV_TEMPORAL } cv_type;
 
 typedef struct cy_value cy_value;
 typedef struct cy_list { size_t n; cy_value *v; } cy_list;
@@ -51,6 +52,16 @@ typedef struct cy_map { size_t n; const char **k; cy_value *v; } cy_map;
 typedef struct cy_rel { int64_t id, start, end; const char *type; } cy_rel;
 /* A path: nodes[0], rels[0], nodes[1], ..., nodes[nrels]. */
 typedef struct cy_path { size_t nrels; int64_t *nodes; cy_rel *rels; } cy_path;
+/* A temporal value (cypher_temporal.c states the invariants of the fields). */
+typedef enum { TK_DATE, TK_LOCALTIME, TK_TIME, TK_LOCALDATETIME, TK_DATETIME, TK_DURATION } cy_tkind;
+typedef struct cy_temporal {
+    cy_tkind kind;
+    int32_t offset;           /* TIME, DATETIME: seconds east of UTC */
+    int64_t days;             /* date part: days from 1970-01-01; DURATION: days */
+    int64_t nanos;            /* time of day in ns; DURATION: ns of the second, 0 <= nanos < 1e9 */
+    int64_t secs, months;     /* DURATION only */
+} cy_temporal;
+#define CY_NS_PER_DAY INT64_C(86400000000000)
 
 struct cy_value {
     cv_type t;
@@ -64,6 +75,7 @@ struct cy_value {
         int64_t node;
         cy_rel *rel;
         cy_path *path;
+        const cy_temporal *tm;
     } u;
 };
 
@@ -101,6 +113,8 @@ typedef struct cy_query_ctx {
     bool profile;
     bool deleted_any;          /* a DELETE ran: reads of entities check they still exist */
     struct cy_buf *prof;       /* PROFILE: JSON rows ["step", rows, ms] appended per clause */
+    struct timespec clock;     /* date(), datetime(), ...: read once per query (clock_read) */
+    bool clock_read;
 } cy_q;
 
 /* Fills q->err (first error wins) and returns -1. pos is a byte offset in the text or -1. */
@@ -142,10 +156,36 @@ void cy_key(cy_buf *b, const cy_value *v);
 /* Map lookup; NULL if absent. */
 const cy_value *cy_map_get(const cy_map *m, const char *k);
 
+/* ---- temporal values (cypher_temporal.c, cypher_temporal_fn.c) ---- */
+int64_t cy_days_from_civil(int64_t y, int m, int d);
+void cy_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+bool cy_leap_year(int64_t y);
+int cy_days_in_month(int64_t y, int m);
+int cy_day_of_week(int64_t days);                 /* 1 Monday ... 7 Sunday */
+int64_t cy_week1_monday(int64_t week_year);
+cy_value cy_temporal_value(cy_arena *a, const cy_temporal *t);
+const char *cy_temporal_type_name(const cy_temporal *t);
+void cy_temporal_text(struct cy_buf *b, const cy_temporal *t);   /* ISO 8601 */
+/* Stored form {"$date": "1985-05-06"} and back (false: not a temporal tag or text). */
+json_t *cy_temporal_to_json(const cy_temporal *t);
+bool cy_temporal_from_tag(cy_arena *a, const char *key, const char *text, size_t len, cy_value *out);
+int cy_temporal_parse(cy_arena *a, cy_tkind kind, const char *text, size_t len, cy_value *out);
+int cy_temporal_equals(const cy_temporal *a, const cy_temporal *b);
+bool cy_temporal_compare(const cy_temporal *a, const cy_temporal *b, int *cmp);
+int cy_temporal_rank(const cy_temporal *t);     /* 0..5 among the temporal kinds */
+int cy_temporal_order(const cy_temporal *a, const cy_temporal *b);
+void cy_temporal_key(struct cy_buf *b, const cy_temporal *t);
+int cy_temporal_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_value *out);
+bool cy_duration_build(double months, double days, double secs, double nanos, cy_temporal *out);
+int cy_duration_approx(cy_q *q, int pos, double months, double days, double secs, double nanos, cy_value *out);
+int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos, cy_value *out);
+
 /* ---- output (cypher_out.c) ---- */
 /* Appends the JSON text of v; entities are read from the store. */
 int cy_out_value(cy_q *q, cy_buf *b, const cy_value *v);
 void cy_out_string(cy_buf *b, const char *s, size_t n);
+/* Stored props text of an entity, with temporal values as their ISO text. */
+int cy_out_props_text(cy_q *q, cy_buf *b, const char *text, size_t len);
 void cy_out_float(cy_buf *b, double f);
 
 /* ---- tokens (cypher_lex.c) ---- */
@@ -341,6 +381,13 @@ int cy_eval(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out);
 int cy_eval_pred(cy_q *q, const cy_expr *e, const cy_env *env);
 const cy_value *cy_env_get(const cy_env *env, const char *name);
 int cy_call_function(cy_q *q, const cy_expr *e, cy_value *args, size_t nargs, cy_value *out);
+/* date({...}) and the others; base: truncate's truncated value (cypher_temporal_fn.c). */
+int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map *map, const cy_temporal *base,
+                         cy_value *out);
+/* date(), time(), ..., duration() (cypher_temporal_fn.c); date.truncate(), duration.between(),
+ * datetime.fromepoch(), date.statement(), ... (cypher_temporal_ops.c). */
+int cy_temporal_ops_function(cy_q *q, const cy_expr *e, cy_value *args, size_t nargs, cy_value *out);
+int cy_temporal_function(cy_q *q, const cy_expr *e, cy_value *args, size_t nargs, cy_value *out);
 bool cy_function_known(const char *name, size_t nargs, bool *arity_ok);
 int cy_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_value *out);
 

@@ -44,7 +44,8 @@ static sqlite3_stmt *stmt(cy_q *q, int id)
 
 /* Appends ,"labels":[...],"properties":{...} of a node straight from the stored
  * text: props are canonical JSON whose reals already have the output encoding
- * (17 digits, always '.' or exponent), so nothing is parsed. A deleted node has none. */
+ * (17 digits, always '.' or exponent), so only text that may hold a temporal value is
+ * parsed (cy_out_props_text). A deleted node has none. */
 int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b)
 {
     sqlite3_stmt *st = stmt(q, Q_NODE_OUT);
@@ -56,7 +57,10 @@ int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b)
         cy_buf_puts(b, ",\"labels\":");
         cy_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
         cy_buf_puts(b, ",\"properties\":");
-        cy_buf_add(b, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        if (cy_out_props_text(q, b, (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1))) {
+            sqlite3_reset(st);
+            return -1;
+        }
     } else {
         cy_buf_puts(b, ",\"labels\":[],\"properties\":{}");
     }
@@ -72,11 +76,14 @@ int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
+    int bad = 0;
     if (rc == SQLITE_ROW)
-        cy_buf_add(b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        bad = cy_out_props_text(q, b, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
     else
         cy_buf_puts(b, "{}");
     sqlite3_reset(st);
+    if (bad)
+        return -1;
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(q, "reading a relationship");
 }
 

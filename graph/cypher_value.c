@@ -151,7 +151,7 @@ const char *cy_type_name(const cy_value *v)
 {
     static const char *names[] = {"Null", "Boolean", "Integer", "Float", "String", "List", "Map",
                                   "Node", "Relationship", "Path"};
-    return names[v->t];
+    return v->t == CV_TEMPORAL ? cy_temporal_type_name(v->u.tm) : names[v->t];
 }
 
 /* Map lookup by key; NULL when absent. */
@@ -163,7 +163,8 @@ const cy_value *cy_map_get(const cy_map *m, const char *k)
     return NULL;
 }
 
-/* Parameters and stored properties arrive as JSON. */
+/* Parameters and stored properties arrive as JSON; a one-member object whose key is
+ * a temporal tag ({"$date": "1985-05-06"}, cy_temporal_to_json) is that value. */
 cy_value cy_from_json(cy_arena *a, const json_t *j)
 {
     size_t i;
@@ -180,6 +181,14 @@ cy_value cy_from_json(cy_arena *a, const json_t *j)
         return v;
     }
     case JSON_OBJECT: {
+        if (json_object_size(j) == 1) {
+            const char *tag = json_object_iter_key(json_object_iter((json_t *)j));
+            const json_t *text = json_object_get(j, tag);
+            cy_value t;
+            if (tag[0] == '$' && json_is_string(text) &&
+                cy_temporal_from_tag(a, tag, json_string_value(text), json_string_length(text), &t))
+                return t;
+        }
         cy_value v = cy_map_new(a, json_object_size(j));
         const char *k;
         json_t *x;
@@ -195,8 +204,8 @@ cy_value cy_from_json(cy_arena *a, const json_t *j)
     }
 }
 
-/* Property values: scalars and lists of scalars (the store keeps any JSON, but
- * Cypher allows only these); NaN/Infinity cannot be stored as JSON. */
+/* Property values: scalars, temporal values and lists of them (the store keeps any
+ * JSON, but Cypher allows only these); NaN/Infinity cannot be stored as JSON. */
 json_t *cy_to_json_prop(cy_q *q, const cy_value *v, int pos)
 {
     switch (v->t) {
@@ -210,11 +219,12 @@ json_t *cy_to_json_prop(cy_q *q, const cy_value *v, int pos)
         }
         return json_real(v->u.f);
     case CV_STR: return json_stringn(v->u.s.p, v->u.s.len);
+    case CV_TEMPORAL: return cy_temporal_to_json(v->u.tm);
     case CV_LIST: {
         json_t *arr = json_array();
         for (size_t i = 0; i < v->u.l->n; i++) {
             const cy_value *x = &v->u.l->v[i];
-            if (x->t == CV_LIST || x->t == CV_MAP || x->t >= CV_NODE) {
+            if (x->t == CV_LIST || x->t == CV_MAP || x->t == CV_NODE || x->t == CV_REL || x->t == CV_PATH) {
                 json_decref(arr);
                 cy_rt(q, pos, "TypeError", "InvalidPropertyType", "a property list may hold only scalar values, not %s",
                       cy_type_name(x));
@@ -289,6 +299,7 @@ int cy_equals(const cy_value *a, const cy_value *b)
     switch (a->t) {
     case CV_BOOL: return a->u.b == b->u.b;
     case CV_STR: return cy_str_cmp(a, b) == 0;
+    case CV_TEMPORAL: return cy_temporal_equals(a->u.tm, b->u.tm);
     case CV_NODE: return a->u.node == b->u.node;
     case CV_REL: return a->u.rel->id == b->u.rel->id;
     case CV_PATH: {
@@ -351,6 +362,7 @@ bool cy_compare(const cy_value *a, const cy_value *b, int *cmp)
     switch (a->t) {
     case CV_STR: *cmp = cy_str_cmp(a, b); return true;
     case CV_BOOL: *cmp = (int)a->u.b - (int)b->u.b; return true;
+    case CV_TEMPORAL: return cy_temporal_compare(a->u.tm, b->u.tm, cmp);
     case CV_LIST: {
         size_t n = a->u.l->n < b->u.l->n ? a->u.l->n : b->u.l->n;
         for (size_t i = 0; i < n; i++) {
@@ -370,7 +382,8 @@ bool cy_compare(const cy_value *a, const cy_value *b, int *cmp)
 }
 
 /* Rank of a type in the global sort order (openCypher: map < node < rel < list
- * < path < string < boolean < number < null when ascending). */
+ * < path < temporal values (datetime ... duration, cy_temporal_rank) < string
+ * < boolean < number < null when ascending). */
 static int cy_type_rank(const cy_value *v)
 {
     switch (v->t) {
@@ -379,11 +392,12 @@ static int cy_type_rank(const cy_value *v)
     case CV_REL: return 2;
     case CV_LIST: return 3;
     case CV_PATH: return 4;
-    case CV_STR: return 5;
-    case CV_BOOL: return 6;
+    case CV_TEMPORAL: return 5 + cy_temporal_rank(v->u.tm);
+    case CV_STR: return 11;
+    case CV_BOOL: return 12;
     case CV_INT:
-    case CV_FLOAT: return 7;
-    default: return 8;
+    case CV_FLOAT: return 13;
+    default: return 14;
     }
 }
 
@@ -403,6 +417,7 @@ int cy_order(const cy_value *a, const cy_value *b)
     }
     case CV_STR: return cy_str_cmp(a, b);
     case CV_BOOL: return (int)a->u.b - (int)b->u.b;
+    case CV_TEMPORAL: return cy_temporal_order(a->u.tm, b->u.tm);
     case CV_NODE: return (a->u.node > b->u.node) - (a->u.node < b->u.node);
     case CV_REL: return (a->u.rel->id > b->u.rel->id) - (a->u.rel->id < b->u.rel->id);
     case CV_LIST: {
@@ -458,6 +473,7 @@ void cy_key(cy_buf *b, const cy_value *v)
         cy_buf_add(b, v->u.s.p, v->u.s.len);
         break;
     case CV_NODE: cy_buf_printf(b, "n%lld;", (long long)v->u.node); break;
+    case CV_TEMPORAL: cy_temporal_key(b, v->u.tm); break;
     case CV_REL: cy_buf_printf(b, "r%lld;", (long long)v->u.rel->id); break;
     case CV_PATH:
         cy_buf_printf(b, "p%zu:", v->u.path->nrels);

@@ -67,6 +67,23 @@ def contract_values_and_nan():
 
 
 @test
+def temporal_values_print_as_text_and_are_stored_typed():
+    """A date set by a query prints as its ISO text in query results (the TCK's form),
+    while node.get and the sql method show the stored, typed form {"$date": ...}."""
+    d = Daemon().start()
+    q(d, "CREATE (:Model {name: 'M', released: date('2025-01-20'), window: duration({days: 3})})")
+    res = q(d, "MATCH (m:Model) RETURN m, m.released + m.window AS due, m.released.year AS y")
+    eq(res["rows"][0][0]["$node"]["properties"], {"name": "M", "released": "2025-01-20", "window": "P3D"}, "node in a row")
+    eq(res["rows"][0][1:], ["2025-01-23", 2025], "arithmetic and fields on the stored values")
+    with d.client() as c:
+        got = c.ok("node.get", {"name": "M"})
+        eq(got["$node"]["properties"]["released"], {"$date": "2025-01-20"}, "node.get shows the typed form")
+        eq(got["$node"]["properties"]["window"], {"$duration": "P3D"}, "a duration's typed form")
+    rc, out, err = dsctl(d, "query", "RETURN date('2025-02-30') AS x")
+    check(rc != 0 and "2025-02-30" in err, "a bad date names the text: %r" % err)
+
+
+@test
 def contract_errors():
     d = Daemon().start()
     e = qerr(d, "MATCH (n)\nRETURN m")

@@ -1,0 +1,238 @@
+/* graph/cypher_temporal_ops.c - the namespaced temporal functions: X.truncate(unit,
+ * value[, map]) for X in date, localtime, time, localdatetime, datetime;
+ * duration.between / inMonths / inDays / inSeconds; datetime.fromepoch and
+ * fromepochmillis; X.transaction / statement / realtime (the query's clock).
+ * Values, text and arithmetic: cypher_temporal.c; constructors: cypher_temporal_fn.c.
+ */
+#include "cypher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NS_PER_SEC INT64_C(1000000000)
+
+static bool has_date(cy_tkind k) { return k == TK_DATE || k == TK_LOCALDATETIME || k == TK_DATETIME; }
+static bool has_time(cy_tkind k) { return k == TK_LOCALTIME || k == TK_TIME || k == TK_LOCALDATETIME || k == TK_DATETIME; }
+static bool has_offset(cy_tkind k) { return k == TK_TIME || k == TK_DATETIME; }
+
+static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* The kind named before the dot of "date.truncate", "datetime.fromepoch", ... */
+static cy_tkind kind_of(const char *name)
+{
+    static const char *const names[] = {"date", "localtime", "time", "localdatetime", "datetime", "duration"};
+    size_t n = strcspn(name, ".");
+    for (int k = 0; k <= TK_DURATION; k++)
+        if (strlen(names[k]) == n && strncasecmp(names[k], name, n) == 0)
+            return (cy_tkind)k;
+    return TK_DURATION;
+}
+
+/* An instant argument (not a duration), or a TypeError naming the function. */
+static const cy_temporal *instant_arg(cy_q *q, const cy_expr *e, const cy_value *v)
+{
+    if (v->t == CV_TEMPORAL && v->u.tm->kind != TK_DURATION)
+        return v->u.tm;
+    cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s() takes a date, time or datetime, not %s", e->name,
+          cy_type_name(v));
+    return NULL;
+}
+
+/* ---- truncate ---- */
+
+/* X.truncate(unit, value[, map]): value cut down to the start of its unit (millennium
+ * ... microsecond), as kind X, then the map's fields set over it. */
+static int truncate_fn(cy_q *q, const cy_expr *e, cy_tkind kind, cy_value *a, size_t n, cy_value *out)
+{
+    static const char *const units[] = {"millennium", "century", "decade", "year", "weekYear", "quarter", "month",
+                                        "week", "day", "hour", "minute", "second", "millisecond", "microsecond"};
+    enum { U_DAY = 8 };
+    if (a[0].t != CV_STR)
+        return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s(): the unit must be a String", e->name);
+    int u = 0;
+    while (u < (int)(sizeof units / sizeof units[0]) && strcasecmp(units[u], a[0].u.s.p))
+        u++;
+    if (u == (int)(sizeof units / sizeof units[0]))
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "%s(): unknown unit '%s'", e->name, a[0].u.s.p);
+    const cy_temporal *src = instant_arg(q, e, &a[1]);
+    if (!src)
+        return -1;
+    if ((has_date(kind) && !has_date(src->kind)) || (!has_date(kind) && u < U_DAY) ||
+        (!has_time(kind) && u > U_DAY))
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "%s() cannot truncate a %s to the %s",
+                     e->name, cy_temporal_type_name(src), units[u]);
+    if (n > 2 && a[2].t != CV_MAP)
+        return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s(): the fields must be a Map", e->name);
+    cy_temporal t = {.kind = kind, .days = has_date(src->kind) ? src->days : 0,
+                     .nanos = has_time(src->kind) ? src->nanos : 0, .offset = has_offset(src->kind) ? src->offset : 0};
+    if (u <= U_DAY) {
+        int64_t y;
+        int m, d;
+        cy_civil_from_days(t.days, &y, &m, &d);
+        static const int64_t span[] = {1000, 100, 10, 1};
+        if (u <= 3)
+            t.days = cy_days_from_civil(floordiv(y, span[u]) * span[u], 1, 1);
+        else if (u == 4) {   /* weekYear: Monday of week 1 of the date's week-based year */
+            int64_t thursday = t.days - (cy_day_of_week(t.days) - 1) + 3, wy;
+            cy_civil_from_days(thursday, &wy, &m, &d);
+            t.days = cy_week1_monday(wy);
+        } else if (u == 5)
+            t.days = cy_days_from_civil(y, (m - 1) / 3 * 3 + 1, 1);
+        else if (u == 6)
+            t.days = cy_days_from_civil(y, m, 1);
+        else if (u == 7)
+            t.days -= cy_day_of_week(t.days) - 1;
+        t.nanos = 0;
+    } else {
+        static const int64_t step[] = {3600 * NS_PER_SEC, 60 * NS_PER_SEC, NS_PER_SEC, 1000000, 1000};
+        t.nanos -= t.nanos % step[u - U_DAY - 1];
+    }
+    if (n > 2 && a[2].u.m->n)
+        return cy_temporal_from_map(q, e, kind, a[2].u.m, &t, out);
+    *out = cy_temporal_value(&q->arena, &t);
+    return 0;
+}
+
+/* ---- duration.between and its three single-unit forms ---- */
+
+enum { BETWEEN, IN_MONTHS, IN_DAYS, IN_SECONDS };
+
+/* A duration of secs+nanos (signed total in ns), months and days. */
+static int duration_of(cy_q *q, const cy_expr *e, int64_t months, int64_t days, __int128 ns, cy_value *out)
+{
+    __int128 secs = ns / NS_PER_SEC, rest = ns % NS_PER_SEC;
+    if (rest < 0) {
+        rest += NS_PER_SEC;
+        secs -= 1;
+    }
+    if (secs > INT64_MAX || secs < INT64_MIN)
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "%s(): duration out of range", e->name);
+    cy_temporal t = {.kind = TK_DURATION, .months = months, .days = days, .secs = (int64_t)secs, .nanos = (int64_t)rest};
+    *out = cy_temporal_value(&q->arena, &t);
+    return 0;
+}
+
+/* From a to b: whole months first (a month counts only once b's day and time of day
+ * reach a's), then whole days, then the time; each part carries the sign. When both
+ * have an offset, b is first moved to a's. Without two dates only the times of day
+ * count, and the month and day forms are zero. */
+static int between_fn(cy_q *q, const cy_expr *e, int mode, cy_value *a, cy_value *out)
+{
+    const cy_temporal *x = instant_arg(q, e, &a[0]), *y = x ? instant_arg(q, e, &a[1]) : NULL;
+    if (!y)
+        return -1;
+    int64_t ad = x->days, an = has_time(x->kind) ? x->nanos : 0, bd = y->days, bn = has_time(y->kind) ? y->nanos : 0;
+    if (has_offset(x->kind) && has_offset(y->kind)) {
+        bn += (int64_t)(x->offset - y->offset) * NS_PER_SEC;
+        if (has_date(y->kind)) {
+            bd += floordiv(bn, CY_NS_PER_DAY);
+            bn -= floordiv(bn, CY_NS_PER_DAY) * CY_NS_PER_DAY;
+        }
+    }
+    if (!has_date(x->kind) || !has_date(y->kind)) {
+        if (mode == IN_MONTHS || mode == IN_DAYS)
+            return duration_of(q, e, 0, 0, 0, out);
+        return duration_of(q, e, 0, 0, (__int128)bn - an, out);
+    }
+    __int128 total = ((__int128)bd - ad) * CY_NS_PER_DAY + (bn - an);
+    if (mode == IN_SECONDS)
+        return duration_of(q, e, 0, 0, total, out);
+    if (mode == IN_DAYS)
+        return duration_of(q, e, 0, (int64_t)(total / CY_NS_PER_DAY), 0, out);
+    int64_t ay, by;
+    int am, aday, bm, bday;
+    cy_civil_from_days(ad, &ay, &am, &aday);
+    cy_civil_from_days(bd, &by, &bm, &bday);
+    int64_t months = (by * 12 + bm) - (ay * 12 + am);
+    int later = bday != aday ? (bday > aday ? 1 : -1) : (bn > an) - (bn < an);   /* b's day+time vs a's */
+    if (months > 0 && later < 0)
+        months--;
+    else if (months < 0 && later > 0)
+        months++;
+    if (mode == IN_MONTHS)
+        return duration_of(q, e, months, 0, 0, out);
+    /* a + months, its day clamped to the month's length */
+    int64_t mt = ay * 12 + (am - 1) + months, my = floordiv(mt, 12);
+    int mm = (int)(mt - my * 12) + 1, dim = cy_days_in_month(my, mm);
+    int64_t mid = cy_days_from_civil(my, mm, aday > dim ? dim : aday);
+    __int128 rest = ((__int128)bd - mid) * CY_NS_PER_DAY + (bn - an);
+    int64_t days = (int64_t)(rest / CY_NS_PER_DAY);
+    return duration_of(q, e, months, days, rest - (__int128)days * CY_NS_PER_DAY, out);
+}
+
+/* ---- the clock and the epoch ---- */
+
+/* X.transaction([tz]), X.statement([tz]), X.realtime([tz]): the query's one clock
+ * reading (cypher_temporal_fn.c reads it), shown in the offset tz when given. */
+static int clock_fn(cy_q *q, const cy_expr *e, cy_tkind kind, cy_value *a, size_t n, cy_value *out)
+{
+    if (kind == TK_DURATION)
+        return cy_rt(q, e->pos, "SemanticError", "UnknownFunction", "unknown function '%s'", e->name);
+    cy_value now;
+    cy_expr plain = *e;
+    plain.name = (const char *[]){"date", "localtime", "time", "localdatetime", "datetime"}[kind];
+    if (cy_temporal_function(q, &plain, NULL, 0, &now))
+        return -1;
+    if (n == 0) {
+        *out = now;
+        return 0;
+    }
+    /* the same instant elsewhere: {datetime: now(UTC), timezone: tz} moves it there */
+    cy_value utc;
+    plain.name = "datetime";
+    if (cy_temporal_function(q, &plain, NULL, 0, &utc))
+        return -1;
+    cy_value m = cy_map_new(&q->arena, 2);
+    m.u.m->k[0] = "datetime";
+    m.u.m->v[0] = utc;
+    m.u.m->k[1] = "timezone";
+    m.u.m->v[1] = a[0];
+    cy_value moved;
+    plain.name = "datetime";
+    if (cy_temporal_from_map(q, &plain, TK_DATETIME, m.u.m, NULL, &moved))
+        return -1;
+    cy_temporal t = *moved.u.tm;
+    t.kind = kind;
+    if (!has_offset(kind))
+        t.offset = 0;
+    if (!has_time(kind))
+        t.nanos = 0;
+    *out = cy_temporal_value(&q->arena, &t);
+    return 0;
+}
+
+/* datetime.fromepoch(seconds, nanoseconds), datetime.fromepochmillis(ms): in UTC. */
+static int epoch_fn(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].t != CV_INT)
+            return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s() takes Integers, not %s", e->name,
+                         cy_type_name(&a[i]));
+    __int128 ns = n == 2 ? (__int128)a[0].u.i * NS_PER_SEC + a[1].u.i : (__int128)a[0].u.i * 1000000;
+    __int128 day = ns / CY_NS_PER_DAY - (ns % CY_NS_PER_DAY < 0);
+    cy_temporal t = {.kind = TK_DATETIME, .days = (int64_t)day, .nanos = (int64_t)(ns - day * CY_NS_PER_DAY)};
+    *out = cy_temporal_value(&q->arena, &t);
+    return 0;
+}
+
+/* The entry point of cypher_func.c's table for every "kind.name" function. */
+int cy_temporal_ops_function(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
+{
+    const char *dot = strchr(e->name, '.');
+    const char *op = dot ? dot + 1 : "";
+    cy_tkind kind = kind_of(e->name);
+    if (!strcasecmp(op, "truncate"))
+        return truncate_fn(q, e, kind, a, n, out);
+    if (!strcasecmp(op, "between"))
+        return between_fn(q, e, BETWEEN, a, out);
+    if (!strcasecmp(op, "inMonths"))
+        return between_fn(q, e, IN_MONTHS, a, out);
+    if (!strcasecmp(op, "inDays"))
+        return between_fn(q, e, IN_DAYS, a, out);
+    if (!strcasecmp(op, "inSeconds"))
+        return between_fn(q, e, IN_SECONDS, a, out);
+    if (!strcasecmp(op, "fromepoch") || !strcasecmp(op, "fromepochmillis"))
+        return epoch_fn(q, e, a, n, out);
+    return clock_fn(q, e, kind, a, n, out);
+}
