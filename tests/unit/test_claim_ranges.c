@@ -6,7 +6,8 @@
  * GS_CLAIM_SPAN ids; deleting an entity splits its ranges, so a reused id is
  * not claimed by accident; a claim that changes leaves its range; a node
  * matched twice by one import is claimed once; retracts in either order; a
- * version 4 database migrates with every claim; the views refuse nonsense.
+ * version 4 database migrates with every claim; the views refuse nonsense;
+ * imports.show's paged property list is the view's, for every page size.
  * (test_implicit_claims.c and the bulk import tests compare whole stores
  * loaded with and without bulk loads.)
  */
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -238,6 +240,114 @@ static void changed_claims_leave_ranges(void **state) {
     assert_sql_text(f->s, sql, "55:0,56:0,57:0,58:0,59:0,60:2,61:0,62:0,63:0,64:0,65:0");
 }
 
+/* imports.show's property page, as the prop_claims view lists it: (kind, id, key,
+ * value) of the first limit claims of import imp in (kind, id, key) order, one per
+ * line, and whether there are more. */
+static char *view_page(graph_store *s, int64_t imp, int64_t limit, bool *more) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(s),
+                                        "SELECT kind || ' ' || entity_id || ' ' || key || ' ' || value FROM prop_claims "
+                                        "WHERE import_id = ?1 ORDER BY kind, entity_id, key LIMIT ?2", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, imp);
+    sqlite3_bind_int64(st, 2, limit + 1);
+    char *out = calloc(1, 1);
+    size_t len = 0;
+    int64_t n = 0;
+    *more = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == limit) {
+            *more = true;
+            break;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        out = realloc(out, len + strlen(t) + 2);
+        len += (size_t)sprintf(out + len, "%s\n", t);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* The same page from prov_import_show. */
+static char *show_page(graph_store *s, int64_t imp, int64_t limit, bool *more) {
+    gs_error err = {{0}};
+    json_t *show = NULL;
+    assert_int_equal(prov_import_show(s, imp, limit, &show, &err), GS_OK);
+    char *out = calloc(1, 1);
+    size_t len = 0, i;
+    json_t *p;
+    json_array_foreach(json_object_get(show, "properties"), i, p) {
+        char *v = json_dumps(json_object_get(p, "value"), JSON_ENCODE_ANY | JSON_COMPACT);
+        out = realloc(out, len + strlen(v) + 200);
+        len += (size_t)sprintf(out + len, "%s %lld %s %s\n", json_string_value(json_object_get(p, "kind")),
+                               (long long)json_integer_value(json_object_get(p, "id")),
+                               json_string_value(json_object_get(p, "key")), v);
+        free(v);
+    }
+    *more = json_is_true(json_object_get(show, "truncated"));
+    json_decref(show);
+    return out;
+}
+
+/* imports.show reads an import's implicit property claims page by page (graph/
+ * prov_query.c) instead of through the prop_claims view: for every page size it
+ * must list what the view lists. The imports mix claims in ranges and in rows
+ * (one moved out by an update of the view), entities without properties, a range
+ * split by a delete, claims written out by a later change, and relationship props;
+ * in the last, the page of 3 holds every node but not every claim ("truncated"). */
+static void show_pages_match_the_view(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t imp = import_begin(f->s, "aa");
+    graph_bulk *b = NULL;
+    assert_int_equal(graph_bulk_begin(f->s, &b, &err), GS_OK);
+    int64_t ids[61];
+    for (int i = 1; i <= 60; i++) ids[i] = bulk_model(b, i, i % 7 == 0 || (i > 20 && i < 30));
+    for (int i = 2; i <= 60; i += 3) {
+        char w[16];
+        int n = snprintf(w, sizeof w, "%d", i);
+        graph_bulk_prop p[2] = {{"relation", "\"finetune\"", 10}, {"w", w, (size_t)n}};
+        assert_int_equal(graph_bulk_rel(b, ids[i], "BASED_ON", ids[i - 1], i % 2 ? p : NULL, i % 2 ? 2 : 0, NULL, &err),
+                         GS_OK);
+    }
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    import_end(f->s, NULL);
+    exec_ok(f->s, "UPDATE node_claims SET created = 1 WHERE node_id = 40 AND import_id = 1");   /* out to a row */
+    exec_ok(f->s, "DELETE FROM nodes WHERE id = 12");                                           /* splits a range */
+    int64_t other = import_begin(f->s, "bb");
+    json_t *props = json_pack("{s:i}", "x", 5000);
+    assert_int_equal(graph_node_put(f->s, model, 1, "m33", props, NULL, NULL, NULL, &err), GS_OK);
+    json_decref(props);
+    import_end(f->s, NULL);
+    assert_true(sql_int(f->s, "SELECT count(*) FROM node_claim_rows WHERE props_implicit = 1") >= 1);
+    assert_true(sql_int(f->s, "SELECT count(*) FROM prop_claim_rows WHERE import_id = 1") >= 1);
+    (void)other;
+    /* two nodes of three properties: the node list fits a page of 3, the six claims do not */
+    int64_t last = import_begin(f->s, "cc");
+    assert_int_equal(graph_bulk_begin(f->s, &b, &err), GS_OK);
+    for (int i = 0; i < 2; i++) {
+        graph_bulk_prop p[3] = {{"a", "1", 1}, {"b", "2", 1}, {"c", "3", 1}};
+        graph_bulk_node_row row = {.labels = model, .nlabels = 1, .name = i ? "three2" : "three1", .props = p,
+                                   .nprops = 3};
+        int64_t id = 0;
+        assert_int_equal(graph_bulk_node(b, &row, &id, &err), GS_OK);
+    }
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    import_end(f->s, NULL);
+    for (int64_t which = imp; which <= last; which++)
+        for (int64_t limit = 1; limit <= 140; limit += limit < 12 ? 1 : 9) {
+            bool more_view, more_show;
+            char *want = view_page(f->s, which, limit, &more_view), *got = show_page(f->s, which, limit, &more_show);
+            if (strcmp(want, got) != 0 || more_view != more_show)
+                fprintf(stderr, "import %lld, limit %lld\nwant (%d):\n%sgot (%d):\n%s", (long long)which,
+                        (long long)limit, more_view, want, more_show, got);
+            assert_string_equal(got, want);
+            assert_int_equal(more_show, more_view);
+            free(want);
+            free(got);
+        }
+}
+
 /* An import that names known nodes in several loads, and claimed one of
  * them before by node.put, claims each node once. */
 static void matched_nodes_claimed_once(void **state) {
@@ -376,6 +486,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(deletes_split_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(changed_claims_leave_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(matched_nodes_claimed_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(show_pages_match_the_view, setup, teardown),
         cmocka_unit_test_setup_teardown(retracts_in_both_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(migrate_v4, setup, teardown),
         cmocka_unit_test_setup_teardown(views_refuse_other_changes, setup, teardown),
