@@ -51,7 +51,7 @@ static const struct dsctl_command dsctl_commands[] = {
     {"plugins", dsctl_cmd_plugins, "plugins\nplugins reload", "list the plugins and their status; reload them"},
     {"export", dsctl_cmd_export, "export NAME [--opt KEY=VALUE]... [-o FILE] [--format svg|png]",
      "run an exporter plugin; writes stdout or FILE (via FILE.tmp); --format renders DOT with Graphviz's dot"},
-    {"check", dsctl_cmd_check, "check [--plugin NAME]...",
+    {"check", dsctl_cmd_check, "check [--plugin NAME]... [--opt key=value]...",
      "run the check plugins; lists findings with their nodes and imports; exit 1 on an error finding"},
     {"raw", dsctl_cmd_raw, "raw", "send one JSON-RPC request read from stdin; print the reply line verbatim"},
     {"help", dsctl_cmd_help, "help", "this text"},
@@ -241,6 +241,27 @@ const char *dsctl_args_get(const struct dsctl_args *a, const char *name, int k)
         if (strcmp(a->which[i]->name, name) == 0 && k-- == 0)
             return a->val[i];
     return NULL;
+}
+
+/* Why: export and check pass plugin options the same way; every --opt key=value
+ * becomes opts[key] = "value" (a string: the plugin converts). NULL after a usage
+ * message when one has no key or no '='. */
+json_t *dsctl_args_opts(const struct dsctl_args *a, const char *cmd)
+{
+    json_t *opts = json_object();
+    const char *kv;
+    for (int k = 0; (kv = dsctl_args_get(a, "opt", k)) != NULL; k++) {
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv) {
+            json_decref(opts);
+            dsctl_usage_error("%s: --opt needs key=value, not '%s'", cmd, kv);
+            return NULL;
+        }
+        char *key = strndup(kv, (size_t)(eq - kv));
+        json_object_set_new(opts, key, json_string(eq + 1));
+        free(key);
+    }
+    return opts;
 }
 
 /* Why: for single-valued options a later occurrence wins, as usual for CLIs. */

@@ -79,11 +79,11 @@ static size_t dsctl_check_errors(json_t *res)
     return errors;
 }
 
-/* dsctl check [--plugin NAME]...: why a command of its own: the exit status
+/* dsctl check [--plugin NAME]... [--opt key=value]...: why a command of its own: the exit status
  * (1 on an error finding) makes the graph's consistency a CI gate. */
 int dsctl_cmd_check(struct dsctl *d, int argc, char **argv)
 {
-    static const struct dsctl_opt specs[] = {{"plugin", 1}, {NULL, 0}};
+    static const struct dsctl_opt specs[] = {{"plugin", 1}, {"opt", 1}, {NULL, 0}};
     struct dsctl_args a;
     int rc = dsctl_args_parse(&a, "check", argc, argv, specs);
     if (rc)
@@ -100,9 +100,14 @@ int dsctl_cmd_check(struct dsctl *d, int argc, char **argv)
             plugins = json_array();
         json_array_append_new(plugins, json_string(name));
     }
+    json_t *opts = dsctl_args_opts(&a, "check");
     dsctl_args_free(&a);
+    if (!opts) {
+        json_decref(plugins);
+        return DSCTL_EXIT_USAGE;
+    }
     json_t *res = NULL;
-    if ((rc = dsctl_call(d, "check", json_pack("{s:o}", "plugins", plugins), &res)))
+    if ((rc = dsctl_call(d, "check", json_pack("{s:o,s:o}", "plugins", plugins, "opts", opts), &res)))
         return rc;
     size_t errors = d->json ? dsctl_check_errors(res) : dsctl_check_print(res);
     if (d->json)

@@ -87,20 +87,8 @@ static int dsctl_render_dot(const char *data, size_t len, const char *format, in
  * --opt key=value; NULL (after a usage message) if an --opt has no '='. */
 static json_t *dsctl_export_params(const struct dsctl_args *a)
 {
-    json_t *opts = json_object();
-    const char *kv;
-    for (int k = 0; (kv = dsctl_args_get(a, "opt", k)) != NULL; k++) {
-        const char *eq = strchr(kv, '=');
-        if (!eq || eq == kv) {
-            json_decref(opts);
-            dsctl_usage_error("export: --opt needs key=value, not '%s'", kv);
-            return NULL;
-        }
-        char *key = strndup(kv, (size_t)(eq - kv));
-        json_object_set_new(opts, key, json_string(eq + 1));
-        free(key);
-    }
-    return json_pack("{s:s,s:o}", "plugin", a->pos[0], "opts", opts);
+    json_t *opts = dsctl_args_opts(a, "export");
+    return opts ? json_pack("{s:s,s:o}", "plugin", a->pos[0], "opts", opts) : NULL;
 }
 
 /* Why a growing buffer for --format: dot needs the whole DOT text at once. */

@@ -234,6 +234,25 @@ def rule_missing_released():
     r = dsctl(d, "check")
     eq(r.returncode, 0, "exit status with only a warning")
     check(b"warning" in r.stdout and b"Undated" in r.stdout, r.stdout)
+    # past opts.max_listed the rest are one summary finding, not one each
+    with d.client() as c:
+        for i in range(5):
+            model(c, "Undated%d" % i)
+        res = c.ok("check", {"plugins": ["check_missing_released"], "opts": {"max_listed": 2}})
+        eq(res["failed"], [], "failed")
+        eq([node_names(f) for f in res["findings"]], [["Undated"], ["Undated0"], []], "two listed, then the summary")
+        check(res["findings"][2]["message"].startswith("4 more models have no released date"),
+              res["findings"][2]["message"])
+        eq(len(c.ok("check", {"plugins": ["check_missing_released"]})["findings"]), 6, "the default lists all six")
+        res = c.ok("check", {"plugins": ["check_missing_released"], "opts": {"max_listed": -1}})
+        check(res["failed"] and "max_listed" in res["failed"][0]["error"], "a negative max_listed: %s" % res)
+    r = dsctl(d, "--json", "check", "--plugin", "check_missing_released", "--opt", "max_listed=1")
+    eq(r.returncode, 0, "dsctl check --opt (stderr %r)" % r.stderr)
+    got = json.loads(r.stdout)["findings"]
+    eq((len(got), got[1]["message"][:2]), (2, "5 "), "--opt reaches the check as a string it converts")
+    r = dsctl(d, "check", "--opt", "max_listed=lots")
+    check(r.returncode == 1 and b"max_listed must be an integer" in r.stdout + r.stderr, "a bad --opt value: %r" % (r,))
+    eq(dsctl(d, "check", "--opt", "max_listed").returncode, 2, "--opt without '=' is a usage error")
 
 
 @test
