@@ -175,6 +175,13 @@ def deepseek_questions():
     eq(lookup["rows"], [], "name lookup is exact (name_key only narrows)")
     lookup = q(d, "MATCH (m:Model {name: $n}) RETURN m.params_total AS p", "--param", 'n="DeepSeek-V3"')
     eq(lookup["rows"], [[671000000000]], "point lookup by name")
+    # released dates are text ("2024-12-26", or a month "2024-12"); date() reads both
+    month = q(d, "MATCH (v3:Model {name: 'DeepSeek-V3'}), (m:Model) WHERE m.released =~ '[0-9]{4}-[0-9]{2}(-[0-9]{2})?' "
+                 "AND date(v3.released) < date(m.released) <= date(v3.released) + duration({days: 30}) "
+                 "RETURN m.name AS name, duration.inDays(date(v3.released), date(m.released)).days AS days "
+                 "ORDER BY name")
+    check(["DeepSeek-R1", 25] in month["rows"], "R1 came 25 days after V3: %r" % month["rows"])
+    check(all(r[1] == 25 for r in month["rows"]), "every model in the month after V3 is an R1 release: %r" % month["rows"])
 
 
 if __name__ == "__main__":
