@@ -54,13 +54,16 @@ typedef struct cy_rel { int64_t id, start, end; const char *type; } cy_rel;
 typedef struct cy_path { size_t nrels; int64_t *nodes; cy_rel *rels; } cy_path;
 /* A temporal value (cypher_temporal.c states the invariants of the fields). */
 typedef enum { TK_DATE, TK_LOCALTIME, TK_TIME, TK_LOCALDATETIME, TK_DATETIME, TK_DURATION } cy_tkind;
+struct tzdb_zone;
 typedef struct cy_temporal {
     cy_tkind kind;
     int32_t offset;           /* TIME, DATETIME: seconds east of UTC */
+    const struct tzdb_zone *zone; /* DATETIME: the named zone (graph/tzdb.h) or NULL for an offset alone */
     int64_t days;             /* date part: days from 1970-01-01; DURATION: days */
     int64_t nanos;            /* time of day in ns; DURATION: ns of the second, 0 <= nanos < 1e9 */
     int64_t secs, months;     /* DURATION only */
 } cy_temporal;
+#define CY_NS_PER_SEC INT64_C(1000000000)
 #define CY_NS_PER_DAY INT64_C(86400000000000)
 
 struct cy_value {
@@ -156,13 +159,10 @@ void cy_key(cy_buf *b, const cy_value *v);
 /* Map lookup; NULL if absent. */
 const cy_value *cy_map_get(const cy_map *m, const char *k);
 
-/* ---- temporal values (cypher_temporal.c, cypher_temporal_fn.c) ---- */
-int64_t cy_days_from_civil(int64_t y, int m, int d);
-void cy_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
-bool cy_leap_year(int64_t y);
-int cy_days_in_month(int64_t y, int m);
-int cy_day_of_week(int64_t days);                 /* 1 Monday ... 7 Sunday */
-int64_t cy_week1_monday(int64_t week_year);
+/* ---- temporal values (cypher_temporal.c, _text.c, _fn.c, _ops.c; calendar.h) ---- */
+static inline bool cy_tk_has_date(cy_tkind k) { return k == TK_DATE || k == TK_LOCALDATETIME || k == TK_DATETIME; }
+static inline bool cy_tk_has_time(cy_tkind k) { return k != TK_DATE && k != TK_DURATION; }
+static inline bool cy_tk_has_offset(cy_tkind k) { return k == TK_TIME || k == TK_DATETIME; }
 cy_value cy_temporal_value(cy_arena *a, const cy_temporal *t);
 const char *cy_temporal_type_name(const cy_temporal *t);
 void cy_temporal_text(struct cy_buf *b, const cy_temporal *t);   /* ISO 8601 */
@@ -170,6 +170,10 @@ void cy_temporal_text(struct cy_buf *b, const cy_temporal *t);   /* ISO 8601 */
 json_t *cy_temporal_to_json(const cy_temporal *t);
 bool cy_temporal_from_tag(cy_arena *a, const char *key, const char *text, size_t len, cy_value *out);
 int cy_temporal_parse(cy_arena *a, cy_tkind kind, const char *text, size_t len, cy_value *out);
+bool cy_temporal_parse_offset(const char *s, size_t n, int32_t *off);   /* '+01:00', 'Z', ... */
+/* A DATETIME in a named zone: its offset for its wall-clock time (prefer: the one to
+ * keep in an overlap; a time in a gap moves later by the gap), as zoned values do. */
+void cy_temporal_resolve(cy_temporal *t, const int32_t *prefer);
 int cy_temporal_equals(const cy_temporal *a, const cy_temporal *b);
 bool cy_temporal_compare(const cy_temporal *a, const cy_temporal *b, int *cmp);
 int cy_temporal_rank(const cy_temporal *t);     /* 0..5 among the temporal kinds */

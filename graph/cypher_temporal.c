@@ -1,196 +1,28 @@
 /* graph/cypher_temporal.c - Cypher's temporal values (date, local time, time,
- * local datetime, datetime, duration): the calendar, their ISO 8601 text (output,
- * toString() and storage), comparison, ORDER BY order and arithmetic with durations.
- * Construction from maps and strings and the accessors are cypher_temporal_fn.c's.
+ * local datetime, datetime, duration): the stored form, comparison, ORDER BY
+ * order, equivalence keys and arithmetic with durations. Their ISO 8601 text is
+ * cypher_temporal_text.c's; constructors and fields cypher_temporal_fn.c's; the
+ * namespaced functions (truncate, duration.between, ...) cypher_temporal_ops.c's;
+ * day numbers calendar.h's.
  *
  * Invariants of a cy_temporal (cypher_int.h): for the five instant kinds `days` is
- * the proleptic Gregorian day number from 1970-01-01 and 0 <= nanos < CY_NS_PER_DAY is
- * the local wall-clock time of day; `offset` is seconds east of UTC and is set only
- * for TIME and DATETIME. A duration keeps months, days, secs and 0 <= nanos < 1e9
- * apart, as Cypher does: a month is not a fixed number of days, nor a day of seconds.
+ * the proleptic Gregorian day number from 1970-01-01 and 0 <= nanos < CY_NS_PER_DAY
+ * is the local wall-clock time of day; `offset` is seconds east of UTC and is set
+ * only for TIME and DATETIME. A DATETIME may also name a zone (graph/tzdb.c): then
+ * `offset` is the zone's offset at that wall-clock time (cy_temporal_resolve keeps
+ * it so after every change of its fields); a TIME keeps only the offset a zone gave
+ * it. A duration keeps months, days, secs and 0 <= nanos < 1e9 apart, as Cypher
+ * does: a month is not a fixed number of days, nor a day of seconds.
  */
+#include "calendar.h"
 #include "cypher_int.h"
+#include "tzdb.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NS_PER_SEC INT64_C(1000000000)
-
-/* ---- calendar ---- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (civil calendar, year 0 = 1 BC).
- * Years are counted in 400-year eras of 146097 days; March is the first month of the
- * computational year so that the leap day falls at its end. */
-int64_t cy_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                  /* [0, 399] */
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;  /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse of cy_days_from_civil. */
-void cy_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-bool cy_leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int cy_days_in_month(int64_t y, int m)
-{
-    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && cy_leap_year(y) ? 29 : len[m - 1];
-}
-
-/* ISO day of the week: 1 Monday ... 7 Sunday (1970-01-01 was a Thursday). */
-int cy_day_of_week(int64_t days) { return (int)(((days % 7) + 7 + 3) % 7) + 1; }
-
-/* Monday of ISO week 1 of week-year y: the week holding the year's first Thursday. */
-int64_t cy_week1_monday(int64_t y)
-{
-    int64_t jan4 = cy_days_from_civil(y, 1, 4);
-    return jan4 - (cy_day_of_week(jan4) - 1);
-}
-
-/* Floor division and modulo (C's / truncates toward zero). */
-static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-static int64_t floormod(int64_t a, int64_t b) { return a - floordiv(a, b) * b; }
-
-/* ---- ISO text ---- */
-
-static void put_date(cy_buf *b, int64_t days)
-{
-    int64_t y;
-    int m, d;
-    cy_civil_from_days(days, &y, &m, &d);
-    if (y > 9999)
-        cy_buf_printf(b, "+%lld", (long long)y);
-    else if (y < 0)
-        cy_buf_printf(b, "-%04lld", (long long)-y);
-    else
-        cy_buf_printf(b, "%04lld", (long long)y);
-    cy_buf_printf(b, "-%02d-%02d", m, d);
-}
-
-/* A fraction of a second as 3, 6 or 9 digits, the fewest that hold it (as Java prints). */
-static void put_fraction(cy_buf *b, int64_t ns)
-{
-    if (ns % 1000000 == 0)
-        cy_buf_printf(b, ".%03lld", (long long)(ns / 1000000));
-    else if (ns % 1000 == 0)
-        cy_buf_printf(b, ".%06lld", (long long)(ns / 1000));
-    else
-        cy_buf_printf(b, ".%09lld", (long long)ns);
-}
-
-/* HH:MM, then :SS and the fraction only when they are not zero. */
-static void put_time(cy_buf *b, int64_t nanos)
-{
-    int64_t s = nanos / NS_PER_SEC, ns = nanos % NS_PER_SEC;
-    cy_buf_printf(b, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
-    if (s % 60 || ns)
-        cy_buf_printf(b, ":%02d", (int)(s % 60));
-    if (ns)
-        put_fraction(b, ns);
-}
-
-static void put_offset(cy_buf *b, int32_t off)
-{
-    if (!off) {
-        cy_buf_puts(b, "Z");
-        return;
-    }
-    int32_t a = off < 0 ? -off : off;
-    cy_buf_printf(b, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
-    if (a % 60)
-        cy_buf_printf(b, ":%02d", (int)(a % 60));
-}
-
-/* n and its unit letter, when n is not zero. */
-static void put_unit(cy_buf *b, int64_t n, char unit)
-{
-    if (n)
-        cy_buf_printf(b, "%lld%c", (long long)n, unit);
-}
-
-/* P[nY][nM][nD][T[nH][nM][n.fS]]; "PT0S" for zero. Months split into years; the
- * time part (seconds and nanos as one signed amount) into hours, minutes and seconds,
- * each carrying the sign (PT-1M-30.5S). */
-static void put_duration(cy_buf *b, const cy_temporal *t)
-{
-    if (!t->months && !t->days && !t->secs && !t->nanos) {
-        cy_buf_puts(b, "PT0S");
-        return;
-    }
-    cy_buf_puts(b, "P");
-    put_unit(b, t->months / 12, 'Y');
-    put_unit(b, t->months % 12, 'M');
-    put_unit(b, t->days, 'D');
-    if (!t->secs && !t->nanos)
-        return;
-    cy_buf_puts(b, "T");
-    __int128 total = (__int128)t->secs * NS_PER_SEC + t->nanos;
-    const char *sign = total < 0 ? "-" : "";
-    unsigned __int128 mag = total < 0 ? -(unsigned __int128)total : (unsigned __int128)total;
-    unsigned __int128 secs = mag / NS_PER_SEC;
-    int64_t ns = (int64_t)(mag % NS_PER_SEC);
-    if (secs >= 3600)
-        cy_buf_printf(b, "%s%lluH", sign, (unsigned long long)(secs / 3600));
-    if (secs / 60 % 60)
-        cy_buf_printf(b, "%s%lluM", sign, (unsigned long long)(secs / 60 % 60));
-    if (secs % 60 || ns) {
-        cy_buf_printf(b, "%s%llu", sign, (unsigned long long)(secs % 60));
-        if (ns) {
-            char frac[16];
-            snprintf(frac, sizeof frac, "%09lld", (long long)ns);
-            size_t n = 9;
-            while (frac[n - 1] == '0')
-                n--;
-            cy_buf_puts(b, ".");
-            cy_buf_add(b, frac, n);
-        }
-        cy_buf_puts(b, "S");
-    }
-}
-
-/* The ISO 8601 text of a temporal value. */
-void cy_temporal_text(cy_buf *b, const cy_temporal *t)
-{
-    switch (t->kind) {
-    case TK_DATE: put_date(b, t->days); break;
-    case TK_LOCALTIME: put_time(b, t->nanos); break;
-    case TK_TIME:
-        put_time(b, t->nanos);
-        put_offset(b, t->offset);
-        break;
-    case TK_LOCALDATETIME:
-        put_date(b, t->days);
-        cy_buf_puts(b, "T");
-        put_time(b, t->nanos);
-        break;
-    case TK_DATETIME:
-        put_date(b, t->days);
-        cy_buf_puts(b, "T");
-        put_time(b, t->nanos);
-        put_offset(b, t->offset);
-        break;
-    case TK_DURATION: put_duration(b, t); break;
-    }
-}
 
 /* Type names, also the keys of the stored form {"$date": "1985-05-06"}. */
 static const char *const kind_names[] = {"Date", "LocalTime", "Time", "LocalDateTime", "DateTime", "Duration"};
@@ -224,6 +56,8 @@ cy_value cy_temporal_value(cy_arena *a, const cy_temporal *t)
 {
     cy_temporal *c = cy_alloc(a, sizeof *c);
     *c = *t;
+    if (c->kind != TK_DATETIME)
+        c->zone = NULL;   /* a time keeps only the offset a zone gave it (no date, no rules) */
     return (cy_value){.t = CV_TEMPORAL, .u.tm = c};
 }
 
@@ -240,15 +74,15 @@ static int same_kind_cmp(const cy_temporal *a, const cy_temporal *b)
     case TK_DATE: return cmp64(a->days, b->days);
     case TK_LOCALTIME: return cmp64(a->nanos, b->nanos);
     case TK_TIME:
-        if ((c = cmp64(a->nanos - a->offset * NS_PER_SEC, b->nanos - b->offset * NS_PER_SEC)))
+        if ((c = cmp64(a->nanos - a->offset * CY_NS_PER_SEC, b->nanos - b->offset * CY_NS_PER_SEC)))
             return c;
         return cmp64(b->offset, a->offset);
     case TK_LOCALDATETIME:
         return (c = cmp64(a->days, b->days)) ? c : cmp64(a->nanos, b->nanos);
     case TK_DATETIME: {
-        int64_t sa = a->days * 86400 + a->nanos / NS_PER_SEC - a->offset;
-        int64_t sb = b->days * 86400 + b->nanos / NS_PER_SEC - b->offset;
-        if ((c = cmp64(sa, sb)) || (c = cmp64(a->nanos % NS_PER_SEC, b->nanos % NS_PER_SEC)))
+        int64_t sa = a->days * 86400 + a->nanos / CY_NS_PER_SEC - a->offset;
+        int64_t sb = b->days * 86400 + b->nanos / CY_NS_PER_SEC - b->offset;
+        if ((c = cmp64(sa, sb)) || (c = cmp64(a->nanos % CY_NS_PER_SEC, b->nanos % CY_NS_PER_SEC)))
             return c;
         return cmp64(b->offset, a->offset);
     }
@@ -260,10 +94,10 @@ static int same_kind_cmp(const cy_temporal *a, const cy_temporal *b)
     return 0;
 }
 
-/* = : same kind and same value (a TIME or DATETIME also the same offset). */
+/* = : same kind and same value (a TIME or DATETIME also the same offset and zone). */
 int cy_temporal_equals(const cy_temporal *a, const cy_temporal *b)
 {
-    return a->kind == b->kind && same_kind_cmp(a, b) == 0;
+    return a->kind == b->kind && same_kind_cmp(a, b) == 0 && a->zone == b->zone;
 }
 
 /* <, >: values of one instant kind; durations and mixed kinds are incomparable. */
@@ -293,19 +127,31 @@ int cy_temporal_order(const cy_temporal *a, const cy_temporal *b)
 /* Equivalence key (DISTINCT, grouping): the kind and every field. */
 void cy_temporal_key(cy_buf *b, const cy_temporal *t)
 {
-    cy_buf_printf(b, "t%d:%lld,%lld,%lld,%lld,%d;", (int)t->kind, (long long)t->months, (long long)t->days,
-                  (long long)t->secs, (long long)t->nanos, (int)t->offset);
+    cy_buf_printf(b, "t%d:%lld,%lld,%lld,%lld,%d,%s;", (int)t->kind, (long long)t->months, (long long)t->days,
+                  (long long)t->secs, (long long)t->nanos, (int)t->offset, t->zone ? tzdb_zone_name(t->zone) : "");
+}
+
+/* See cypher_int.h. */
+void cy_temporal_resolve(cy_temporal *t, const int32_t *prefer)
+{
+    if (t->kind != TK_DATETIME || !t->zone)
+        return;
+    int64_t shift;
+    t->offset = tzdb_offset_for_local(t->zone, t->days * 86400 + t->nanos / CY_NS_PER_SEC, prefer, &shift);
+    if (shift) {
+        int64_t n = t->nanos + shift * CY_NS_PER_SEC;
+        t->days += cal_floordiv(n, CY_NS_PER_DAY);
+        t->nanos = cal_floormod(n, CY_NS_PER_DAY);
+    }
 }
 
 /* ---- arithmetic ---- */
 
-/* Days from 0001-01-01 - 1 to 999999999-12-31 at most: beyond, ArgumentError. */
-#define MAX_YEAR INT64_C(999999999)
 
 static int range_error(cy_q *q, int pos)
 {
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "temporal value out of range (years -%lld to %lld)",
-                 (long long)MAX_YEAR, (long long)MAX_YEAR);
+                 (long long)CAL_MAX_YEAR, (long long)CAL_MAX_YEAR);
 }
 
 /* date + months: the day is clamped to the end of a shorter month (Jan 31 + 1 month = Feb 28/29). */
@@ -315,17 +161,17 @@ static int add_months(cy_q *q, int pos, int64_t *days, int64_t months)
         return 0;
     int64_t y;
     int m, d;
-    cy_civil_from_days(*days, &y, &m, &d);
+    cal_civil_from_days(*days, &y, &m, &d);
     int64_t total;
     if (__builtin_mul_overflow(y, 12, &total) || __builtin_add_overflow(total, (int64_t)(m - 1), &total) ||
         __builtin_add_overflow(total, months, &total))
         return range_error(q, pos);
-    y = floordiv(total, 12);
-    m = (int)floormod(total, 12) + 1;
-    if (y > MAX_YEAR || y < -MAX_YEAR)
+    y = cal_floordiv(total, 12);
+    m = (int)cal_floormod(total, 12) + 1;
+    if (y > CAL_MAX_YEAR || y < -CAL_MAX_YEAR)
         return range_error(q, pos);
-    int dim = cy_days_in_month(y, m);
-    *days = cy_days_from_civil(y, m, d > dim ? dim : d);
+    int dim = cal_days_in_month(y, m);
+    *days = cal_days_from_civil(y, m, d > dim ? dim : d);
     return 0;
 }
 
@@ -347,8 +193,8 @@ static int plus_duration(cy_q *q, int pos, const cy_temporal *t, const cy_tempor
     int64_t months = sign * d->months, dd = sign * d->days;
     /* the duration's time part as signed nanoseconds split into whole days and the rest */
     int64_t secs = sign * d->secs, ns = sign * d->nanos;
-    int64_t day_s = floordiv(secs, 86400), rest_s = floormod(secs, 86400);
-    int64_t rest_ns = rest_s * NS_PER_SEC + ns;     /* within (-1 day, 2 days) */
+    int64_t day_s = cal_floordiv(secs, 86400), rest_s = cal_floormod(secs, 86400);
+    int64_t rest_ns = rest_s * CY_NS_PER_SEC + ns;     /* within (-1 day, 2 days) */
     switch (t->kind) {
     case TK_DATE:
         /* whole days of the seconds, truncated toward zero as the date has no time */
@@ -358,16 +204,31 @@ static int plus_duration(cy_q *q, int pos, const cy_temporal *t, const cy_tempor
         break;
     case TK_LOCALTIME:
     case TK_TIME:
-        r.nanos = floormod(t->nanos + rest_ns, CY_NS_PER_DAY);
+        r.nanos = cal_floormod(t->nanos + rest_ns, CY_NS_PER_DAY);
         break;
     case TK_LOCALDATETIME:
     case TK_DATETIME: {
-        if (add_months(q, pos, &r.days, months) || add_days(q, pos, &r.days, dd) || add_days(q, pos, &r.days, day_s))
+        if (add_months(q, pos, &r.days, months) || add_days(q, pos, &r.days, dd))
             return -1;
-        int64_t n = t->nanos + rest_ns;
-        if (add_days(q, pos, &r.days, floordiv(n, CY_NS_PER_DAY)))
+        /* in a named zone months and days move the wall clock (keeping the offset when it
+         * still applies), seconds move the instant (the offset may change on the way) */
+        cy_temporal_resolve(&r, &t->offset);
+        int64_t off0 = r.offset;
+        if (add_days(q, pos, &r.days, day_s))
             return -1;
-        r.nanos = floormod(n, CY_NS_PER_DAY);
+        int64_t n = r.nanos + rest_ns;
+        if (add_days(q, pos, &r.days, cal_floordiv(n, CY_NS_PER_DAY)))
+            return -1;
+        r.nanos = cal_floormod(n, CY_NS_PER_DAY);
+        if (r.zone) {
+            int64_t instant = r.days * 86400 + r.nanos / CY_NS_PER_SEC - off0;
+            int32_t off = tzdb_offset_at(r.zone, instant);
+            n = r.nanos + (int64_t)(off - off0) * CY_NS_PER_SEC;
+            if (add_days(q, pos, &r.days, cal_floordiv(n, CY_NS_PER_DAY)))
+                return -1;
+            r.nanos = cal_floormod(n, CY_NS_PER_DAY);
+            r.offset = off;
+        }
         break;
     }
     case TK_DURATION: break;
@@ -394,9 +255,9 @@ bool cy_duration_build(double months, double days, double secs, double nanos, cy
         return false;
     *out = (cy_temporal){.kind = TK_DURATION, .months = (int64_t)m, .days = (int64_t)d};
     int64_t ni = (int64_t)n;
-    if (__builtin_add_overflow((int64_t)s, floordiv(ni, NS_PER_SEC), &out->secs))
+    if (__builtin_add_overflow((int64_t)s, cal_floordiv(ni, CY_NS_PER_SEC), &out->secs))
         return false;
-    out->nanos = floormod(ni, NS_PER_SEC);
+    out->nanos = cal_floormod(ni, CY_NS_PER_SEC);
     return true;
 }
 
@@ -420,14 +281,14 @@ static int duration_exact(cy_q *q, int pos, const cy_temporal *a, const cy_tempo
               __builtin_add_overflow(a->days, k * b->days, &r.days) ||
               __builtin_add_overflow(a->secs, k * b->secs, &r.secs);
         int64_t ns = a->nanos + k * b->nanos;
-        ovf = ovf || __builtin_add_overflow(r.secs, floordiv(ns, NS_PER_SEC), &r.secs);
-        r.nanos = floormod(ns, NS_PER_SEC);
+        ovf = ovf || __builtin_add_overflow(r.secs, cal_floordiv(ns, CY_NS_PER_SEC), &r.secs);
+        r.nanos = cal_floormod(ns, CY_NS_PER_SEC);
     } else {   /* a * k */
         int64_t total_ns = 0;
         ovf = __builtin_mul_overflow(a->months, k, &r.months) || __builtin_mul_overflow(a->days, k, &r.days) ||
               __builtin_mul_overflow(a->secs, k, &r.secs) || __builtin_mul_overflow(a->nanos, k, &total_ns);
-        ovf = ovf || __builtin_add_overflow(r.secs, floordiv(total_ns, NS_PER_SEC), &r.secs);
-        r.nanos = floormod(total_ns, NS_PER_SEC);
+        ovf = ovf || __builtin_add_overflow(r.secs, cal_floordiv(total_ns, CY_NS_PER_SEC), &r.secs);
+        r.nanos = cal_floormod(total_ns, CY_NS_PER_SEC);
     }
     if (ovf)
         return cy_rt(q, pos, "ArithmeticError", "IntegerOverflow", "duration arithmetic overflows");

@@ -1,318 +1,25 @@
 /* graph/cypher_temporal_fn.c - making temporal values: date(), localtime(), time(),
- * localdatetime(), datetime() and duration() from ISO 8601 text, from a map of
- * fields (optionally over a base value: {date: d, week: 2}), from another temporal
- * value, or from the clock; and reading their fields (d.year, t.offset, dur.days).
- * The values themselves, their text and arithmetic are in cypher_temporal.c.
+ * localdatetime(), datetime() and duration() from ISO 8601 text (read by
+ * cypher_temporal_text.c), from a map of fields (optionally over a base value:
+ * {date: d, week: 2}), from another temporal value, or from the clock; and reading
+ * their fields (d.year, t.offset, dur.days). The values themselves and their
+ * arithmetic are in cypher_temporal.c.
  */
+#include "calendar.h"
 #include "cypher_int.h"
+#include "tzdb.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#define NS_PER_SEC INT64_C(1000000000)
-#define MAX_YEAR INT64_C(999999999)
-
-static bool has_date(cy_tkind k) { return k == TK_DATE || k == TK_LOCALDATETIME || k == TK_DATETIME; }
-static bool has_time(cy_tkind k) { return k == TK_LOCALTIME || k == TK_TIME || k == TK_LOCALDATETIME || k == TK_DATETIME; }
-static bool has_offset(cy_tkind k) { return k == TK_TIME || k == TK_DATETIME; }
-
-/* ---- ISO 8601 text ---- */
-
-typedef struct tcur { const char *p, *e; } tcur;
-
-static bool at(const tcur *c, char ch) { return c->p < c->e && *c->p == ch; }
-static bool eat(tcur *c, char ch)
-{
-    if (!at(c, ch))
-        return false;
-    c->p++;
-    return true;
-}
-
-/* Number of ASCII digits from the cursor. */
-static int run_of_digits(const tcur *c)
-{
-    int n = 0;
-    while (c->p + n < c->e && isdigit((unsigned char)c->p[n]))
-        n++;
-    return n;
-}
-
-/* Exactly n digits as a number. */
-static bool digits(tcur *c, int n, int64_t *v)
-{
-    if (run_of_digits(c) < n)
-        return false;
-    *v = 0;
-    for (int i = 0; i < n; i++)
-        *v = *v * 10 + (*c->p++ - '0');
-    return true;
-}
-
-/* A date from its parts, checked: the calendar, week and ordinal forms. */
-static bool calendar_days(int64_t y, int64_t m, int64_t d, int64_t *days)
-{
-    if (y < -MAX_YEAR || y > MAX_YEAR || m < 1 || m > 12 || d < 1 || d > cy_days_in_month(y, (int)m))
-        return false;
-    *days = cy_days_from_civil(y, (int)m, (int)d);
-    return true;
-}
-
-static int weeks_in_year(int64_t wy) { return (int)((cy_week1_monday(wy + 1) - cy_week1_monday(wy)) / 7); }
-
-static bool week_days(int64_t wy, int64_t w, int64_t dow, int64_t *days)
-{
-    if (wy < -MAX_YEAR || wy > MAX_YEAR || w < 1 || w > weeks_in_year(wy) || dow < 1 || dow > 7)
-        return false;
-    *days = cy_week1_monday(wy) + (w - 1) * 7 + dow - 1;
-    return true;
-}
-
-static bool ordinal_days(int64_t y, int64_t od, int64_t *days)
-{
-    if (y < -MAX_YEAR || y > MAX_YEAR || od < 1 || od > 365 + cy_leap_year(y))
-        return false;
-    *days = cy_days_from_civil(y, 1, 1) + od - 1;
-    return true;
-}
-
-/* YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD, YYYY-Www[-D], YYYYWww[D], YYYY-DDD, YYYYDDD;
- * a year beyond 9999 or before 0 has a sign and all its digits: +10000-01-01. */
-static bool parse_date(tcur *c, int64_t *days)
-{
-    int64_t y, m = 1, d = 1, w, dow = 1, od;
-    bool neg = eat(c, '-'), signed_year = neg || eat(c, '+');
-    int ny = signed_year ? run_of_digits(c) : 4;
-    if (ny < 4 || ny > 9 || !digits(c, ny, &y))
-        return false;
-    if (neg)
-        y = -y;
-    bool dash = eat(c, '-');
-    if (eat(c, 'W')) {                                   /* week date */
-        if (!digits(c, 2, &w))
-            return false;
-        if (dash ? eat(c, '-') : run_of_digits(c) > 0)
-            if (!digits(c, 1, &dow))
-                return false;
-        return week_days(y, w, dow, days);
-    }
-    int n = run_of_digits(c);
-    if (n == 3)                                          /* ordinal date */
-        return digits(c, 3, &od) && ordinal_days(y, od, days);
-    if (dash) {                                          /* YYYY-MM[-DD] */
-        if (!digits(c, 2, &m) || (eat(c, '-') && !digits(c, 2, &d)))
-            return false;
-    } else if (n == 4 || n == 2) {                       /* YYYYMMDD, YYYYMM */
-        digits(c, 2, &m);
-        if (n == 4)
-            digits(c, 2, &d);
-    } else if (n) {
-        return false;
-    }
-    return calendar_days(y, m, d, days);
-}
-
-/* HH[:MM[:SS[.fffffffff]]] or HH[MM[SS[.f]]] into nanoseconds of the day. */
-static bool parse_time(tcur *c, int64_t *nanos)
-{
-    int64_t h, m = 0, s = 0, f = 0;
-    if (!digits(c, 2, &h))
-        return false;
-    bool colon = eat(c, ':');
-    if (colon || run_of_digits(c) >= 2) {
-        if (!digits(c, 2, &m))
-            return false;
-        if (colon ? eat(c, ':') : run_of_digits(c) >= 2) {
-            if (!digits(c, 2, &s))
-                return false;
-            if (eat(c, '.') || eat(c, ',')) {
-                int nf = run_of_digits(c);
-                if (nf < 1 || nf > 9)
-                    return false;
-                digits(c, nf, &f);
-                for (int i = nf; i < 9; i++)
-                    f *= 10;
-            }
-        }
-    }
-    if (h > 23 || m > 59 || s > 59)
-        return false;
-    *nanos = ((h * 60 + m) * 60 + s) * NS_PER_SEC + f;
-    return true;
-}
-
-/* Z, +HH, +HHMM, +HH:MM (also with :SS): seconds east of UTC. */
-static bool parse_offset(tcur *c, int32_t *off)
-{
-    if (eat(c, 'Z') || eat(c, 'z')) {
-        *off = 0;
-        return true;
-    }
-    bool neg = at(c, '-');
-    if (!eat(c, '+') && !eat(c, '-'))
-        return false;
-    int64_t h, m = 0, s = 0;
-    if (!digits(c, 2, &h))
-        return false;
-    bool colon = eat(c, ':');
-    if (colon || run_of_digits(c) >= 2) {
-        if (!digits(c, 2, &m))
-            return false;
-        if ((colon ? eat(c, ':') : run_of_digits(c) >= 2) && !digits(c, 2, &s))
-            return false;
-    }
-    if (h > 18 || m > 59 || s > 59 || (h == 18 && (m || s)))
-        return false;
-    *off = (int32_t)((h * 60 + m) * 60 + s) * (neg ? -1 : 1);
-    return true;
-}
-
-/* A number with an optional sign and fraction ("-1.5", "2,25"), for durations: its
- * whole part, and its fraction in billionths (exact to 9 digits), both signed. */
-static bool duration_number(tcur *c, int64_t *whole, int64_t *billionths)
-{
-    bool neg = eat(c, '-');
-    if (!neg)
-        eat(c, '+');
-    int n = run_of_digits(c);
-    if (!n || n > 18)
-        return false;
-    digits(c, n, whole);
-    *billionths = 0;
-    if (at(c, '.') || at(c, ',')) {
-        c->p++;
-        int nf = run_of_digits(c);
-        if (nf < 1 || nf > 9)
-            return false;
-        digits(c, nf, billionths);
-        for (int i = nf; i < 9; i++)
-            *billionths *= 10;
-    }
-    if (neg) {
-        *whole = -*whole;
-        *billionths = -*billionths;
-    }
-    return true;
-}
-
-/* P[nY][nM][nW][nD][T[nH][nM][nS]] (any part may be signed or fractional), or the
- * alternative form PYYYY-MM-DDTHH:MM:SS[.f]; a leading '-' negates the whole. */
-static bool parse_duration(tcur *c, cy_temporal *out)
-{
-    double sign = eat(c, '-') ? -1 : 1;
-    if (!eat(c, 'P'))
-        return false;
-    if (run_of_digits(c) == 4 && c->p + 4 < c->e && c->p[4] == '-') {   /* alternative form */
-        int64_t y, m, d, h, mi, s, f = 0, ns = 0;
-        if (!digits(c, 4, &y) || !eat(c, '-') || !digits(c, 2, &m) || !eat(c, '-') || !digits(c, 2, &d))
-            return false;
-        if (eat(c, 'T')) {
-            if (!digits(c, 2, &h) || !eat(c, ':') || !digits(c, 2, &mi) || !eat(c, ':') || !digits(c, 2, &s))
-                return false;
-            if (eat(c, '.')) {
-                int nf = run_of_digits(c);
-                if (nf < 1 || nf > 9)
-                    return false;
-                digits(c, nf, &f);
-                for (int i = nf; i < 9; i++)
-                    f *= 10;
-            }
-            ns = ((h * 60 + mi) * 60 + s) * NS_PER_SEC + f;
-        }
-        return c->p == c->e &&
-               cy_duration_build(sign * (double)(y * 12 + m), sign * (double)d, 0, sign * (double)ns, out);
-    }
-    /* whole parts add up exactly; a fraction of a second is exact nanoseconds; a
-     * fraction of a larger unit goes down through cy_duration_build */
-    int64_t months = 0, days = 0, secs = 0, nanos = 0;
-    double fmonths = 0, fdays = 0, fsecs = 0;
-    bool time = false, any = false, ovf = false;
-    static const char date_units[] = "YMWD", time_units[] = "HMS";
-    int last = -1;   /* index of the last unit read: units come in order, once each */
-    while (c->p < c->e) {
-        if (!time && eat(c, 'T')) {
-            time = true;
-            last = -1;
-            if (c->p == c->e)
-                return false;
-            continue;
-        }
-        int64_t v, f, p;
-        if (!duration_number(c, &v, &f) || c->p == c->e)
-            return false;
-        const char *units = time ? time_units : date_units, *u = strchr(units, *c->p);
-        if (!u || (int)(u - units) <= last)
-            return false;
-        last = (int)(u - units);
-        c->p++;
-        any = true;
-        char unit = time && *u == 'M' ? 'm' : *u;   /* m: minutes */
-        static const struct { char unit; int64_t scale; int field; } table[] = {
-            {'Y', 12, 0}, {'M', 1, 0}, {'W', 7, 1}, {'D', 1, 1}, {'H', 3600, 2}, {'m', 60, 2}, {'S', 1, 2}};
-        size_t k = 0;
-        while (table[k].unit != unit)
-            k++;
-        int64_t *dst = table[k].field == 0 ? &months : table[k].field == 1 ? &days : &secs;
-        ovf = ovf || __builtin_mul_overflow(v, table[k].scale, &p) || __builtin_add_overflow(*dst, p, dst);
-        if (unit == 'S')
-            nanos += f;
-        else if (f)
-            *(table[k].field == 0 ? &fmonths : table[k].field == 1 ? &fdays : &fsecs) += f / 1e9 * table[k].scale;
-    }
-    cy_temporal frac;
-    if (!any || ovf || !cy_duration_build(fmonths, fdays, fsecs, (double)nanos, &frac))
-        return false;
-    /* exact parts + the fractions' share, then the sign of the whole */
-    int64_t sg = sign < 0 ? -1 : 1;
-    __int128 ns = sg * (((__int128)secs + frac.secs) * NS_PER_SEC + frac.nanos);
-    __int128 total_s = ns / NS_PER_SEC - (ns % NS_PER_SEC < 0);
-    *out = (cy_temporal){.kind = TK_DURATION, .months = sg * (months + frac.months), .days = sg * (days + frac.days)};
-    if (total_s > INT64_MAX || total_s < INT64_MIN)
-        return false;
-    out->secs = (int64_t)total_s;
-    out->nanos = (int64_t)(ns - total_s * NS_PER_SEC);
-    return true;
-}
-
-/* Text of one kind (kind decides the form; trailing text is an error). 0 or -1. */
-int cy_temporal_parse(cy_arena *a, cy_tkind kind, const char *text, size_t len, cy_value *out)
-{
-    tcur c = {text, text + len};
-    cy_temporal t = {.kind = kind};
-    if (kind == TK_DURATION) {
-        if (!parse_duration(&c, &t))
-            return -1;
-        *out = cy_temporal_value(a, &t);
-        return 0;
-    }
-    if (has_date(kind) && !parse_date(&c, &t.days))
-        return -1;
-    if (has_date(kind) && has_time(kind)) {
-        if (eat(&c, 'T') || eat(&c, 't')) {
-            if (!parse_time(&c, &t.nanos))
-                return -1;
-        }
-    } else if (has_time(kind) && !parse_time(&c, &t.nanos)) {
-        return -1;
-    }
-    if (has_offset(kind) && c.p < c.e && !parse_offset(&c, &t.offset))
-        return -1;
-    if (c.p != c.e)
-        return -1;
-    *out = cy_temporal_value(a, &t);
-    return 0;
-}
 
 /* date('2015-07-21') and the others: ArgumentError naming the text when it does not parse. */
 static int parse_text(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_value *s, cy_value *out)
 {
-    /* a named zone ("...[Europe/Stockholm]") is the one thing we know and refuse */
-    if (has_offset(kind) && memchr(s->u.s.p, '[', s->u.s.len))
-        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue",
-                     "named time zones are not supported, only UTC offsets: '%s'", s->u.s.p);
     if (cy_temporal_parse(&q->arena, kind, s->u.s.p, s->u.s.len, out) == 0)
         return 0;
     return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "'%s' is not a valid %s", s->u.s.p, e->name);
@@ -326,22 +33,22 @@ typedef struct dfields { int64_t year, week_year; int month, day, week, dow, ord
 static dfields date_fields(int64_t days)
 {
     dfields f;
-    cy_civil_from_days(days, &f.year, &f.month, &f.day);
-    f.dow = cy_day_of_week(days);
+    cal_civil_from_days(days, &f.year, &f.month, &f.day);
+    f.dow = cal_day_of_week(days);
     int64_t thursday = days - (f.dow - 1) + 3;   /* its week belongs to the year of its Thursday */
     int tm, td;
-    cy_civil_from_days(thursday, &f.week_year, &tm, &td);
-    f.week = (int)((days - cy_week1_monday(f.week_year)) / 7) + 1;
-    f.ordinal = (int)(days - cy_days_from_civil(f.year, 1, 1)) + 1;
+    cal_civil_from_days(thursday, &f.week_year, &tm, &td);
+    f.week = (int)((days - cal_week1_monday(f.week_year)) / 7) + 1;
+    f.ordinal = (int)(days - cal_days_from_civil(f.year, 1, 1)) + 1;
     f.quarter = (f.month - 1) / 3 + 1;
-    f.day_of_quarter = (int)(days - cy_days_from_civil(f.year, f.quarter * 3 - 2, 1)) + 1;
+    f.day_of_quarter = (int)(days - cal_days_from_civil(f.year, f.quarter * 3 - 2, 1)) + 1;
     return f;
 }
 
 /* Seconds since 1970-01-01T00:00Z of an instant with a date. */
 static int64_t epoch_seconds(const cy_temporal *t)
 {
-    return t->days * 86400 + t->nanos / NS_PER_SEC - (t->kind == TK_DATETIME ? t->offset : 0);
+    return t->days * 86400 + t->nanos / CY_NS_PER_SEC - (t->kind == TK_DATETIME ? t->offset : 0);
 }
 
 static cy_value offset_text(cy_q *q, int32_t off)
@@ -380,7 +87,7 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
             case 7: v = t->secs; break;
             case 8: v = t->secs * 1000 + total_ns_of_sec / 1000000; break;
             case 9: v = t->secs * 1000000 + total_ns_of_sec / 1000; break;
-            case 10: v = t->secs * NS_PER_SEC + total_ns_of_sec; break;
+            case 10: v = t->secs * CY_NS_PER_SEC + total_ns_of_sec; break;
             case 11: v = t->months % 12 / 3; break;
             case 12: v = t->months % 3; break;
             case 13: v = t->months % 12; break;
@@ -396,7 +103,7 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
         }
         return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "a Duration has no field '%s'", key);
     }
-    if (has_date(t->kind)) {
+    if (cy_tk_has_date(t->kind)) {
         dfields f = date_fields(t->days);
         static const char *const names[] = {"year", "quarter", "month", "week", "weekYear", "dayOfQuarter",
                                             "quarterDay", "day", "ordinalDay", "dayOfWeek", "weekDay"};
@@ -408,8 +115,8 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
                 return 0;
             }
     }
-    if (has_time(t->kind)) {
-        int64_t s = t->nanos / NS_PER_SEC, ns = t->nanos % NS_PER_SEC;
+    if (cy_tk_has_time(t->kind)) {
+        int64_t s = t->nanos / CY_NS_PER_SEC, ns = t->nanos % CY_NS_PER_SEC;
         static const char *const names[] = {"hour", "minute", "second", "millisecond", "microsecond", "nanosecond"};
         const int64_t vals[] = {s / 3600, s / 60 % 60, s % 60, ns / 1000000, ns / 1000, ns};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -418,7 +125,11 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
                 return 0;
             }
     }
-    if (has_offset(t->kind)) {
+    if (cy_tk_has_offset(t->kind)) {
+        if (!strcasecmp(key, "timezone") && t->zone) {
+            *out = cy_str0(&q->arena, tzdb_zone_name(t->zone));
+            return 0;
+        }
         if (!strcasecmp(key, "timezone") || !strcasecmp(key, "offset")) {
             *out = offset_text(q, t->offset);
             return 0;
@@ -430,7 +141,7 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
     }
     if (t->kind == TK_DATETIME && (!strcasecmp(key, "epochSeconds") || !strcasecmp(key, "epochMillis"))) {
         int64_t s = epoch_seconds(t);
-        *out = cy_int(strcasecmp(key, "epochSeconds") ? s * 1000 + t->nanos % NS_PER_SEC / 1000000 : s);
+        *out = cy_int(strcasecmp(key, "epochSeconds") ? s * 1000 + t->nanos % CY_NS_PER_SEC / 1000000 : s);
         return 0;
     }
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "a %s has no field '%s'", cy_temporal_type_name(t), key);
@@ -479,25 +190,25 @@ static int map_date(cy_q *q, int pos, const fmap *m, const cy_temporal *base, in
     int64_t y = base ? b.year : 0;
     if (m->v[F_WEEK] || (base && m->v[F_DOW])) {
         int64_t wy = base ? b.week_year : 0, w = b.week, dow = b.dow;
-        if (int_field(q, pos, m, F_YEAR, -MAX_YEAR, MAX_YEAR, &wy) || int_field(q, pos, m, F_WEEK, 1, 53, &w) ||
+        if (int_field(q, pos, m, F_YEAR, -CAL_MAX_YEAR, CAL_MAX_YEAR, &wy) || int_field(q, pos, m, F_WEEK, 1, 53, &w) ||
             int_field(q, pos, m, F_DOW, 1, 7, &dow))
             return -1;
-        return week_days(wy, w, dow, days) ? 0 : bad_date(q, pos, "that year has 52 weeks");
+        return cal_week_date(wy, w, dow, days) ? 0 : bad_date(q, pos, "that year has 52 weeks");
     }
-    if (int_field(q, pos, m, F_YEAR, -MAX_YEAR, MAX_YEAR, &y))
+    if (int_field(q, pos, m, F_YEAR, -CAL_MAX_YEAR, CAL_MAX_YEAR, &y))
         return -1;
     if (m->v[F_ORDINAL]) {
         int64_t od = 1;
         if (int_field(q, pos, m, F_ORDINAL, 1, 366, &od))
             return -1;
-        return ordinal_days(y, od, days) ? 0 : bad_date(q, pos, "that year has 365 days");
+        return cal_ordinal_date(y, od, days) ? 0 : bad_date(q, pos, "that year has 365 days");
     }
     if (m->v[F_QUARTER] || m->v[F_DOQ]) {
         int64_t qt = b.quarter, dq = b.day_of_quarter;
         if (int_field(q, pos, m, F_QUARTER, 1, 4, &qt) || int_field(q, pos, m, F_DOQ, 1, 92, &dq))
             return -1;
-        int64_t first = cy_days_from_civil(y, (int)qt * 3 - 2, 1);
-        int64_t next = qt == 4 ? cy_days_from_civil(y + 1, 1, 1) : cy_days_from_civil(y, (int)qt * 3 + 1, 1);
+        int64_t first = cal_days_from_civil(y, (int)qt * 3 - 2, 1);
+        int64_t next = qt == 4 ? cal_days_from_civil(y + 1, 1, 1) : cal_days_from_civil(y, (int)qt * 3 + 1, 1);
         if (first + dq - 1 >= next)
             return bad_date(q, pos, "that quarter is shorter");
         *days = first + dq - 1;
@@ -508,7 +219,7 @@ static int map_date(cy_q *q, int pos, const fmap *m, const cy_temporal *base, in
         return -1;
     if (m->v[F_DOW])
         return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "dayOfWeek needs week");
-    return calendar_days(y, mo, d, days) ? 0 : bad_date(q, pos, "that month is shorter");
+    return cal_date(y, mo, d, days) ? 0 : bad_date(q, pos, "that month is shorter");
 }
 
 /* The time of day: fields missing from the map come from the base time (base_nanos,
@@ -520,7 +231,7 @@ static int map_time(cy_q *q, int pos, const fmap *m, int64_t base_nanos, int64_t
     bool base = base_nanos >= 0;
     if (!base)
         base_nanos = 0;
-    int64_t s0 = base_nanos / NS_PER_SEC, frac = base_nanos % NS_PER_SEC;
+    int64_t s0 = base_nanos / CY_NS_PER_SEC, frac = base_nanos % CY_NS_PER_SEC;
     int64_t h = s0 / 3600, mi = s0 / 60 % 60, s = s0 % 60;
     if (int_field(q, pos, m, F_HOUR, 0, 23, &h) || int_field(q, pos, m, F_MINUTE, 0, 59, &mi) ||
         int_field(q, pos, m, F_SECOND, 0, 59, &s))
@@ -542,24 +253,36 @@ static int map_time(cy_q *q, int pos, const fmap *m, int64_t base_nanos, int64_t
         }
         frac = ms * 1000000 + us * 1000 + ns;
     }
-    *nanos = ((h * 60 + mi) * 60 + s) * NS_PER_SEC + frac;
+    *nanos = ((h * 60 + mi) * 60 + s) * CY_NS_PER_SEC + frac;
     return 0;
 }
 
-/* The timezone field: an offset text, or a number of ... only offsets are supported. */
-static int map_offset(cy_q *q, int pos, const cy_value *tz, int32_t *off)
+/* The timezone field: an offset ('+01:00', 'Z') into *off, or a zone of the tz
+ * database ('Europe/Stockholm') into *zone, whose offset depends on the date. */
+static int map_tz(cy_q *q, int pos, const cy_value *tz, int32_t *off, const tzdb_zone **zone)
 {
     if (tz->t != CV_STR)
         return cy_rt(q, pos, "TypeError", "InvalidArgumentType", "timezone must be a String, not %s", cy_type_name(tz));
-    tcur c = {tz->u.s.p, tz->u.s.p + tz->u.s.len};
-    if (parse_offset(&c, off) && c.p == c.e)
+    *zone = NULL;
+    if (cy_temporal_parse_offset(tz->u.s.p, tz->u.s.len, off))
         return 0;
     if (tz->u.s.len == 3 && !strcasecmp(tz->u.s.p, "UTC")) {
         *off = 0;
         return 0;
     }
+    if ((*zone = tzdb_zone_get(tz->u.s.p, tz->u.s.len)) != NULL)
+        return 0;
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue",
-                 "timezone '%s' is not a UTC offset like '+01:00' or 'Z' (named zones are not supported)", tz->u.s.p);
+                 "timezone '%s' is neither a UTC offset ('+01:00', 'Z') nor a zone of the tz database "
+                 "('Europe/Stockholm')", tz->u.s.p);
+}
+
+/* Seconds since the epoch of a base value's instant (a time alone: today's). */
+static int64_t base_instant(const cy_temporal *t)
+{
+    if (!cy_tk_has_date(t->kind))
+        return (int64_t)time(NULL) / 86400 * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
+    return t->days * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
 }
 
 /* A base value of a map ({date: d}, {time: t}, {datetime: dt}) must be temporal. */
@@ -569,7 +292,7 @@ static int base_of(cy_q *q, int pos, const fmap *m, int f, const cy_temporal **o
     if (!x)
         return 0;
     if (x->t != CV_TEMPORAL || x->u.tm->kind == TK_DURATION ||
-        ((f == F_DATE || f == F_DATETIME) && !has_date(x->u.tm->kind)) || (f == F_TIME && !has_time(x->u.tm->kind)))
+        ((f == F_DATE || f == F_DATETIME) && !cy_tk_has_date(x->u.tm->kind)) || (f == F_TIME && !cy_tk_has_time(x->u.tm->kind)))
         return cy_rt(q, pos, "TypeError", "InvalidArgumentType", "%s must be a temporal value with a %s, not %s",
                      field_names[f], f == F_TIME ? "time" : "date", cy_type_name(x));
     *out = x->u.tm;
@@ -588,11 +311,11 @@ int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map 
         int f = 0;
         while (f < F_N && strcasecmp(field_names[f], map->k[i]))
             f++;
-        bool fits = f < F_N && (f <= F_DOQ    ? has_date(kind)
-                                : f <= F_NS   ? has_time(kind)
-                                : f == F_TZ   ? has_offset(kind)
-                                : f == F_DATE ? has_date(kind)
-                                : f == F_TIME ? has_time(kind)
+        bool fits = f < F_N && (f <= F_DOQ    ? cy_tk_has_date(kind)
+                                : f <= F_NS   ? cy_tk_has_time(kind)
+                                : f == F_TZ   ? cy_tk_has_offset(kind)
+                                : f == F_DATE ? cy_tk_has_date(kind)
+                                : f == F_TIME ? cy_tk_has_time(kind)
                                 : f == F_DATETIME ? true
                                               : kind == TK_DATETIME);
         if (!fits)
@@ -607,28 +330,32 @@ int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map 
         base_of(q, pos, &m, F_DATETIME, &bdt))
         return -1;
     if (bdt) {
-        if (!bdate && has_date(bdt->kind))
+        if (!bdate && cy_tk_has_date(bdt->kind))
             bdate = bdt;
-        if (!btime && has_time(bdt->kind))
+        if (!btime && cy_tk_has_time(bdt->kind))
             btime = bdt;
     }
     if (base) {
-        bdate = has_date(base->kind) ? base : NULL;
+        bdate = cy_tk_has_date(base->kind) ? base : NULL;
         btime = base;   /* a date's time of day is midnight */
     }
     cy_temporal t = {.kind = kind};
     /* the offset: the timezone field, else the base time's, else UTC; a base with an
-     * offset of its own is first moved to the new offset (same instant) */
-    const cy_temporal *zoned = btime && has_offset(btime->kind) ? btime : NULL;
+     * offset of its own is first moved to the new offset or zone (same instant) */
+    const cy_temporal *zoned = btime && cy_tk_has_offset(btime->kind) ? btime : NULL;
     if (base && m.v[F_TZ])
         zoned = NULL;   /* truncate: the new zone applies to the truncated fields */
-    if (has_offset(kind)) {
-        if (m.v[F_TZ] && map_offset(q, pos, m.v[F_TZ], &t.offset))
+    if (cy_tk_has_offset(kind)) {
+        if (m.v[F_TZ] && map_tz(q, pos, m.v[F_TZ], &t.offset, &t.zone))
             return -1;
-        if (!m.v[F_TZ] && zoned)
+        if (!m.v[F_TZ] && zoned) {
             t.offset = zoned->offset;
+            t.zone = zoned->zone;
+        } else if (t.zone) {   /* the zone's offset at the base's instant, or (first guess) now */
+            t.offset = tzdb_offset_at(t.zone, zoned ? base_instant(zoned) : (int64_t)time(NULL));
+        }
     }
-    int64_t shift_ns = zoned && has_offset(kind) ? (int64_t)(t.offset - zoned->offset) * NS_PER_SEC : 0;
+    int64_t shift_ns = zoned && cy_tk_has_offset(kind) ? (int64_t)(t.offset - zoned->offset) * CY_NS_PER_SEC : 0;
     cy_temporal bd = bdate ? *bdate : (cy_temporal){0}, bt = btime ? *btime : (cy_temporal){0};
     if (shift_ns && btime) {
         int64_t n = bt.nanos + shift_ns;
@@ -643,18 +370,21 @@ int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map 
             int_field(q, pos, &m, F_EPOCHMS, INT64_MIN / 2, INT64_MAX / 2, &ms) ||
             int_field(q, pos, &m, F_NS, 0, 999999999, &ns))
             return -1;
-        __int128 total = ((__int128)s * 1000 + ms) * 1000000 + ns + (__int128)t.offset * NS_PER_SEC;
+        if (t.zone)
+            t.offset = tzdb_offset_at(t.zone, s + ms / 1000 - (ms % 1000 < 0));
+        __int128 total = ((__int128)s * 1000 + ms) * 1000000 + ns + (__int128)t.offset * CY_NS_PER_SEC;
         __int128 day = total / CY_NS_PER_DAY - (total % CY_NS_PER_DAY < 0);
         t.days = (int64_t)day;
         t.nanos = (int64_t)(total - day * CY_NS_PER_DAY);
     } else {
-        if (has_date(kind) && map_date(q, pos, &m, bdate ? &bd : NULL, &t.days))
+        if (cy_tk_has_date(kind) && map_date(q, pos, &m, bdate ? &bd : NULL, &t.days))
             return -1;
-        if (has_time(kind) && map_time(q, pos, &m, btime ? bt.nanos : -1, &t.nanos))
+        if (cy_tk_has_time(kind) && map_time(q, pos, &m, btime ? bt.nanos : -1, &t.nanos))
             return -1;
         bool time_fields = m.v[F_MINUTE] || m.v[F_SECOND] || m.v[F_MS] || m.v[F_US] || m.v[F_NS];
         if (!btime && !m.v[F_HOUR] && (time_fields || kind == TK_LOCALTIME || kind == TK_TIME))
             return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "%s() needs an hour", e->name);
+        cy_temporal_resolve(&t, &t.offset);   /* a zone's offset for these fields */
     }
     *out = cy_temporal_value(&q->arena, &t);
     return 0;
@@ -696,10 +426,10 @@ static int duration_from_map(cy_q *q, const cy_expr *e, const cy_map *map, cy_va
     }
     if (exact && !ovf) {
         cy_temporal t = {.kind = TK_DURATION, .months = isum[0], .days = isum[1]};
-        int64_t carry = isum[3] / NS_PER_SEC - (isum[3] % NS_PER_SEC < 0);
+        int64_t carry = isum[3] / CY_NS_PER_SEC - (isum[3] % CY_NS_PER_SEC < 0);
         if (__builtin_add_overflow(isum[2], carry, &t.secs))
             return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "duration out of range");
-        t.nanos = isum[3] - carry * NS_PER_SEC;
+        t.nanos = isum[3] - carry * CY_NS_PER_SEC;
         *out = cy_temporal_value(&q->arena, &t);
         return 0;
     }
@@ -721,11 +451,12 @@ static struct timespec query_clock(cy_q *q)
 /* Projection of one instant kind onto another: date(datetime), localtime(dt), ... */
 static int convert(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_temporal *src, cy_value *out)
 {
-    if (src->kind == TK_DURATION || (has_date(kind) && !has_date(src->kind)))
+    if (src->kind == TK_DURATION || (cy_tk_has_date(kind) && !cy_tk_has_date(src->kind)))
         return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s() cannot be made from a %s", e->name,
                      cy_temporal_type_name(src));
-    cy_temporal t = {.kind = kind, .days = src->days, .nanos = has_time(src->kind) ? src->nanos : 0,
-                     .offset = has_offset(src->kind) ? src->offset : 0};
+    cy_temporal t = {.kind = kind, .days = src->days, .nanos = cy_tk_has_time(src->kind) ? src->nanos : 0,
+                     .offset = cy_tk_has_offset(kind) && cy_tk_has_offset(src->kind) ? src->offset : 0,
+                     .zone = cy_tk_has_offset(kind) && cy_tk_has_offset(src->kind) ? src->zone : NULL};
     *out = cy_temporal_value(&q->arena, &t);
     return 0;
 }
@@ -742,7 +473,7 @@ int cy_temporal_function(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_va
         if (kind == TK_DURATION)
             return cy_rt(q, e->pos, "SemanticError", "InvalidNumberOfArguments", "duration() needs an argument");
         struct timespec now = query_clock(q);
-        __int128 total = (__int128)now.tv_sec * NS_PER_SEC + now.tv_nsec;
+        __int128 total = (__int128)now.tv_sec * CY_NS_PER_SEC + now.tv_nsec;
         cy_temporal t = {.kind = kind, .days = (int64_t)(total / CY_NS_PER_DAY),
                          .nanos = (int64_t)(total % CY_NS_PER_DAY)};
         if (kind == TK_DATE)

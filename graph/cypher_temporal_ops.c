@@ -2,21 +2,17 @@
  * value[, map]) for X in date, localtime, time, localdatetime, datetime;
  * duration.between / inMonths / inDays / inSeconds; datetime.fromepoch and
  * fromepochmillis; X.transaction / statement / realtime (the query's clock).
- * Values, text and arithmetic: cypher_temporal.c; constructors: cypher_temporal_fn.c.
+ * Values and arithmetic: cypher_temporal.c; text: cypher_temporal_text.c;
+ * constructors: cypher_temporal_fn.c.
  */
+#include "calendar.h"
 #include "cypher_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define NS_PER_SEC INT64_C(1000000000)
 
-static bool has_date(cy_tkind k) { return k == TK_DATE || k == TK_LOCALDATETIME || k == TK_DATETIME; }
-static bool has_time(cy_tkind k) { return k == TK_LOCALTIME || k == TK_TIME || k == TK_LOCALDATETIME || k == TK_DATETIME; }
-static bool has_offset(cy_tkind k) { return k == TK_TIME || k == TK_DATETIME; }
-
-static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
 /* The kind named before the dot of "date.truncate", "datetime.fromepoch", ... */
 static cy_tkind kind_of(const char *name)
@@ -58,38 +54,42 @@ static int truncate_fn(cy_q *q, const cy_expr *e, cy_tkind kind, cy_value *a, si
     const cy_temporal *src = instant_arg(q, e, &a[1]);
     if (!src)
         return -1;
-    if ((has_date(kind) && !has_date(src->kind)) || (!has_date(kind) && u < U_DAY) ||
-        (!has_time(kind) && u > U_DAY))
+    if ((cy_tk_has_date(kind) && !cy_tk_has_date(src->kind)) || (!cy_tk_has_date(kind) && u < U_DAY) ||
+        (!cy_tk_has_time(kind) && u > U_DAY))
         return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "%s() cannot truncate a %s to the %s",
                      e->name, cy_temporal_type_name(src), units[u]);
     if (n > 2 && a[2].t != CV_MAP)
         return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s(): the fields must be a Map", e->name);
-    cy_temporal t = {.kind = kind, .days = has_date(src->kind) ? src->days : 0,
-                     .nanos = has_time(src->kind) ? src->nanos : 0, .offset = has_offset(src->kind) ? src->offset : 0};
+    cy_temporal t = {.kind = kind, .days = cy_tk_has_date(src->kind) ? src->days : 0,
+                     .nanos = cy_tk_has_time(src->kind) ? src->nanos : 0, .offset = cy_tk_has_offset(src->kind) ? src->offset : 0,
+                     .zone = cy_tk_has_offset(kind) && cy_tk_has_offset(src->kind) ? src->zone : NULL};
     if (u <= U_DAY) {
         int64_t y;
         int m, d;
-        cy_civil_from_days(t.days, &y, &m, &d);
+        cal_civil_from_days(t.days, &y, &m, &d);
         static const int64_t span[] = {1000, 100, 10, 1};
         if (u <= 3)
-            t.days = cy_days_from_civil(floordiv(y, span[u]) * span[u], 1, 1);
+            t.days = cal_days_from_civil(cal_floordiv(y, span[u]) * span[u], 1, 1);
         else if (u == 4) {   /* weekYear: Monday of week 1 of the date's week-based year */
-            int64_t thursday = t.days - (cy_day_of_week(t.days) - 1) + 3, wy;
-            cy_civil_from_days(thursday, &wy, &m, &d);
-            t.days = cy_week1_monday(wy);
+            int64_t thursday = t.days - (cal_day_of_week(t.days) - 1) + 3, wy;
+            cal_civil_from_days(thursday, &wy, &m, &d);
+            t.days = cal_week1_monday(wy);
         } else if (u == 5)
-            t.days = cy_days_from_civil(y, (m - 1) / 3 * 3 + 1, 1);
+            t.days = cal_days_from_civil(y, (m - 1) / 3 * 3 + 1, 1);
         else if (u == 6)
-            t.days = cy_days_from_civil(y, m, 1);
+            t.days = cal_days_from_civil(y, m, 1);
         else if (u == 7)
-            t.days -= cy_day_of_week(t.days) - 1;
+            t.days -= cal_day_of_week(t.days) - 1;
         t.nanos = 0;
     } else {
-        static const int64_t step[] = {3600 * NS_PER_SEC, 60 * NS_PER_SEC, NS_PER_SEC, 1000000, 1000};
+        static const int64_t step[] = {3600 * CY_NS_PER_SEC, 60 * CY_NS_PER_SEC, CY_NS_PER_SEC, 1000000, 1000};
         t.nanos -= t.nanos % step[u - U_DAY - 1];
     }
     if (n > 2 && a[2].u.m->n)
         return cy_temporal_from_map(q, e, kind, a[2].u.m, &t, out);
+    if (!cy_tk_has_offset(kind))
+        t.offset = 0;
+    cy_temporal_resolve(&t, &t.offset);   /* the truncated wall clock may have another offset */
     *out = cy_temporal_value(&q->arena, &t);
     return 0;
 }
@@ -101,9 +101,9 @@ enum { BETWEEN, IN_MONTHS, IN_DAYS, IN_SECONDS };
 /* A duration of secs+nanos (signed total in ns), months and days. */
 static int duration_of(cy_q *q, const cy_expr *e, int64_t months, int64_t days, __int128 ns, cy_value *out)
 {
-    __int128 secs = ns / NS_PER_SEC, rest = ns % NS_PER_SEC;
+    __int128 secs = ns / CY_NS_PER_SEC, rest = ns % CY_NS_PER_SEC;
     if (rest < 0) {
-        rest += NS_PER_SEC;
+        rest += CY_NS_PER_SEC;
         secs -= 1;
     }
     if (secs > INT64_MAX || secs < INT64_MIN)
@@ -122,15 +122,27 @@ static int between_fn(cy_q *q, const cy_expr *e, int mode, cy_value *a, cy_value
     const cy_temporal *x = instant_arg(q, e, &a[0]), *y = x ? instant_arg(q, e, &a[1]) : NULL;
     if (!y)
         return -1;
-    int64_t ad = x->days, an = has_time(x->kind) ? x->nanos : 0, bd = y->days, bn = has_time(y->kind) ? y->nanos : 0;
-    if (has_offset(x->kind) && has_offset(y->kind)) {
-        bn += (int64_t)(x->offset - y->offset) * NS_PER_SEC;
-        if (has_date(y->kind)) {
-            bd += floordiv(bn, CY_NS_PER_DAY);
-            bn -= floordiv(bn, CY_NS_PER_DAY) * CY_NS_PER_DAY;
+    int64_t ad = x->days, an = cy_tk_has_time(x->kind) ? x->nanos : 0, bd = y->days, bn = cy_tk_has_time(y->kind) ? y->nanos : 0;
+    /* a value without an offset is read in the other's offset, or zone (so a local time
+     * across a DST change counts the hour the clocks moved) */
+    int32_t xo = x->offset, yo = y->offset;
+    if (cy_tk_has_offset(x->kind) != cy_tk_has_offset(y->kind)) {
+        const cy_temporal *zoned = cy_tk_has_offset(x->kind) ? x : y, *local = zoned == x ? y : x;
+        cy_temporal as = {.kind = TK_DATETIME, .offset = zoned->offset, .zone = zoned->zone,
+                          .days = cy_tk_has_date(local->kind) ? local->days : zoned->days,
+                          .nanos = cy_tk_has_time(local->kind) ? local->nanos : 0};
+        if (cy_tk_has_date(zoned->kind))
+            cy_temporal_resolve(&as, &as.offset);
+        *(zoned == x ? &yo : &xo) = as.offset;
+    }
+    if (cy_tk_has_offset(x->kind) || cy_tk_has_offset(y->kind)) {
+        bn += (int64_t)(xo - yo) * CY_NS_PER_SEC;
+        if (cy_tk_has_date(y->kind)) {
+            bd += cal_floordiv(bn, CY_NS_PER_DAY);
+            bn -= cal_floordiv(bn, CY_NS_PER_DAY) * CY_NS_PER_DAY;
         }
     }
-    if (!has_date(x->kind) || !has_date(y->kind)) {
+    if (!cy_tk_has_date(x->kind) || !cy_tk_has_date(y->kind)) {
         if (mode == IN_MONTHS || mode == IN_DAYS)
             return duration_of(q, e, 0, 0, 0, out);
         return duration_of(q, e, 0, 0, (__int128)bn - an, out);
@@ -142,8 +154,8 @@ static int between_fn(cy_q *q, const cy_expr *e, int mode, cy_value *a, cy_value
         return duration_of(q, e, 0, (int64_t)(total / CY_NS_PER_DAY), 0, out);
     int64_t ay, by;
     int am, aday, bm, bday;
-    cy_civil_from_days(ad, &ay, &am, &aday);
-    cy_civil_from_days(bd, &by, &bm, &bday);
+    cal_civil_from_days(ad, &ay, &am, &aday);
+    cal_civil_from_days(bd, &by, &bm, &bday);
     int64_t months = (by * 12 + bm) - (ay * 12 + am);
     int later = bday != aday ? (bday > aday ? 1 : -1) : (bn > an) - (bn < an);   /* b's day+time vs a's */
     if (months > 0 && later < 0)
@@ -153,9 +165,9 @@ static int between_fn(cy_q *q, const cy_expr *e, int mode, cy_value *a, cy_value
     if (mode == IN_MONTHS)
         return duration_of(q, e, months, 0, 0, out);
     /* a + months, its day clamped to the month's length */
-    int64_t mt = ay * 12 + (am - 1) + months, my = floordiv(mt, 12);
-    int mm = (int)(mt - my * 12) + 1, dim = cy_days_in_month(my, mm);
-    int64_t mid = cy_days_from_civil(my, mm, aday > dim ? dim : aday);
+    int64_t mt = ay * 12 + (am - 1) + months, my = cal_floordiv(mt, 12);
+    int mm = (int)(mt - my * 12) + 1, dim = cal_days_in_month(my, mm);
+    int64_t mid = cal_days_from_civil(my, mm, aday > dim ? dim : aday);
     __int128 rest = ((__int128)bd - mid) * CY_NS_PER_DAY + (bn - an);
     int64_t days = (int64_t)(rest / CY_NS_PER_DAY);
     return duration_of(q, e, months, days, rest - (__int128)days * CY_NS_PER_DAY, out);
@@ -194,9 +206,9 @@ static int clock_fn(cy_q *q, const cy_expr *e, cy_tkind kind, cy_value *a, size_
         return -1;
     cy_temporal t = *moved.u.tm;
     t.kind = kind;
-    if (!has_offset(kind))
+    if (!cy_tk_has_offset(kind))
         t.offset = 0;
-    if (!has_time(kind))
+    if (!cy_tk_has_time(kind))
         t.nanos = 0;
     *out = cy_temporal_value(&q->arena, &t);
     return 0;
@@ -209,7 +221,7 @@ static int epoch_fn(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *
         if (a[i].t != CV_INT)
             return cy_rt(q, e->pos, "TypeError", "InvalidArgumentType", "%s() takes Integers, not %s", e->name,
                          cy_type_name(&a[i]));
-    __int128 ns = n == 2 ? (__int128)a[0].u.i * NS_PER_SEC + a[1].u.i : (__int128)a[0].u.i * 1000000;
+    __int128 ns = n == 2 ? (__int128)a[0].u.i * CY_NS_PER_SEC + a[1].u.i : (__int128)a[0].u.i * 1000000;
     __int128 day = ns / CY_NS_PER_DAY - (ns % CY_NS_PER_DAY < 0);
     cy_temporal t = {.kind = TK_DATETIME, .days = (int64_t)day, .nanos = (int64_t)(ns - day * CY_NS_PER_DAY)};
     *out = cy_temporal_value(&q->arena, &t);
