@@ -243,25 +243,27 @@ const char *dsctl_args_get(const struct dsctl_args *a, const char *name, int k)
     return NULL;
 }
 
-/* Why: export and check pass plugin options the same way; every --opt key=value
- * becomes opts[key] = "value" (a string: the plugin converts). NULL after a usage
- * message when one has no key or no '='. */
-json_t *dsctl_args_opts(const struct dsctl_args *a, const char *cmd)
+/* Why: --prop KEY=VALUE (node and rel properties: a value that parses as JSON is
+ * that value, else a string) and --opt key=value (plugin options of export and
+ * check: always a string, the plugin converts) are read alike: every occurrence of
+ * --NAME becomes a member of one object. NULL after a usage message when one has
+ * no key or no '='. */
+json_t *dsctl_args_pairs(const struct dsctl_args *a, const char *name, bool json_values)
 {
-    json_t *opts = json_object();
+    json_t *obj = json_object();
     const char *kv;
-    for (int k = 0; (kv = dsctl_args_get(a, "opt", k)) != NULL; k++) {
+    for (int k = 0; (kv = dsctl_args_get(a, name, k)) != NULL; k++) {
         const char *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-            json_decref(opts);
-            dsctl_usage_error("%s: --opt needs key=value, not '%s'", cmd, kv);
+            json_decref(obj);
+            dsctl_usage_error("%s: --%s needs key=value, not '%s'", a->cmd, name, kv);
             return NULL;
         }
         char *key = strndup(kv, (size_t)(eq - kv));
-        json_object_set_new(opts, key, json_string(eq + 1));
+        json_object_set_new(obj, key, json_values ? dsctl_parse_value(eq + 1) : json_string(eq + 1));
         free(key);
     }
-    return opts;
+    return obj;
 }
 
 /* Why: for single-valued options a later occurrence wins, as usual for CLIs. */

@@ -100,7 +100,7 @@ int dsctl_cmd_check(struct dsctl *d, int argc, char **argv)
             plugins = json_array();
         json_array_append_new(plugins, json_string(name));
     }
-    json_t *opts = dsctl_args_opts(&a, "check");
+    json_t *opts = dsctl_args_pairs(&a, "opt", false);
     dsctl_args_free(&a);
     if (!opts) {
         json_decref(plugins);

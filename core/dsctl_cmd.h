@@ -8,6 +8,8 @@
 #define DSGRAPH_DSCTL_CMD_H
 #include "dsctl_conn.h"
 
+#include <stdbool.h>
+
 /* One option a command accepts, written without the leading "--". */
 struct dsctl_opt {
     const char *name;
@@ -31,7 +33,7 @@ void dsctl_args_free(struct dsctl_args *a);
 int dsctl_args_count(const struct dsctl_args *a, const char *name);
 const char *dsctl_args_get(const struct dsctl_args *a, const char *name, int k);
 const char *dsctl_args_last(const struct dsctl_args *a, const char *name);
-json_t *dsctl_args_opts(const struct dsctl_args *a, const char *cmd);   /* --opt key=value ... */
+json_t *dsctl_args_pairs(const struct dsctl_args *a, const char *name, bool json_values); /* --NAME k=v ... */
 int dsctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int dsctl_parse_int(const char *s, json_int_t min, json_int_t *out);
 json_t *dsctl_parse_value(const char *s);

@@ -57,21 +57,8 @@ static json_t *dsctl_endpoint_ref(const char *s)
  * value that parses as JSON is that value, else a string. */
 static int dsctl_props(const struct dsctl_args *a, json_t **out)
 {
-    json_t *props = json_object();
-    const char *p;
-
-    for (int k = 0; (p = dsctl_args_get(a, "prop", k)) != NULL; k++) {
-        const char *eq = strchr(p, '=');
-        if (!eq || eq == p) {
-            json_decref(props);
-            return dsctl_usage_error("%s: --prop needs KEY=VALUE, not '%s'", a->cmd, p);
-        }
-        char *key = strndup(p, (size_t)(eq - p));
-        json_object_set_new(props, key, dsctl_parse_value(eq + 1));
-        free(key);
-    }
-    *out = props;
-    return 0;
+    *out = dsctl_args_pairs(a, "prop", true);
+    return *out ? 0 : DSCTL_EXIT_USAGE;
 }
 
 /* Why: `ping` proves the daemon answers; uptime is shown in human units. */

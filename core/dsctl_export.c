@@ -87,7 +87,7 @@ static int dsctl_render_dot(const char *data, size_t len, const char *format, in
  * --opt key=value; NULL (after a usage message) if an --opt has no '='. */
 static json_t *dsctl_export_params(const struct dsctl_args *a)
 {
-    json_t *opts = dsctl_args_opts(a, "export");
+    json_t *opts = dsctl_args_pairs(a, "opt", false);
     return opts ? json_pack("{s:s,s:o}", "plugin", a->pos[0], "opts", opts) : NULL;
 }
 

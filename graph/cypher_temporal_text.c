@@ -206,29 +206,42 @@ static bool parse_date(tcur *c, int64_t *days)
     return cal_date(y, m, d, days);
 }
 
+/* HH, then MM and SS when they follow, with ':' between all of them or none: the
+ * fields of a time of day and of an offset. How many were read (1-3), 0 if none. */
+static int clock_fields(tcur *c, int64_t *h, int64_t *m, int64_t *s)
+{
+    *m = *s = 0;
+    if (!digits(c, 2, h))
+        return 0;
+    bool colon = eat(c, ':');
+    if (!colon && run_of_digits(c) < 2)
+        return 1;
+    if (!digits(c, 2, m))
+        return 0;
+    if (!(colon ? eat(c, ':') : run_of_digits(c) >= 2))
+        return 2;
+    return digits(c, 2, s) ? 3 : 0;
+}
+
+/* The 1-9 digits of a decimal fraction as billionths (".5" is 500000000). */
+static bool fraction(tcur *c, int64_t *billionths)
+{
+    int n = run_of_digits(c);
+    if (n < 1 || n > 9)
+        return false;
+    digits(c, n, billionths);
+    for (int i = n; i < 9; i++)
+        *billionths *= 10;
+    return true;
+}
+
 /* HH[:MM[:SS[.fffffffff]]] or HH[MM[SS[.f]]] into nanoseconds of the day. */
 static bool parse_time(tcur *c, int64_t *nanos)
 {
-    int64_t h, m = 0, s = 0, f = 0;
-    if (!digits(c, 2, &h))
+    int64_t h, m, s, f = 0;
+    int n = clock_fields(c, &h, &m, &s);
+    if (!n || (n == 3 && (eat(c, '.') || eat(c, ',')) && !fraction(c, &f)))
         return false;
-    bool colon = eat(c, ':');
-    if (colon || run_of_digits(c) >= 2) {
-        if (!digits(c, 2, &m))
-            return false;
-        if (colon ? eat(c, ':') : run_of_digits(c) >= 2) {
-            if (!digits(c, 2, &s))
-                return false;
-            if (eat(c, '.') || eat(c, ',')) {
-                int nf = run_of_digits(c);
-                if (nf < 1 || nf > 9)
-                    return false;
-                digits(c, nf, &f);
-                for (int i = nf; i < 9; i++)
-                    f *= 10;
-            }
-        }
-    }
     if (h > 23 || m > 59 || s > 59)
         return false;
     *nanos = ((h * 60 + m) * 60 + s) * CY_NS_PER_SEC + f;
@@ -245,16 +258,9 @@ static bool parse_offset(tcur *c, int32_t *off)
     bool neg = at(c, '-');
     if (!eat(c, '+') && !eat(c, '-'))
         return false;
-    int64_t h, m = 0, s = 0;
-    if (!digits(c, 2, &h))
+    int64_t h, m, s;
+    if (!clock_fields(c, &h, &m, &s))
         return false;
-    bool colon = eat(c, ':');
-    if (colon || run_of_digits(c) >= 2) {
-        if (!digits(c, 2, &m))
-            return false;
-        if ((colon ? eat(c, ':') : run_of_digits(c) >= 2) && !digits(c, 2, &s))
-            return false;
-    }
     if (h > 18 || m > 59 || s > 59 || (h == 18 && (m || s)))
         return false;
     *off = (int32_t)((h * 60 + m) * 60 + s) * (neg ? -1 : 1);
@@ -273,15 +279,8 @@ static bool duration_number(tcur *c, int64_t *whole, int64_t *billionths)
         return false;
     digits(c, n, whole);
     *billionths = 0;
-    if (at(c, '.') || at(c, ',')) {
-        c->p++;
-        int nf = run_of_digits(c);
-        if (nf < 1 || nf > 9)
-            return false;
-        digits(c, nf, billionths);
-        for (int i = nf; i < 9; i++)
-            *billionths *= 10;
-    }
+    if ((eat(c, '.') || eat(c, ',')) && !fraction(c, billionths))
+        return false;
     if (neg) {
         *whole = -*whole;
         *billionths = -*billionths;
@@ -303,14 +302,8 @@ static bool parse_duration(tcur *c, cy_temporal *out)
         if (eat(c, 'T')) {
             if (!digits(c, 2, &h) || !eat(c, ':') || !digits(c, 2, &mi) || !eat(c, ':') || !digits(c, 2, &s))
                 return false;
-            if (eat(c, '.')) {
-                int nf = run_of_digits(c);
-                if (nf < 1 || nf > 9)
-                    return false;
-                digits(c, nf, &f);
-                for (int i = nf; i < 9; i++)
-                    f *= 10;
-            }
+            if (eat(c, '.') && !fraction(c, &f))
+                return false;
             ns = ((h * 60 + mi) * 60 + s) * CY_NS_PER_SEC + f;
         }
         return c->p == c->e &&
@@ -331,7 +324,7 @@ static bool parse_duration(tcur *c, cy_temporal *out)
                 return false;
             continue;
         }
-        int64_t v, f, p;
+        int64_t v = 0, f = 0, p;
         if (!duration_number(c, &v, &f) || c->p == c->e)
             return false;
         const char *units = time ? time_units : date_units, *u = strchr(units, *c->p);
