@@ -427,6 +427,10 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
         if (t != 1)
             return 0;
     }
+    if (pc->e->k == E_EXISTS) {
+        pc->any = true;
+        return 1;
+    }
     if (pc->n == pc->cap) {
         pc->cap = pc->cap ? pc->cap * 2 : 8;
         cy_value *nv = cy_alloc(&q->arena, pc->cap * sizeof *nv);
@@ -437,14 +441,15 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
     return cy_eval(q, pc->e->c, env, &pc->items[pc->n++]);
 }
 
-/* A pattern predicate (any match) or comprehension (list of values). */
+/* A pattern predicate (any match), EXISTS { } (any match passing its WHERE) or
+ * comprehension (list of values). */
 static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 {
     cy_pattern pat = {1, e->pat};
     patcomp pc = {.e = e};
     if (cy_match(q, &pat, env, patcomp_cb, &pc) < 0)
         return -1;
-    if (e->k == E_PATTERN) {
+    if (e->k == E_PATTERN || e->k == E_EXISTS) {
         *out = cy_bool(pc.any);
         return 0;
     }
@@ -650,6 +655,7 @@ static int eval_inner(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *ou
     case E_LISTCOMP:
     case E_QUANT: return eval_iter(q, e, env, out);
     case E_PATTERN:
+    case E_EXISTS:
     case E_PATCOMP: return eval_pattern(q, e, env, out);
     case E_MAPPROJ: return eval_mapproj(q, e, env, out);
     case E_REDUCE: return eval_reduce(q, e, env, out);

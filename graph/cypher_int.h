@@ -220,7 +220,8 @@ typedef enum {
     E_LIT, E_PARAM, E_VAR, E_PROP, E_HASLABELS, E_INDEX, E_SLICE, E_LIST, E_MAP,
     E_NOT, E_NEG, E_POS, E_BIN, E_ISNULL, E_ISNOTNULL, E_FUNC, E_COUNTSTAR, E_CASE,
     E_LISTCOMP, E_QUANT, E_PATTERN, E_PATCOMP, E_MAPPROJ,
-    E_REDUCE                  /* reduce(name = a, keys[0] IN b | c) */
+    E_REDUCE,                 /* reduce(name = a, keys[0] IN b | c) */
+    E_EXISTS                  /* EXISTS { [MATCH] pat [WHERE b] [RETURN ...] } */
 } cy_expr_kind;
 
 typedef enum {

@@ -174,6 +174,43 @@ static cy_pattern_part *try_pattern(cy_parser *p, bool allow_pathvar)
 
 static cy_expr *parse_or(cy_parser *p);
 
+/* EXISTS { pattern [WHERE pred] } and its long form EXISTS { MATCH pattern [WHERE
+ * pred] RETURN ... } (what RETURN returns does not matter): true when the pattern
+ * has a match, under the outer variables, for which pred holds. Other clauses in
+ * the braces (WITH, a second MATCH) are not supported; updating ones never are. */
+static cy_expr *parse_exists(cy_parser *p)
+{
+    cy_expr *e = cy_expr_new(p, E_EXISTS, CUR(p)->pos);
+    p->i += 2; /* EXISTS { */
+    bool full = accept_kw(p, "MATCH");
+    e->pat = cy_alloc(&p->q->arena, sizeof *e->pat);
+    if (cy_parse_pattern_part(p, e->pat, false))
+        return NULL;
+    if (accept_kw(p, "WHERE") && !(e->b = cy_parse_expr(p)))
+        return NULL;
+    if (full && accept_kw(p, "RETURN")) {
+        do {
+            if (!cy_parse_expr(p))
+                return NULL;
+            if (accept_kw(p, "AS") && !cy_parse_name(p))
+                return NULL;
+        } while (accept(p, T_COMMA));
+    }
+    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH"};
+    for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
+        if (cy_tok_is_kw(CUR(p), updating[i])) {
+            cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
+                    "an EXISTS subquery cannot update the graph (%s)", updating[i]);
+            return NULL;
+        }
+    if (CUR(p)->k != T_RBRACE) {
+        cy_syntax(p, "expected '}' closing EXISTS { ... } (only [MATCH] pattern [WHERE ...] [RETURN ...] is supported)");
+        return NULL;
+    }
+    p->i++;
+    return fin(p, e);
+}
+
 /* x IN list WHERE pred | expr  (after '[' or 'ALL(') */
 static cy_expr *parse_comprehension_body(cy_parser *p, cy_expr *e, bool allow_map)
 {
@@ -474,6 +511,8 @@ static cy_expr *parse_atom(cy_parser *p)
         }
         if (cy_tok_is_kw(t, "reduce") && PEEK(p, 1)->k == T_LPAREN && PEEK(p, 3)->k == T_EQ)
             return parse_reduce(p);
+        if (cy_tok_is_kw(t, "exists") && PEEK(p, 1)->k == T_LBRACE)
+            return parse_exists(p);
         if (at_call(p))
             return parse_call(p, pos);
         /* fall through: a variable */

@@ -271,6 +271,7 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
         return check_expr(s, e->c, &x, false, depth + 1);
     }
     case E_PATTERN:
+    case E_EXISTS:
     case E_PATCOMP: {
         if (e->k == E_PATTERN) {
             /* a pattern predicate only tests variables bound already */
@@ -284,7 +285,7 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
         }
         if (check_pattern_exprs(s, e->pat, l, false, depth + 1))
             return -1;
-        if (e->k == E_PATCOMP) {
+        if (e->k == E_PATCOMP || e->k == E_EXISTS) {
             /* the pattern's new variables are visible in WHERE and the projection */
             locals *chain = (locals *)l;
             const cy_pattern_part *pp = e->pat;

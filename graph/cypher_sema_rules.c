@@ -37,6 +37,7 @@ const cy_expr *cy_misplaced_pattern(const cy_expr *e, bool pred)
         break;
     case E_LISTCOMP:
     case E_QUANT:
+    case E_EXISTS:
     case E_PATCOMP:
         /* the list / pattern, the WHERE predicate, the projection */
         if ((bad = cy_misplaced_pattern(e->a, false)) || (bad = cy_misplaced_pattern(e->b, true)))
