@@ -14,7 +14,11 @@
 
 /* Floor division and modulo (C's / truncates toward zero). */
 static inline int64_t cal_floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-static inline int64_t cal_floormod(int64_t a, int64_t b) { return a - cal_floordiv(a, b) * b; }
+static inline int64_t cal_floormod(int64_t a, int64_t b)   /* b > 0; no overflow near INT64_MIN */
+{
+    int64_t r = a % b;
+    return r < 0 ? r + b : r;
+}
 
 /* Day number of a date. Years are counted in 400-year eras of 146097 days; March
  * is the first month of the computational year so that the leap day falls at its end. */
@@ -61,6 +65,10 @@ static inline int64_t cal_week1_monday(int64_t y)
 }
 
 static inline int cal_weeks_in_year(int64_t wy) { return (int)((cal_week1_monday(wy + 1) - cal_week1_monday(wy)) / 7); }
+
+/* Whether a day number is within the years a temporal value may have:
+ * -999999999-01-01 .. 999999999-12-31. */
+static inline bool cal_days_ok(int64_t days) { return days >= INT64_C(-365243219162) && days <= INT64_C(365241780471); }
 
 /* Checked dates: the calendar, ISO week and ordinal forms; false when out of range. */
 static inline bool cal_date(int64_t y, int64_t m, int64_t d, int64_t *days)

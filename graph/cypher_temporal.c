@@ -178,8 +178,7 @@ static int add_months(cy_q *q, int pos, int64_t *days, int64_t months)
 /* Checked days + n, within the supported years. */
 static int add_days(cy_q *q, int pos, int64_t *days, int64_t n)
 {
-    static const int64_t lo = -365243219162 - 719468, hi = 365241780471;   /* about ±999999999 years */
-    if (__builtin_add_overflow(*days, n, days) || *days < lo || *days > hi)
+    if (__builtin_add_overflow(*days, n, days) || !cal_days_ok(*days))
         return range_error(q, pos);
     return 0;
 }
@@ -190,16 +189,20 @@ static int add_days(cy_q *q, int pos, int64_t *days, int64_t n)
 static int plus_duration(cy_q *q, int pos, const cy_temporal *t, const cy_temporal *d, int sign, cy_value *out)
 {
     cy_temporal r = *t;
-    int64_t months = sign * d->months, dd = sign * d->days;
-    /* the duration's time part as signed nanoseconds split into whole days and the rest */
-    int64_t secs = sign * d->secs, ns = sign * d->nanos;
-    int64_t day_s = cal_floordiv(secs, 86400), rest_s = cal_floormod(secs, 86400);
-    int64_t rest_ns = rest_s * CY_NS_PER_SEC + ns;     /* within (-1 day, 2 days) */
+    int64_t months, dd;   /* negating INT64_MIN overflows */
+    if (__builtin_mul_overflow(d->months, sign, &months) || __builtin_mul_overflow(d->days, sign, &dd))
+        return range_error(q, pos);
+    /* the duration's time part as signed nanoseconds, split into whole days and the rest */
+    __int128 total = sign * ((__int128)d->secs * CY_NS_PER_SEC + d->nanos);
+    __int128 whole = total / CY_NS_PER_DAY - (total % CY_NS_PER_DAY < 0);
+    int64_t day_s = (int64_t)whole;                          /* |secs| / 86400 fits */
+    int64_t rest_ns = (int64_t)(total - whole * CY_NS_PER_DAY);   /* [0, 1 day) */
+    int64_t secs_days = (int64_t)(sign * (__int128)d->secs / 86400);   /* toward zero */
     switch (t->kind) {
     case TK_DATE:
         /* whole days of the seconds, truncated toward zero as the date has no time */
         if (add_months(q, pos, &r.days, months) || add_days(q, pos, &r.days, dd) ||
-            add_days(q, pos, &r.days, secs / 86400))
+            add_days(q, pos, &r.days, secs_days))
             return -1;
         break;
     case TK_LOCALTIME:
@@ -277,9 +280,10 @@ static int duration_exact(cy_q *q, int pos, const cy_temporal *a, const cy_tempo
     cy_temporal r = {.kind = TK_DURATION};
     bool ovf;
     if (b) {   /* a + k*b with k = ±1 */
-        ovf = __builtin_add_overflow(a->months, k * b->months, &r.months) ||
-              __builtin_add_overflow(a->days, k * b->days, &r.days) ||
-              __builtin_add_overflow(a->secs, k * b->secs, &r.secs);
+        int64_t bm, bd, bs;
+        ovf = __builtin_mul_overflow(b->months, k, &bm) || __builtin_mul_overflow(b->days, k, &bd) ||
+              __builtin_mul_overflow(b->secs, k, &bs) || __builtin_add_overflow(a->months, bm, &r.months) ||
+              __builtin_add_overflow(a->days, bd, &r.days) || __builtin_add_overflow(a->secs, bs, &r.secs);
         int64_t ns = a->nanos + k * b->nanos;
         ovf = ovf || __builtin_add_overflow(r.secs, cal_floordiv(ns, CY_NS_PER_SEC), &r.secs);
         r.nanos = cal_floormod(ns, CY_NS_PER_SEC);

@@ -76,6 +76,7 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
             if (strcasecmp(df[i].name, key))
                 continue;
             int64_t v = 0;
+            __int128 wide = 0;   /* the totals in small units may not fit 64 bits */
             switch (df[i].what) {
             case 0: v = t->months / 12; break;
             case 1: v = t->months / 3; break;
@@ -85,9 +86,9 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
             case 5: v = t->secs / 3600; break;
             case 6: v = t->secs / 60; break;
             case 7: v = t->secs; break;
-            case 8: v = t->secs * 1000 + total_ns_of_sec / 1000000; break;
-            case 9: v = t->secs * 1000000 + total_ns_of_sec / 1000; break;
-            case 10: v = t->secs * CY_NS_PER_SEC + total_ns_of_sec; break;
+            case 8: wide = (__int128)t->secs * 1000 + total_ns_of_sec / 1000000; break;
+            case 9: wide = (__int128)t->secs * 1000000 + total_ns_of_sec / 1000; break;
+            case 10: wide = (__int128)t->secs * CY_NS_PER_SEC + total_ns_of_sec; break;
             case 11: v = t->months % 12 / 3; break;
             case 12: v = t->months % 3; break;
             case 13: v = t->months % 12; break;
@@ -97,6 +98,12 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
             case 17: v = total_ns_of_sec / 1000000; break;
             case 18: v = total_ns_of_sec / 1000; break;
             case 19: v = total_ns_of_sec; break;
+            }
+            if (df[i].what >= 8 && df[i].what <= 10) {
+                if (wide > INT64_MAX || wide < INT64_MIN)
+                    return cy_rt(q, pos, "ArithmeticError", "IntegerOverflow", "the duration's %s do not fit an Integer",
+                                 df[i].name);
+                v = (int64_t)wide;
             }
             *out = cy_int(v);
             return 0;
@@ -140,8 +147,11 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
         }
     }
     if (t->kind == TK_DATETIME && (!strcasecmp(key, "epochSeconds") || !strcasecmp(key, "epochMillis"))) {
-        int64_t s = epoch_seconds(t);
-        *out = cy_int(strcasecmp(key, "epochSeconds") ? s * 1000 + t->nanos % CY_NS_PER_SEC / 1000000 : s);
+        int64_t s = epoch_seconds(t);   /* |days| < 4e11: fits, and so does s * 1000 within the years allowed */
+        __int128 ms = (__int128)s * 1000 + t->nanos % CY_NS_PER_SEC / 1000000;
+        if (strcasecmp(key, "epochSeconds") && (ms > INT64_MAX || ms < INT64_MIN))
+            return cy_rt(q, pos, "ArithmeticError", "IntegerOverflow", "epochMillis does not fit an Integer");
+        *out = cy_int(strcasecmp(key, "epochSeconds") ? (int64_t)ms : s);
         return 0;
     }
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "a %s has no field '%s'", cy_temporal_type_name(t), key);
@@ -374,6 +384,9 @@ int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map 
             t.offset = tzdb_offset_at(t.zone, s + ms / 1000 - (ms % 1000 < 0));
         __int128 total = ((__int128)s * 1000 + ms) * 1000000 + ns + (__int128)t.offset * CY_NS_PER_SEC;
         __int128 day = total / CY_NS_PER_DAY - (total % CY_NS_PER_DAY < 0);
+        if (day < INT64_MIN || day > INT64_MAX || !cal_days_ok((int64_t)day))
+            return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "%s() out of range of the years allowed",
+                         e->name);
         t.days = (int64_t)day;
         t.nanos = (int64_t)(total - day * CY_NS_PER_DAY);
     } else {
@@ -426,10 +439,9 @@ static int duration_from_map(cy_q *q, const cy_expr *e, const cy_map *map, cy_va
     }
     if (exact && !ovf) {
         cy_temporal t = {.kind = TK_DURATION, .months = isum[0], .days = isum[1]};
-        int64_t carry = isum[3] / CY_NS_PER_SEC - (isum[3] % CY_NS_PER_SEC < 0);
-        if (__builtin_add_overflow(isum[2], carry, &t.secs))
+        if (__builtin_add_overflow(isum[2], cal_floordiv(isum[3], CY_NS_PER_SEC), &t.secs))
             return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "duration out of range");
-        t.nanos = isum[3] - carry * CY_NS_PER_SEC;
+        t.nanos = cal_floormod(isum[3], CY_NS_PER_SEC);
         *out = cy_temporal_value(&q->arena, &t);
         return 0;
     }

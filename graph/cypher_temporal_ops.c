@@ -139,7 +139,7 @@ static int between_fn(cy_q *q, const cy_expr *e, int mode, cy_value *a, cy_value
         bn += (int64_t)(xo - yo) * CY_NS_PER_SEC;
         if (cy_tk_has_date(y->kind)) {
             bd += cal_floordiv(bn, CY_NS_PER_DAY);
-            bn -= cal_floordiv(bn, CY_NS_PER_DAY) * CY_NS_PER_DAY;
+            bn = cal_floormod(bn, CY_NS_PER_DAY);
         }
     }
     if (!cy_tk_has_date(x->kind) || !cy_tk_has_date(y->kind)) {
@@ -223,6 +223,9 @@ static int epoch_fn(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *
                          cy_type_name(&a[i]));
     __int128 ns = n == 2 ? (__int128)a[0].u.i * CY_NS_PER_SEC + a[1].u.i : (__int128)a[0].u.i * 1000000;
     __int128 day = ns / CY_NS_PER_DAY - (ns % CY_NS_PER_DAY < 0);
+    if (day < INT64_MIN || day > INT64_MAX || !cal_days_ok((int64_t)day))
+        return cy_rt(q, e->pos, "ArgumentError", "InvalidArgumentValue", "%s() out of range of the years allowed",
+                     e->name);
     cy_temporal t = {.kind = TK_DATETIME, .days = (int64_t)day, .nanos = (int64_t)(ns - day * CY_NS_PER_DAY)};
     *out = cy_temporal_value(&q->arena, &t);
     return 0;

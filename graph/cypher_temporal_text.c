@@ -353,9 +353,11 @@ static bool parse_duration(tcur *c, cy_temporal *out)
     int64_t sg = sign < 0 ? -1 : 1;
     __int128 ns = sg * (((__int128)secs + frac.secs) * CY_NS_PER_SEC + frac.nanos);
     __int128 total_s = ns / CY_NS_PER_SEC - (ns % CY_NS_PER_SEC < 0);
-    *out = (cy_temporal){.kind = TK_DURATION, .months = sg * (months + frac.months), .days = sg * (days + frac.days)};
-    if (total_s > INT64_MAX || total_s < INT64_MIN)
+    __int128 mo = sg * ((__int128)months + frac.months), dy = sg * ((__int128)days + frac.days);
+    if (total_s > INT64_MAX || total_s < INT64_MIN || mo > INT64_MAX || mo < INT64_MIN || dy > INT64_MAX ||
+        dy < INT64_MIN)
         return false;
+    *out = (cy_temporal){.kind = TK_DURATION, .months = (int64_t)mo, .days = (int64_t)dy};
     out->secs = (int64_t)total_s;
     out->nanos = (int64_t)(ns - total_s * CY_NS_PER_SEC);
     return true;
