@@ -87,6 +87,9 @@ def check_hub(result, ids, what):
 def small_walk_does_not_wait_for_a_busy_reader():
     with daemon_with_graph({"read_threads": 1}) as (d, c, ids), Client(d.socket) as slow:
         c.ok("lineage", up("A9"))   # warm: the loop's own connection is open
+        # a cold first lookup slower than LOOP_INLINE_SLOW_NS (a loaded machine, the sanitizers)
+        # rightly sends lookups to the pool for LOOP_INLINE_BACKOFF_NS (1 s): let that pass
+        time.sleep(1.1)
         slow.send_line(req("sql", {"sql": SLOW_SQL}, 1))
         # the reader thread is now busy for a while; a small walk is answered anyway
         r = c.ok("lineage", up("A9"), timeout=30)
