@@ -165,6 +165,8 @@ static inline bool cy_tk_has_time(cy_tkind k) { return k != TK_DATE && k != TK_D
 static inline bool cy_tk_has_offset(cy_tkind k) { return k == TK_TIME || k == TK_DATETIME; }
 cy_value cy_temporal_value(cy_arena *a, const cy_temporal *t);
 const char *cy_temporal_type_name(const cy_temporal *t);
+const char *cy_temporal_kind_function(cy_tkind k);   /* "date", ..., "duration" */
+cy_tkind cy_temporal_kind_named(const char *name);     /* by function name, up to a '.' */
 void cy_temporal_text(struct cy_buf *b, const cy_temporal *t);   /* ISO 8601 */
 /* Stored form {"$date": "1985-05-06"} and back (false: not a temporal tag or text). */
 json_t *cy_temporal_to_json(const cy_temporal *t);

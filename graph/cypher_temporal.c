@@ -23,12 +23,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Type names, also the keys of the stored form {"$date": "1985-05-06"}. */
 static const char *const kind_names[] = {"Date", "LocalTime", "Time", "LocalDateTime", "DateTime", "Duration"};
 static const char *const kind_tags[] = {"$date", "$localtime", "$time", "$localdatetime", "$datetime", "$duration"};
 
 const char *cy_temporal_type_name(const cy_temporal *t) { return kind_names[t->kind]; }
+
+/* The function that makes each kind, and the kind a function name starts with: up to
+ * its first '.' ("datetime.truncate" is a DATETIME one); TK_DURATION when none. */
+static const char *const kind_functions[] = {"date", "localtime", "time", "localdatetime", "datetime", "duration"};
+
+const char *cy_temporal_kind_function(cy_tkind k) { return kind_functions[k]; }
+
+cy_tkind cy_temporal_kind_named(const char *name)
+{
+    size_t n = strcspn(name, ".");
+    for (int k = 0; k < TK_DURATION; k++)
+        if (strlen(kind_functions[k]) == n && strncasecmp(kind_functions[k], name, n) == 0)
+            return (cy_tkind)k;
+    return TK_DURATION;
+}
 
 /* Stored form of a temporal property: a one-member object naming the type, whose
  * value is the ISO text (so SQL readers and node.get see what it is). */
@@ -147,7 +163,6 @@ void cy_temporal_resolve(cy_temporal *t, const int32_t *prefer)
 
 /* ---- arithmetic ---- */
 
-
 static int range_error(cy_q *q, int pos)
 {
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "temporal value out of range (years -%lld to %lld)",
@@ -185,7 +200,8 @@ static int add_days(cy_q *q, int pos, int64_t *days, int64_t n)
 
 /* t + sign * d for an instant t and a duration d. A date takes the months, then the
  * days, then whole days of the seconds; a time only the seconds and nanos, wrapping
- * at midnight; a datetime all of them in that order (the offset stays). */
+ * at midnight; a datetime all of them in that order (in a named zone the offset
+ * follows the zone's rules, else it stays). */
 static int plus_duration(cy_q *q, int pos, const cy_temporal *t, const cy_temporal *d, int sign, cy_value *out)
 {
     cy_temporal r = *t;

@@ -9,13 +9,10 @@
 #include "cypher_int.h"
 #include "tzdb.h"
 
-#include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
 
 /* date('2015-07-21') and the others: ArgumentError naming the text when it does not parse. */
 static int parse_text(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_value *s, cy_value *out)
@@ -45,10 +42,10 @@ static dfields date_fields(int64_t days)
     return f;
 }
 
-/* Seconds since 1970-01-01T00:00Z of an instant with a date. */
+/* Seconds since 1970-01-01T00:00Z of a datetime. */
 static int64_t epoch_seconds(const cy_temporal *t)
 {
-    return t->days * 86400 + t->nanos / CY_NS_PER_SEC - (t->kind == TK_DATETIME ? t->offset : 0);
+    return t->days * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
 }
 
 static cy_value offset_text(cy_q *q, int32_t off)
@@ -147,7 +144,7 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
         }
     }
     if (t->kind == TK_DATETIME && (!strcasecmp(key, "epochSeconds") || !strcasecmp(key, "epochMillis"))) {
-        int64_t s = epoch_seconds(t);   /* |days| < 4e11: fits, and so does s * 1000 within the years allowed */
+        int64_t s = epoch_seconds(t);   /* |days| < 4e11: fits; s * 1000 may not near the last years */
         __int128 ms = (__int128)s * 1000 + t->nanos % CY_NS_PER_SEC / 1000000;
         if (strcasecmp(key, "epochSeconds") && (ms > INT64_MAX || ms < INT64_MIN))
             return cy_rt(q, pos, "ArithmeticError", "IntegerOverflow", "epochMillis does not fit an Integer");
@@ -155,6 +152,16 @@ int cy_temporal_property(cy_q *q, const cy_temporal *t, const char *key, int pos
         return 0;
     }
     return cy_rt(q, pos, "ArgumentError", "InvalidArgumentValue", "a %s has no field '%s'", cy_temporal_type_name(t), key);
+}
+
+/* The current instant: one reading per query (Cypher's statement clock). */
+static struct timespec query_clock(cy_q *q)
+{
+    if (!q->clock_read) {
+        clock_gettime(CLOCK_REALTIME, &q->clock);
+        q->clock_read = true;
+    }
+    return q->clock;
 }
 
 /* ---- from a map ---- */
@@ -287,11 +294,11 @@ static int map_tz(cy_q *q, int pos, const cy_value *tz, int32_t *off, const tzdb
                  "('Europe/Stockholm')", tz->u.s.p);
 }
 
-/* Seconds since the epoch of a base value's instant (a time alone: today's). */
-static int64_t base_instant(const cy_temporal *t)
+/* Seconds since the epoch of a base value's instant (a time alone: on the day of now). */
+static int64_t base_instant(const cy_temporal *t, int64_t now)
 {
     if (!cy_tk_has_date(t->kind))
-        return (int64_t)time(NULL) / 86400 * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
+        return cal_floordiv(now, 86400) * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
     return t->days * 86400 + t->nanos / CY_NS_PER_SEC - t->offset;
 }
 
@@ -309,9 +316,9 @@ static int base_of(cy_q *q, int pos, const fmap *m, int f, const cy_temporal **o
     return 0;
 }
 
-/* date({...}), time({...}), ...: every key must mean something to the kind. */
-/* base (truncate) stands for both {date: base} and {time: base}, and its timezone
- * field sets the offset of the fields rather than moving the instant. */
+/* date({...}), time({...}), ...: every key must mean something to the kind. base
+ * (truncate's) stands for both {date: base} and {time: base}, and the timezone field
+ * then sets the offset of the fields rather than moving the instant. */
 int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map *map, const cy_temporal *base,
                          cy_value *out)
 {
@@ -362,15 +369,16 @@ int cy_temporal_from_map(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_map 
             t.offset = zoned->offset;
             t.zone = zoned->zone;
         } else if (t.zone) {   /* the zone's offset at the base's instant, or (first guess) now */
-            t.offset = tzdb_offset_at(t.zone, zoned ? base_instant(zoned) : (int64_t)time(NULL));
+            int64_t now = (int64_t)query_clock(q).tv_sec;
+            t.offset = tzdb_offset_at(t.zone, zoned ? base_instant(zoned, now) : now);
         }
     }
     int64_t shift_ns = zoned && cy_tk_has_offset(kind) ? (int64_t)(t.offset - zoned->offset) * CY_NS_PER_SEC : 0;
     cy_temporal bd = bdate ? *bdate : (cy_temporal){0}, bt = btime ? *btime : (cy_temporal){0};
     if (shift_ns && btime) {
-        int64_t n = bt.nanos + shift_ns;
-        int64_t carry = n >= CY_NS_PER_DAY ? 1 : n < 0 ? -1 : 0;
-        bt.nanos = n - carry * CY_NS_PER_DAY;
+        int64_t n = bt.nanos + shift_ns;   /* offsets differ by up to 36 h */
+        int64_t carry = cal_floordiv(n, CY_NS_PER_DAY);
+        bt.nanos = cal_floormod(n, CY_NS_PER_DAY);
         if (bdate == btime)   /* one datetime: the date moves with it */
             bd.days += carry;
     }
@@ -450,16 +458,6 @@ static int duration_from_map(cy_q *q, const cy_expr *e, const cy_map *map, cy_va
 
 /* ---- the functions ---- */
 
-/* The current instant: one reading per query (Cypher's statement clock). */
-static struct timespec query_clock(cy_q *q)
-{
-    if (!q->clock_read) {
-        clock_gettime(CLOCK_REALTIME, &q->clock);
-        q->clock_read = true;
-    }
-    return q->clock;
-}
-
 /* Projection of one instant kind onto another: date(datetime), localtime(dt), ... */
 static int convert(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_temporal *src, cy_value *out)
 {
@@ -477,10 +475,7 @@ static int convert(cy_q *q, const cy_expr *e, cy_tkind kind, const cy_temporal *
  * point for cypher_func.c's table; e->name says which. */
 int cy_temporal_function(cy_q *q, const cy_expr *e, cy_value *a, size_t n, cy_value *out)
 {
-    static const char *const names[] = {"date", "localtime", "time", "localdatetime", "datetime", "duration"};
-    cy_tkind kind = TK_DATE;
-    while (kind < TK_DURATION && strcasecmp(names[kind], e->name))
-        kind++;
+    cy_tkind kind = cy_temporal_kind_named(e->name);
     if (n == 0) {
         if (kind == TK_DURATION)
             return cy_rt(q, e->pos, "SemanticError", "InvalidNumberOfArguments", "duration() needs an argument");

@@ -14,17 +14,6 @@
 
 
 
-/* The kind named before the dot of "date.truncate", "datetime.fromepoch", ... */
-static cy_tkind kind_of(const char *name)
-{
-    static const char *const names[] = {"date", "localtime", "time", "localdatetime", "datetime", "duration"};
-    size_t n = strcspn(name, ".");
-    for (int k = 0; k <= TK_DURATION; k++)
-        if (strlen(names[k]) == n && strncasecmp(names[k], name, n) == 0)
-            return (cy_tkind)k;
-    return TK_DURATION;
-}
-
 /* An instant argument (not a duration), or a TypeError naming the function. */
 static const cy_temporal *instant_arg(cy_q *q, const cy_expr *e, const cy_value *v)
 {
@@ -183,7 +172,7 @@ static int clock_fn(cy_q *q, const cy_expr *e, cy_tkind kind, cy_value *a, size_
         return cy_rt(q, e->pos, "SemanticError", "UnknownFunction", "unknown function '%s'", e->name);
     cy_value now;
     cy_expr plain = *e;
-    plain.name = (const char *[]){"date", "localtime", "time", "localdatetime", "datetime"}[kind];
+    plain.name = cy_temporal_kind_function(kind);
     if (cy_temporal_function(q, &plain, NULL, 0, &now))
         return -1;
     if (n == 0) {
@@ -236,7 +225,7 @@ int cy_temporal_ops_function(cy_q *q, const cy_expr *e, cy_value *a, size_t n, c
 {
     const char *dot = strchr(e->name, '.');
     const char *op = dot ? dot + 1 : "";
-    cy_tkind kind = kind_of(e->name);
+    cy_tkind kind = cy_temporal_kind_named(e->name);
     if (!strcasecmp(op, "truncate"))
         return truncate_fn(q, e, kind, a, n, out);
     if (!strcasecmp(op, "between"))
