@@ -17,7 +17,6 @@
 #define BULK_MAX_DEFERRED 8
 #define BULK_MAX_LABELS 64
 #define BULK_MAX_TYPES 4096
-#define BULK_FTS_HASH (32 << 20)   /* FTS5 pending-terms threshold during a load (bytes) */
 
 enum {
     BS_NODE,
@@ -75,7 +74,7 @@ struct graph_bulk {
     char *types[BULK_MAX_TYPES];
     size_t ntypes;
     prov_counts saved;    /* the import's counts at begin, restored if the load is undone */
-    int64_t fts_hash_was, fts_merge_was; /* node_fts's hashsize, automerge before the load (-1: unset) */
+    gs_fts_saved fts_was;       /* node_fts's settings before the load (gs_fts_bulk_begin) */
     bulk_buf key, mk, text, fts_aliases, fts_body, akeys;
     int64_t first_new_id;                  /* nodes from here on were created by this load */
     int64_t ncreated, last_new_id;         /* nodes this load created, the last one's id */
@@ -242,36 +241,6 @@ static void bulk_free(graph_bulk *b) {
     free(b);
 }
 
-/* One FTS5 setting of node_fts: *was gets its stored value (-1: unset), then it becomes value. */
-static gs_status bulk_fts_set(graph_bulk *b, const char *key, int64_t value, int64_t *was, gs_error *err) {
-    char sql[160];
-    if (was) {
-        snprintf(sql, sizeof sql, "SELECT v FROM node_fts_config WHERE k = '%s'", key);
-        sqlite3_stmt *st = gs_prov_prepare(b->s, sql, err);
-        if (!st) return GS_IO;
-        *was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-        sqlite3_finalize(st);
-    }
-    snprintf(sql, sizeof sql, "INSERT INTO node_fts(node_fts, rank) VALUES ('%s', %lld)", key, (long long)value);
-    return gs_exec(b->s, sql, err);
-}
-
-/* FTS5 flushes its pending terms to a new segment every `hashsize` bytes (1 MiB
- * by default) and merges segments as it goes (`automerge`, 4 by default): a
- * million search rows would make hundreds of segments and rewrite them many
- * times inside one huge transaction, where every page read back goes through
- * the WAL. While the staged rows go in, the threshold is BULK_FTS_HASH and
- * merging is off (a few large segments are left, which later writes merge
- * incrementally); afterwards both settings are what they were. */
-static gs_status bulk_fts_tune(graph_bulk *b, bool start, gs_error *err) {
-    if (start) {
-        gs_status r = bulk_fts_set(b, "hashsize", BULK_FTS_HASH, &b->fts_hash_was, err);
-        return r == GS_OK ? bulk_fts_set(b, "automerge", 0, &b->fts_merge_was, err) : r;
-    }
-    gs_status r = bulk_fts_set(b, "hashsize", b->fts_hash_was >= 0 ? b->fts_hash_was : 1048576, NULL, err);
-    return r == GS_OK ? bulk_fts_set(b, "automerge", b->fts_merge_was >= 0 ? b->fts_merge_was : 4, NULL, err) : r;
-}
-
 /* Moves the staged search rows into node_fts, in id order, in one statement.
  * Staging keeps FTS5's work (tokenising, segment writes and merges) out of the
  * row loop, where it competed with every other table for the page cache. */
@@ -314,7 +283,8 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
         free(b);
         return r;
     }
-    r = bulk_fts_tune(b, true, err);
+    /* While the staged rows go in (bulk_fts_flush): a few large segments. */
+    r = gs_fts_bulk_begin(s, &b->fts_was, err);
     if (r == GS_OK)
         r = gs_exec(s, "CREATE TEMP TABLE IF NOT EXISTS gs_bulk_fts(id INTEGER PRIMARY KEY, name, aliases, body)", err);
     b->fresh_nodes = r == GS_OK && bulk_table_empty(s, "SELECT 1 FROM nodes LIMIT 1");
@@ -738,7 +708,7 @@ gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
     if (keep && r == GS_OK) r = bulk_undefer(b, err);
     if (keep && r == GS_OK)
         r = b->defer_search ? gs_search_backlog_add(b->s, b->first_new_id, b->last_new_id, err) : bulk_fts_flush(b, err);
-    if (keep && r == GS_OK) r = bulk_fts_tune(b, false, err);
+    if (keep && r == GS_OK) r = gs_fts_bulk_end(b->s, &b->fts_was, err);
     if (keep && r == GS_OK) r = gs_exec(b->s, "RELEASE gs_bulk", err);
     if (!keep || r != GS_OK) {
         gs_exec(b->s, "ROLLBACK TO gs_bulk", NULL);

@@ -320,19 +320,19 @@ static gs_status prov_exec_each(graph_store *s, const char *const *sql, size_t n
  * at 1M created nodes this skips writing out and deleting ~4M claims. */
 static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
     static const char *const sql[] = {
-        "INSERT INTO temp.prov_sole(kind, id) SELECT 'node', c.node_id FROM node_claims c "
+        "INSERT INTO temp.prov_sole(kind, id, implicit) SELECT 'node', c.node_id, c.props_implicit FROM node_claims c "
         "WHERE c.import_id = ?1 AND c.created = 1 "
         "AND NOT EXISTS (SELECT 1 FROM node_claims o WHERE o.node_id = c.node_id AND o.import_id <> ?1) "
         "AND NOT EXISTS (SELECT 1 FROM prop_claim_rows p WHERE p.kind = 'node' AND p.entity_id = c.node_id "
         "AND p.import_id <> ?1)",
-        "INSERT INTO temp.prov_sole(kind, id) SELECT 'rel', c.rel_id FROM rel_claims c "
+        "INSERT INTO temp.prov_sole(kind, id, implicit) SELECT 'rel', c.rel_id, c.props_implicit FROM rel_claims c "
         "WHERE c.import_id = ?1 AND c.created = 1 "
         "AND NOT EXISTS (SELECT 1 FROM rel_claims o WHERE o.rel_id = c.rel_id AND o.import_id <> ?1) "
         "AND NOT EXISTS (SELECT 1 FROM prop_claim_rows p WHERE p.kind = 'rel' AND p.entity_id = c.rel_id "
         "AND p.import_id <> ?1)"};
     gs_status r = gs_exec(rr->s,
                           "CREATE TEMP TABLE IF NOT EXISTS prov_sole(kind TEXT NOT NULL, id INTEGER NOT NULL, "
-                          "PRIMARY KEY (kind, id)) WITHOUT ROWID",
+                          "implicit INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
                           err);
     if (r == GS_OK) r = gs_exec(rr->s, "DELETE FROM temp.prov_sole", err);
     if (r == GS_OK && !rr->s->retract_no_shortcut)
@@ -346,10 +346,21 @@ static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
  * claim is the same for both kinds. Not those of temp.prov_sole's entities. */
 static gs_status prov_materialize(graph_store *s, int64_t imp, gs_error *err) {
     static const char *const sql[] = {
+        /* the prop_claims view's implicit claims (graph/schema.c), spelled out
+         * so that an entity of temp.prov_sole is passed over before its props
+         * are read: through the view every implicit claim of the import was
+         * listed first and filtered after */
         "INSERT OR IGNORE INTO prop_claim_rows(seq, kind, entity_id, key, value, import_id) "
         "SELECT (SELECT min(0, coalesce(min(seq), 0)) FROM prop_claim_rows) - row_number() OVER (), "
-        "kind, entity_id, key, value, import_id FROM prop_claims c WHERE import_id = ?1 AND seq = 0 "
-        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = c.kind AND o.id = c.entity_id)",
+        "kind, entity_id, key, value, import_id FROM ("
+        "SELECT 'node' AS kind, c.node_id AS entity_id, j.key AS key, j.value AS value, c.import_id AS import_id "
+        "FROM node_claims c JOIN nodes e ON e.id = c.node_id JOIN dsg_props(e.props) j "
+        "WHERE c.import_id = ?1 AND c.props_implicit = 1 AND j.key <> 'name' AND j.value <> 'null' "
+        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'node' AND o.id = c.node_id) "
+        "UNION ALL SELECT 'rel', c.rel_id, j.key, j.value, c.import_id "
+        "FROM rel_claims c JOIN rels e ON e.id = c.rel_id JOIN dsg_props(e.props) j "
+        "WHERE c.import_id = ?1 AND c.props_implicit = 1 AND j.value <> 'null' "
+        "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'rel' AND o.id = c.rel_id))",
         "UPDATE node_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1 "
         "AND NOT EXISTS (SELECT 1 FROM temp.prov_sole o WHERE o.kind = 'node' AND o.id = node_id)",
         "UPDATE rel_claims SET props_implicit = 0 WHERE import_id = ?1 AND props_implicit = 1 "
@@ -475,6 +486,86 @@ static gs_status prov_undo_sole(prov_run *rr, bool node, int64_t id, gs_error *e
     return r == GS_OK ? prov_exec(rr, node ? RS_NODE_DROP : RS_REL_DROP, id, rr->imp, NULL, NULL, err) : r;
 }
 
+/* The entities of temp.prov_sole of one kind that can go now (every
+ * relationship; a node once no relationship is left on it) are counted and
+ * deleted by a few statements over the whole set, with the same graph and
+ * counts as prov_undo_sole gives each. Why: inside the retract's transaction
+ * every statement that fires a trigger keeps a statement journal of the
+ * pages it changes, so deleting entity by entity journaled a leaf page again
+ * for every row on it, and loaded and compared each entity's props to count
+ * its shown claims. What is left in temp.prov_sole (nodes still connected)
+ * goes through prov_undo_sole. */
+static gs_status prov_delete_sole(prov_run *rr, bool node, gs_error *err) {
+    static const char *const pick[2] = {
+        "INSERT INTO temp.prov_gone(id, implicit) SELECT o.id, o.implicit FROM temp.prov_sole o "
+        "JOIN rels r ON r.id = o.id WHERE o.kind = 'rel'",
+        "INSERT INTO temp.prov_gone(id, implicit) SELECT o.id, o.implicit FROM temp.prov_sole o "
+        "JOIN nodes n ON n.id = o.id WHERE o.kind = 'node' AND NOT EXISTS (SELECT 1 FROM rels WHERE start = o.id) "
+        "AND NOT EXISTS (SELECT 1 FROM rels WHERE end = o.id)"};
+    /* The shown claims (prov_count_shown's count, for all of them at once): an
+     * implicit claim per stored member (the prop_claims view's rule), and each
+     * claim row whose value is the member's (dsg_props spells values as claim
+     * rows hold them). Nobody else claims these entities: only rows of ?1. */
+    static const char *const count[2] = {
+        "SELECT (SELECT count(*) FROM temp.prov_gone g JOIN rels e ON e.id = g.id JOIN dsg_props(e.props) j "
+        "WHERE g.implicit = 1 AND j.value <> 'null') + "
+        "(SELECT count(*) FROM temp.prov_gone g JOIN prop_claim_rows p ON p.kind = 'rel' AND p.entity_id = g.id "
+        "AND p.import_id = ?1 JOIN rels e ON e.id = g.id JOIN dsg_props(e.props) j "
+        "WHERE j.key = p.key AND j.value = p.value), (SELECT count(*) FROM temp.prov_gone)",
+        "SELECT (SELECT count(*) FROM temp.prov_gone g JOIN nodes e ON e.id = g.id JOIN dsg_props(e.props) j "
+        "WHERE g.implicit = 1 AND j.key <> 'name' AND j.value <> 'null') + "
+        "(SELECT count(*) FROM temp.prov_gone g JOIN prop_claim_rows p ON p.kind = 'node' AND p.entity_id = g.id "
+        "AND p.import_id = ?1 AND p.key <> 'name' JOIN nodes e ON e.id = g.id JOIN dsg_props(e.props) j "
+        "WHERE j.key = p.key AND j.value = p.value), (SELECT count(*) FROM temp.prov_gone)"};
+    /* The import's claim ranges that hold only ids going now go whole, before
+     * the rows: the delete trigger would otherwise cut the first id off a
+     * range once per deleted row. The rest (a range mixing kept and deleted
+     * ids, the claim rows) the triggers take as before. A pending search-row
+     * note (gs_fts_note) of a deleted node finds it gone at the flush. */
+    static const char *const drop[2][4] = {
+        {"DELETE FROM rel_claim_ranges WHERE import_id = ?1 "
+         "AND (SELECT count(*) FROM temp.prov_gone g WHERE g.id BETWEEN lo AND hi) = hi - lo + 1",
+         "DELETE FROM rels WHERE id IN (SELECT id FROM temp.prov_gone)"},
+        {"DELETE FROM node_claim_ranges WHERE import_id = ?1 "
+         "AND (SELECT count(*) FROM temp.prov_gone g WHERE g.id BETWEEN lo AND hi) = hi - lo + 1",
+         "DELETE FROM node_labels WHERE node_id IN (SELECT id FROM temp.prov_gone)",
+         "DELETE FROM aliases WHERE node_id IN (SELECT id FROM temp.prov_gone)",
+         "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.prov_gone)"}};
+    gs_status r = gs_exec(rr->s,
+                          "CREATE TEMP TABLE IF NOT EXISTS prov_gone(id INTEGER PRIMARY KEY, implicit INTEGER NOT NULL)",
+                          err);
+    if (r == GS_OK) r = gs_exec(rr->s, "DELETE FROM temp.prov_gone", err);
+    if (r == GS_OK) r = prov_exec_each(rr->s, &pick[node], 1, rr->imp, "finding what the retract deletes", err);
+    int64_t shown = 0, n = 0;
+    sqlite3_stmt *st = r == GS_OK ? gs_prov_prepare(rr->s, count[node], err) : NULL;
+    if (r == GS_OK && !st) r = GS_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, rr->imp);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            shown = sqlite3_column_int64(st, 0);
+            n = sqlite3_column_int64(st, 1);
+        } else {
+            r = gs_sqlfail(rr->s, err, "counting what the retract removes");
+        }
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; r == GS_OK && n > 0 && i < 4 && drop[node][i]; i++)
+        r = prov_exec_each(rr->s, &drop[node][i], 1, rr->imp, node ? "deleting nodes" : "deleting relationships",
+                           err);
+    /* Their search rows, as a bulk load writes them (gs_fts_bulk_begin). */
+    gs_fts_saved was;
+    if (r == GS_OK && node && n > 0) r = gs_fts_bulk_begin(rr->s, &was, err);
+    if (r == GS_OK && node && n > 0) {
+        r = gs_exec(rr->s, "DELETE FROM node_fts WHERE rowid IN (SELECT id FROM temp.prov_gone)", err);
+        if (r == GS_OK) r = gs_fts_bulk_end(rr->s, &was, err);
+    }
+    if (r != GS_OK) return r;
+    if (node) rr->u.nodes_deleted += n;
+    else rr->u.rels_deleted += n;
+    rr->u.props_removed += shown;
+    return GS_OK;
+}
+
 /* A node or relationship claim (id, created, sole): dropped; an entity this
  * import created goes when nobody else claims it (a node only if
  * unconnected), or the earliest other claimant inherits "created".
@@ -544,11 +635,14 @@ gs_status prov_retract(graph_store *s, int64_t id, json_t **out, gs_error *err) 
     r = prov_find_sole(&rr, err);
     if (r == GS_OK) r = prov_undo_props(&rr, err);
     if (r == GS_OK) r = prov_undo_aliases(&rr, err);
+    if (r == GS_OK) r = prov_delete_sole(&rr, false, err);
     if (r == GS_OK) r = prov_undo_entities(&rr, false, err);
+    if (r == GS_OK) r = prov_delete_sole(&rr, true, err);
     if (r == GS_OK) r = prov_undo_entities(&rr, true, err);
     prov_undo u = rr.u;
     prov_run_free(&rr);
     if (r == GS_OK) r = gs_exec(s, "DROP TABLE IF EXISTS temp.prov_sole", err);
+    if (r == GS_OK) r = gs_exec(s, "DROP TABLE IF EXISTS temp.prov_gone", err);
     if (r == GS_OK) {
         st = gs_prov_prepare(s, "UPDATE imports SET retracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
                              err);

@@ -36,6 +36,7 @@
  */
 #include "store_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,33 @@ gs_status gs_fts_flush(graph_store *s, gs_error *err) {
 /* See store_internal.h. */
 void gs_fts_forget(graph_store *s) {
     s->fts_pending.n = 0;
+}
+
+/* One FTS5 setting of node_fts: *was (if given) gets its stored value (-1:
+ * unset), then it becomes value. */
+static gs_status gs_fts_set(graph_store *s, const char *key, int64_t value, int64_t *was, gs_error *err) {
+    char sql[160];
+    if (was) {
+        snprintf(sql, sizeof sql, "SELECT v FROM node_fts_config WHERE k = '%s'", key);
+        sqlite3_stmt *st = gs_prov_prepare(s, sql, err);
+        if (!st) return GS_IO;
+        *was = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    snprintf(sql, sizeof sql, "INSERT INTO node_fts(node_fts, rank) VALUES ('%s', %lld)", key, (long long)value);
+    return gs_exec(s, sql, err);
+}
+
+/* See store_internal.h. */
+gs_status gs_fts_bulk_begin(graph_store *s, gs_fts_saved *saved, gs_error *err) {
+    gs_status r = gs_fts_set(s, "hashsize", GS_FTS_BULK_HASH, &saved->hashsize, err);
+    return r == GS_OK ? gs_fts_set(s, "automerge", 0, &saved->automerge, err) : r;
+}
+
+/* See store_internal.h: FTS5's defaults (1 MiB, 4) where nothing was set. */
+gs_status gs_fts_bulk_end(graph_store *s, const gs_fts_saved *saved, gs_error *err) {
+    gs_status r = gs_fts_set(s, "hashsize", saved->hashsize >= 0 ? saved->hashsize : 1048576, NULL, err);
+    return r == GS_OK ? gs_fts_set(s, "automerge", saved->automerge >= 0 ? saved->automerge : 4, NULL, err) : r;
 }
 
 /* Counts code points, to choose between MATCH (3+) and a scan. */

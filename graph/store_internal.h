@@ -231,5 +231,18 @@ gs_status gs_fts_delete(graph_store *s, int64_t id, gs_error *err);
 gs_status gs_fts_flush(graph_store *s, gs_error *err);
 /* Drops the notes: the transaction that made them was rolled back. */
 void gs_fts_forget(graph_store *s);
+/* node_fts's settings before gs_fts_bulk_begin (-1: unset). */
+typedef struct gs_fts_saved {
+    int64_t hashsize, automerge;
+} gs_fts_saved;
+/* For one statement that adds or deletes many search rows (a bulk load's
+ * rows, a retract's deletes): FTS5's pending-terms threshold becomes
+ * GS_FTS_BULK_HASH and merging stops, so the rows make a few large segments
+ * (which later writes merge incrementally) instead of hundreds of small ones
+ * merged over and over inside one transaction. gs_fts_bulk_end sets back what
+ * *saved holds. Both are writes of the caller's transaction. */
+#define GS_FTS_BULK_HASH (32 << 20)
+gs_status gs_fts_bulk_begin(graph_store *s, gs_fts_saved *saved, gs_error *err);
+gs_status gs_fts_bulk_end(graph_store *s, const gs_fts_saved *saved, gs_error *err);
 
 #endif
