@@ -49,7 +49,7 @@ typedef struct job_group {
  * this the rest of the iteration's quick jobs go to the pool (whose threads
  * run on the other core meanwhile), so a burst of lookups never holds up
  * another client's ping for more than about this. 50-300 us measured alike
- * within the noise of a shared 2-core machine (docs/performance.md, "Socket
+ * within the noise of a shared 2-core machine (docs/performance-history.md, "Socket
  * throughput pass 2"); the pool alone was slower at 1 and 16 clients. */
 #define LOOP_INLINE_BUDGET_NS (200 * 1000)
 /* A lookup on the loop slower than this (a cold page cache, a slow disk)
@@ -61,7 +61,7 @@ typedef struct job_group {
  * pool as soon as its walk reaches more nodes than this (or twice as many
  * relationships), or when the in-memory index cannot serve it: its reply then
  * takes about as long as a few lookups (~1.2 us per node and relationship at
- * 1M nodes, docs/performance.md), within LOOP_INLINE_BUDGET_NS. An ancestry
+ * 1M nodes, docs/performance-history.md), within LOOP_INLINE_BUDGET_NS. An ancestry
  * (a dozen nodes) is answered without a thread hand-off. */
 #define LOOP_MAX_NODES 64
 

@@ -301,7 +301,7 @@ static gs_status gs_migrate(graph_store *s, int flags, gs_error *err) {
 
 /* SQLite's process-wide settings, applied once before its first use. Memory
  * statistics are off: with them on, every allocation SQLite makes takes a
- * global mutex (~4% of a bulk import's CPU, docs/performance.md), and nothing
+ * global mutex (~4% of a bulk import's CPU, docs/performance-history.md), and nothing
  * here reads them (no soft heap limit, no sqlite3_memory_used). If SQLite was
  * already initialised by the embedding program, the call fails harmlessly. */
 static void gs_sqlite_configure(void) { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }

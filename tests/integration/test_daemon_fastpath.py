@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The daemon's shortcuts (docs/performance.md, "Socket throughput pass 2") must not change a
+"""The daemon's shortcuts (docs/performance-history.md, "Socket throughput pass 2") must not change a
 byte a client sees:
 
 - a plain ping with nothing of its connection ahead of it is answered by rpc_fast_ping on the
