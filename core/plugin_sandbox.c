@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,21 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* The count hook: charges SB_HOOK_STEP instructions and aborts past the budget. */
+/* Set once by plugin_sandbox_cancel_all; read by every sandbox's hook. */
+static atomic_bool sb_cancel_requested;
+
+void plugin_sandbox_cancel_all(void) { atomic_store(&sb_cancel_requested, true); }
+
+/* The count hook: charges SB_HOOK_STEP instructions and aborts past the
+ * budget, or once the daemon is stopping (plugin_sandbox_cancel_all). */
 static void sb_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     plugin_sandbox *sb = plugin_sandbox_of(L);
+    if (atomic_load_explicit(&sb_cancel_requested, memory_order_relaxed)) {
+        sb->cancelled = true;
+        luaL_error(L, "the daemon is stopping");
+    }
     sb->instr_used += SB_HOOK_STEP;
     if (sb->instr_used > sb->instr_limit) {
         sb->budget_exceeded = true;
@@ -59,7 +70,7 @@ static int sb_pcall(lua_State *L)
     int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
     if (status == LUA_ERRMEM)
         sb->mem_exceeded = true;
-    if (status != LUA_OK && (sb->mem_exceeded || sb->budget_exceeded))
+    if (status != LUA_OK && (sb->mem_exceeded || sb->budget_exceeded || sb->cancelled))
         return lua_error(L);
     lua_pushboolean(L, status == LUA_OK);
     lua_insert(L, 1);
@@ -78,7 +89,7 @@ static int sb_xpcall(lua_State *L)
     int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
     if (status == LUA_ERRMEM)
         sb->mem_exceeded = true;
-    if (status != LUA_OK && (sb->mem_exceeded || sb->budget_exceeded))
+    if (status != LUA_OK && (sb->mem_exceeded || sb->budget_exceeded || sb->cancelled))
         return lua_error(L);
     lua_pushboolean(L, status == LUA_OK);
     lua_replace(L, 1);
@@ -200,6 +211,8 @@ static void sb_format_error(plugin_sandbox *sb, int status, char *err, size_t er
         snprintf(err, errlen, "memory limit of %zu bytes exceeded", sb->mem_limit);
     else if (sb->budget_exceeded)
         snprintf(err, errlen, "instruction budget of %lld exceeded", (long long)sb->instr_limit);
+    else if (sb->cancelled)
+        snprintf(err, errlen, "the daemon is stopping");
     else if (lua_type(L, -1) == LUA_TSTRING)
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
     else

@@ -22,8 +22,15 @@ typedef struct plugin_sandbox {
     int64_t instr_used, instr_limit;
     bool budget_exceeded;   /* sticky: every later pcall rethrows */
     bool mem_exceeded;      /* sticky, likewise, once a pcall saw LUA_ERRMEM */
+    bool cancelled;         /* sticky, likewise: plugin_sandbox_cancel_all stopped it */
     const char *who;        /* plugin name for print() log lines */
 } plugin_sandbox;
+
+/* Stops every running plugin at its next instruction-budget check (within
+ * microseconds of Lua code) with the error "the daemon is stopping", which no
+ * pcall inside the plugin can catch; plugins started later fail the same way.
+ * Any thread; for shutdown (server.c), so it cannot be undone. */
+void plugin_sandbox_cancel_all(void);
 
 /* Creates the state. Returns 0, or -1 (out of memory / limit too small). */
 int plugin_sandbox_open(plugin_sandbox *sb, size_t mem_limit, int64_t instr_limit, const char *who);

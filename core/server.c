@@ -37,6 +37,7 @@ static struct {
     uv_check_t flush_check;
     uint64_t next_no;
     bool stopping;
+    bool interrupted;         /* the deadline passed with requests running: they are being interrupted */
     uint64_t stop_deadline;
 } S;
 
@@ -508,6 +509,15 @@ void server_check_drained(void)
     if (S.nclients == 0 && workers_in_flight() == 0) {
         uv_timer_stop(&S.drain_timer);
         uv_stop(S.loop);
+    } else if (force && workers_in_flight() > 0) {
+        /* A long write (an import, a retract) or read would otherwise hold
+         * the exit for as long as it runs: it is interrupted and rolled back
+         * instead, on every tick until it has stopped (workers_interrupt). */
+        if (!S.interrupted)
+            log_warn("interrupting %d request(s) still running (shutdown_timeout_ms reached); "
+                     "their writes are rolled back", workers_in_flight());
+        S.interrupted = true;
+        workers_interrupt();
     }
 }
 

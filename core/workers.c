@@ -2,9 +2,11 @@
 #include "workers.h"
 #include "log.h"
 #include "adjacency.h"
+#include "plugin_sandbox.h"
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,8 +46,54 @@ static graph_adj *workers_adj;
 /* heap_trim_after_ms in seconds (0: never trim); set before workers_start, which clears W. */
 static double workers_trim_after_s;
 
+/* The pool threads' connections, for workers_interrupt: a connection is
+ * listed while it is open (added when its thread opens it, removed before
+ * its thread closes it), so an interrupt never reaches a closed one. */
+static struct {
+    pthread_mutex_t mu;
+    graph_store **v;
+    size_t n, cap;
+} R = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Lists s; false when out of memory (s then cannot be interrupted: its
+ * reads end within query_timeout_ms anyway). */
+static bool readers_add(graph_store *s)
+{
+    pthread_mutex_lock(&R.mu);
+    bool ok = true;
+    if (R.n == R.cap) {
+        size_t ncap = R.cap ? R.cap * 2 : 8;
+        graph_store **nv = realloc(R.v, ncap * sizeof *nv);
+        if (nv) {
+            R.v = nv;
+            R.cap = ncap;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok)
+        R.v[R.n++] = s;
+    pthread_mutex_unlock(&R.mu);
+    return ok;
+}
+
+static void readers_remove(graph_store *s)
+{
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < R.n; i++)
+        if (R.v[i] == s) {
+            R.v[i] = R.v[--R.n];
+            break;
+        }
+    pthread_mutex_unlock(&R.mu);
+}
+
 /* Closes a reader thread's connection when the pool thread exits. */
-static void reader_store_free(void *p) { graph_store_close(p); }
+static void reader_store_free(void *p)
+{
+    readers_remove(p);
+    graph_store_close(p);
+}
 
 /* The connection of the calling pool thread, opened on first use. */
 static graph_store *reader_store(void)
@@ -58,6 +106,8 @@ static graph_store *reader_store(void)
             return NULL;
         }
         pthread_setspecific(W.reader_key, s);
+        if (!readers_add(s))
+            log_warn("reader thread: out of memory listing its connection (shutdown cannot interrupt it)");
         if (W.adj)
             graph_adj_attach_reader(W.adj, s);
     }
@@ -248,6 +298,19 @@ void workers_submit_write(work_item *w)
 }
 
 int workers_in_flight(void) { return W.in_flight; }
+
+/* See workers.h. The writer's connection is W.writer until workers_stop,
+ * which runs after the loop (the only caller's thread) has stopped. */
+void workers_interrupt(void)
+{
+    plugin_sandbox_cancel_all();
+    if (W.writer)
+        sqlite3_interrupt(graph_store_db(W.writer));
+    pthread_mutex_lock(&R.mu);
+    for (size_t i = 0; i < R.n; i++)
+        sqlite3_interrupt(graph_store_db(R.v[i]));
+    pthread_mutex_unlock(&R.mu);
+}
 
 int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_options *opts,
                   graph_store *writer)

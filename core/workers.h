@@ -35,6 +35,13 @@ void workers_submit_write(work_item *w);
 graph_store *workers_loop_store(void);
 /* Items submitted and not yet done. */
 int workers_in_flight(void);
+/* Shutdown past its deadline: interrupts what the writer and the pool
+ * threads are running in SQLite (sqlite3_interrupt: the statement fails,
+ * its transaction is rolled back, so nothing is half-written) and stops
+ * running plugins (plugin_sandbox_cancel_all). A connection between two
+ * statements misses an interrupt, so the caller repeats it until the items
+ * are done. Any thread. */
+void workers_interrupt(void);
 /* Stops the writer thread once its queue is empty and returns its store to the caller. */
 graph_store *workers_stop(void);
 
