@@ -314,10 +314,12 @@ static gs_status prov_exec_each(graph_store *s, const char *const *sql, size_t n
  * Their property claims are not undone one by one: every one the entity
  * still shows would be removed (nobody else claims a value to restore), and
  * the entity itself is deleted afterwards. So the entity step counts those
- * claims as removed and deletes the entity (prov_undo_sole), and only a node
- * kept because it still has relationships has its claims undone then
+ * claims as removed and deletes the entity (all that can go at once in
+ * prov_delete_sole, any left in prov_undo_sole), and only a node kept
+ * because it still has relationships has its claims undone then
  * (prov_undo_node_props). Same graph, same counts as undoing them all first;
- * at 1M created nodes this skips writing out and deleting ~4M claims. */
+ * at 1M created nodes this skips writing out and deleting ~4M claims. The
+ * claim's props_implicit comes along for prov_delete_sole's count. */
 static gs_status prov_find_sole(prov_run *rr, gs_error *err) {
     static const char *const sql[] = {
         "INSERT INTO temp.prov_sole(kind, id, implicit) SELECT 'node', c.node_id, c.props_implicit FROM node_claims c "
@@ -531,9 +533,9 @@ static gs_status prov_delete_sole(prov_run *rr, bool node, gs_error *err) {
          "DELETE FROM node_labels WHERE node_id IN (SELECT id FROM temp.prov_gone)",
          "DELETE FROM aliases WHERE node_id IN (SELECT id FROM temp.prov_gone)",
          "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.prov_gone)"}};
-    gs_status r = gs_exec(rr->s,
-                          "CREATE TEMP TABLE IF NOT EXISTS prov_gone(id INTEGER PRIMARY KEY, implicit INTEGER NOT NULL)",
-                          err);
+    gs_status r =
+        gs_exec(rr->s, "CREATE TEMP TABLE IF NOT EXISTS prov_gone(id INTEGER PRIMARY KEY, implicit INTEGER NOT NULL)",
+                err);
     if (r == GS_OK) r = gs_exec(rr->s, "DELETE FROM temp.prov_gone", err);
     if (r == GS_OK) r = prov_exec_each(rr->s, &pick[node], 1, rr->imp, "finding what the retract deletes", err);
     int64_t shown = 0, n = 0;
