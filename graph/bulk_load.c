@@ -17,6 +17,13 @@
 #define BULK_MAX_DEFERRED 8
 #define BULK_MAX_LABELS 64
 #define BULK_MAX_TYPES 4096
+/* Node rows (a relationship row names two) a load on a non-empty graph
+ * resolves with index probes before it reads the labels it meets into its
+ * maps (bulk_resolve): a handful of rows into a
+ * million-node graph then costs milliseconds, not the 0.8 s of reading a
+ * label's million keys, and a big load pays at most this many probes (a few
+ * milliseconds) before it switches to the maps. */
+#define BULK_PROBE_ROWS 4096
 
 enum {
     BS_NODE,
@@ -31,6 +38,8 @@ enum {
     BS_NODE_KEY,
     BS_NODE_ALIAS_KEYS,
     BS_REL_FIND,
+    BS_PROBE_NAME,
+    BS_PROBE_ALIAS,
     BS__COUNT
 };
 
@@ -49,6 +58,11 @@ static const char *const bulk_sql[BS__COUNT] = {
     [BS_NODE_KEY] = "SELECT name_key FROM nodes WHERE id = ?1",
     [BS_NODE_ALIAS_KEYS] = "SELECT alias_key FROM aliases WHERE node_id = ?1",
     [BS_REL_FIND] = "SELECT id FROM rels WHERE start = ?1 AND type = ?2 AND end = ?3 LIMIT 1",
+    /* CROSS JOIN keeps the name (alias) index outermost: the label's index would scan the label */
+    [BS_PROBE_NAME] = "SELECT n.id FROM nodes n CROSS JOIN node_labels l "
+                      "WHERE n.name_key = ?2 AND l.node_id = n.id AND l.label = ?1 LIMIT 2",
+    [BS_PROBE_ALIAS] = "SELECT DISTINCT a.node_id FROM aliases a CROSS JOIN node_labels l "
+                       "WHERE a.alias_key = ?2 AND l.node_id = a.node_id AND l.label = ?1 LIMIT 2",
 };
 
 /* Indexes built once at the end when their table was empty at the start. */
@@ -71,6 +85,7 @@ struct graph_bulk {
     bulk_rels rels;       /* (start, type, end) -> relationship created by this load */
     char **loaded;        /* labels whose stored nodes are in names/aliases */
     size_t nloaded;
+    int64_t probes_left;  /* rows still resolved by index probes while labels are not loaded */
     char *types[BULK_MAX_TYPES];
     size_t ntypes;
     prov_counts saved;    /* the import's counts at begin, restored if the load is undone */
@@ -290,6 +305,7 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
     b->fresh_nodes = r == GS_OK && bulk_table_empty(s, "SELECT 1 FROM nodes LIMIT 1");
     b->fresh_rels = bulk_table_empty(s, "SELECT 1 FROM rels LIMIT 1");
     if (r == GS_OK) r = bulk_first_new_id(b, err);
+    graph_bulk_set_probe_rows(b, BULK_PROBE_ROWS);
     for (size_t i = 0; r == GS_OK && b->fresh_nodes && i < sizeof bulk_node_indexes / sizeof *bulk_node_indexes; i++)
         r = bulk_defer_index(b, bulk_node_indexes[i], err);
     for (size_t i = 0; r == GS_OK && b->fresh_rels && i < sizeof bulk_rel_indexes / sizeof *bulk_rel_indexes; i++)
@@ -305,12 +321,19 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
     return GS_OK;
 }
 
+/* True if the maps hold every node of label: the graph was empty at begin (the
+ * maps get every node the load creates or changes), or bulk_load_label read it. */
+static bool bulk_label_in_maps(const graph_bulk *b, const char *label) {
+    if (b->fresh_nodes) return true;
+    for (size_t i = 0; i < b->nloaded; i++)
+        if (strcmp(b->loaded[i], label) == 0) return true;
+    return false;
+}
+
 /* Puts the stored nodes of label (names and aliases) into the maps, once per
  * label; on a graph that was empty there is nothing to read. */
 static gs_status bulk_load_label(graph_bulk *b, const char *label, gs_error *err) {
-    if (b->fresh_nodes) return GS_OK;
-    for (size_t i = 0; i < b->nloaded; i++)
-        if (strcmp(b->loaded[i], label) == 0) return GS_OK;
+    if (bulk_label_in_maps(b, label)) return GS_OK;
     char **nl = realloc(b->loaded, (b->nloaded + 1) * sizeof *nl);
     if (!nl) return gs_fail(err, GS_IO, "out of memory");
     b->loaded = nl;
@@ -538,7 +561,7 @@ static gs_status bulk_props_json(const graph_bulk_prop *props, size_t nprops, js
 gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t nlabels, const char *name,
                               json_t *props, json_t *aliases, int64_t *id_out, gs_error *err) {
     gs_status r = GS_OK;
-    for (size_t i = 0; r == GS_OK && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
+    for (size_t i = 0; r == GS_OK && b->probes_left == 0 && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
         if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
     if (r == GS_OK) r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_fts_flush(b, err);   /* graph_node_put rewrites the node's search row */
@@ -588,18 +611,59 @@ static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node
     return same;
 }
 
-/* See bulk_load.h: resolves the row's identity in memory, then creates, claims or merges. */
+/* One probe (BS_PROBE_NAME or BS_PROBE_ALIAS) for label and the name key in
+ * b->key: *id = 0 (none), the node, or BULK_AMBIGUOUS (two nodes), as the maps say. */
+static gs_status bulk_probe(graph_bulk *b, int which, const char *label, int64_t *id, gs_error *err) {
+    sqlite3_stmt *st = b->st[which];
+    sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b->key.p, (int)b->key.len, SQLITE_STATIC);
+    int rc;
+    *id = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t found = sqlite3_column_int64(st, 0);
+        *id = *id == 0 || *id == found ? found : BULK_AMBIGUOUS;
+    }
+    gs_status r = rc == SQLITE_DONE ? GS_OK : gs_sqlfail(b->s, err, "bulk load: looking up a name");
+    sqlite3_reset(st);
+    return r;
+}
+
+/* The node a row names under its identity label (labels[0]; the name key is in
+ * b->key): by name key, else by alias key; *id = 0 if none, BULK_AMBIGUOUS if
+ * two nodes share the key. Invariant: both ways give the same answer. The maps
+ * hold every node of a label once it is in them (bulk_label_in_maps); until
+ * then, for the first BULK_PROBE_ROWS rows of the load, index probes read the
+ * tables, which hold every row the load wrote (same connection, same
+ * transaction); after that the row's labels are read into the maps. */
+static gs_status bulk_resolve(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id, gs_error *err) {
+    const char *label = row->labels[0];
+    gs_status r = GS_OK;
+    if (!bulk_label_in_maps(b, label) && b->probes_left > 0) {
+        b->probes_left--;
+        r = bulk_probe(b, BS_PROBE_NAME, label, id, err);
+        if (r == GS_OK && *id == 0) r = bulk_probe(b, BS_PROBE_ALIAS, label, id, err);
+        return r;
+    }
+    for (size_t i = 0; r == GS_OK && i < row->nlabels; i++) r = bulk_load_label(b, row->labels[i], err);
+    if (r != GS_OK) return r;
+    if (!bulk_map_key(b, label, b->key.p, b->key.len)) return gs_fail(err, GS_IO, "out of memory");
+    *id = bulk_names_get(&b->names, b->mk.p, b->mk.len);
+    if (*id == 0) *id = bulk_names_get(&b->aliases, b->mk.p, b->mk.len);
+    return GS_OK;
+}
+
+/* See bulk_load.h. */
+void graph_bulk_set_probe_rows(graph_bulk *b, int64_t rows) { b->probes_left = b->fresh_nodes || rows < 0 ? 0 : rows; }
+
+/* See bulk_load.h: resolves the row's identity (bulk_resolve), then creates, claims or merges. */
 gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
     if (row->nlabels == 0 || !row->name) return gs_fail(err, GS_INVALID, "a bulk node needs a label and a name");
     if (row->nlabels > BULK_MAX_LABELS) return gs_fail(err, GS_INVALID, "more than %d labels", BULK_MAX_LABELS);
-    gs_status r = GS_OK;
-    for (size_t i = 0; r == GS_OK && i < row->nlabels; i++) r = bulk_load_label(b, row->labels[i], err);
-    if (r == GS_OK) r = bulk_key(&b->key, row->name, err);
+    gs_status r = bulk_key(&b->key, row->name, err);
     if (r != GS_OK) return r;
     if (b->key.len == 0) return gs_fail(err, GS_INVALID, "name is empty");
-    if (!bulk_map_key(b, row->labels[0], b->key.p, b->key.len)) return gs_fail(err, GS_IO, "out of memory");
-    int64_t id = bulk_names_get(&b->names, b->mk.p, b->mk.len);
-    if (id == 0) id = bulk_names_get(&b->aliases, b->mk.p, b->mk.len);
+    int64_t id = 0;
+    if ((r = bulk_resolve(b, row, &id, err)) != GS_OK) return r;
     if (id == 0) return bulk_node_create(b, row, id_out, err);
     if (id > 0 && row->nlabels == 1 && row->nprops == 0 && row->naliases == 0) {
         *id_out = id;   /* a reference to a known node (a relationship's end): only the claim */

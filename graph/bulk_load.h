@@ -7,7 +7,10 @@
  *   - identity is resolved in memory: the name and alias keys of the labels a
  *     load meets are read once (nothing to read on an empty graph) and kept,
  *     with every node the load creates, in hash tables; relationships created
- *     by the load are found by (start, type, end) the same way;
+ *     by the load are found by (start, type, end) the same way. On a graph
+ *     that was not empty, the first rows (BULK_PROBE_ROWS in bulk_load.c) are
+ *     resolved with index probes instead, so that a small load into a big
+ *     graph does not read every key of the labels it meets;
  *   - a row that creates a node or relationship is a few prepared INSERTs
  *     (row, labels, aliases, search row, claims) with no re-read and no JSON
  *     tree: properties arrive as canonical JSON text per value;
@@ -76,6 +79,10 @@ size_t graph_bulk_quote(char *out, const char *s, size_t n);
 
 /* Starts a load on s (an import must be running, inside graph_store_begin). */
 gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err);
+/* How many more rows to resolve with index probes before reading the labels
+ * they meet into the maps (default BULK_PROBE_ROWS; 0: read them now). The
+ * result never depends on it: tests run the same rows both ways. */
+void graph_bulk_set_probe_rows(graph_bulk *b, int64_t rows);
 /* Merges one node like graph_node_put; *id_out gets its id. */
 gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err);
 /* Merges one relationship like graph_rel_put(create=false); both ends must be

@@ -2,7 +2,8 @@
  * tests/unit/test_bulk_load.c - graph/bulk_load.c on its own: the props text
  * it writes is the store's canonical text (every escape, non-ASCII), the maps
  * resolve names and aliases like graph_node_put, an undone load leaves every
- * table, index and count as it was, and ambiguous names are refused.
+ * table, index and count as it was, ambiguous names are refused, and rows
+ * resolved by index probes get the answers the maps give.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,6 +299,146 @@ static void search_backlog(void **state)
     fixture_close(&gs);
 }
 
+/* Orders text lines for qsort. */
+static int line_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every row of the tables a load writes, as sorted text lines (to compare two runs). */
+static char *tables_dump(graph_store *s)
+{
+    static const char *const tables[] = {"nodes", "node_labels", "aliases", "rels", "node_claims",
+                                         "node_claim_ranges", "alias_claims", "prop_claims", "node_fts",
+                                         "(SELECT id, nodes, relationships, properties, warnings FROM imports)"};
+    size_t n = 0, cap = 64, len = 0;
+    char **lines = malloc(cap * sizeof *lines);
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", tables[t]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char line[1024];
+            int used = snprintf(line, sizeof line, "%s:", tables[t]);
+            for (int c = 0; c < sqlite3_column_count(st) && used < (int)sizeof line; c++)
+                used += snprintf(line + used, sizeof line - (size_t)used, "%s|",
+                                 sqlite3_column_text(st, c) ? (const char *)sqlite3_column_text(st, c) : "NULL");
+            if (n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
+            lines[n++] = strdup(line);
+            len += strlen(line) + 1;
+        }
+        sqlite3_finalize(st);
+    }
+    qsort(lines, n, sizeof *lines, line_cmp);
+    char *out = calloc(1, len + 1);
+    for (size_t i = 0; i < n; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    return out;
+}
+
+/* One row of the script probes_and_maps_agree runs. */
+typedef struct script_row {
+    const char *labels[2];
+    const char *name, *alias, *prop;   /* alias, prop (a JSON value for key "x") may be NULL */
+} script_row;
+
+/* Runs the script in one load on s with `probes` rows resolved by index probes
+ * (graph_bulk_set_probe_rows), writes "status:id" per row into got, the tables
+ * into *dump, and undoes everything. */
+static void run_script(graph_store *s, const script_row *rows, size_t nrows, int64_t probes, char *got, size_t n,
+                       char **dump)
+{
+    graph_bulk *b = start(s);
+    graph_bulk_set_probe_rows(b, probes);
+    got[0] = '\0';
+    for (size_t i = 0; i < nrows; i++) {
+        const script_row *r = &rows[i];
+        graph_bulk_prop prop = {"x", r->prop, r->prop ? strlen(r->prop) : 0};
+        graph_bulk_node_row row = {.labels = r->labels, .nlabels = r->labels[1] ? 2 : 1, .name = r->name,
+                                   .props = r->prop ? &prop : NULL, .nprops = r->prop ? 1 : 0,
+                                   .aliases = r->alias ? &r->alias : NULL, .naliases = r->alias ? 1 : 0};
+        int64_t id = 0;
+        gs_error err;
+        gs_status st = graph_bulk_node(b, &row, &id, &err);
+        size_t used = strlen(got);
+        snprintf(got + used, n - used, "%s%d:%lld", i ? " " : "", (int)st, st == GS_OK ? (long long)id : 0LL);
+    }
+    gs_error err;
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    prov_counts c;
+    assert_int_equal(prov_import_finish(s, 0, &c, &err), GS_OK);
+    *dump = tables_dump(s);
+    graph_store_rollback(s);
+}
+
+/* A load on a graph that was not empty resolves its first rows with index
+ * probes, then reads the labels into its maps: every row gets the same answer
+ * (node, creation, ambiguity) and the tables end the same whether a row is
+ * resolved by probe, by map, or the load switches in the middle. */
+static void probes_and_maps_agree(void **state)
+{
+    fixture *f = *state;
+    /* the stored graph: an alias two models share, a name two nodes with label
+     * Model share (one's identity label is Paper), a node with two labels */
+    graph_bulk *b = start(f->s);
+    gs_error err;
+    const script_row stored[] = {
+        {{"Model"}, "A", "shared", NULL},      {{"Model"}, "B", "shared", NULL}, {{"Model"}, "C", "c-alias", NULL},
+        {{"Paper"}, "A", NULL, NULL},          {{"Model", "Base"}, "D", NULL, NULL}, {{"Model"}, "Q", NULL, NULL},
+        {{"Paper", "Model"}, "Q", NULL, NULL}, {{"Model"}, "\xef\xbc\xa5-wide", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof stored / sizeof *stored; i++) {
+        const script_row *r = &stored[i];
+        graph_bulk_node_row row = {.labels = r->labels, .nlabels = r->labels[1] ? 2 : 1, .name = r->name,
+                                   .aliases = r->alias ? &r->alias : NULL, .naliases = r->alias ? 1 : 0};
+        int64_t id;
+        assert_int_equal(graph_bulk_node(b, &row, &id, &err), GS_OK);
+        assert_int_equal(id, (int64_t)i + 1);
+    }
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    prov_counts c;
+    assert_int_equal(prov_import_finish(f->s, 0, &c, &err), GS_OK);
+    assert_int_equal(graph_store_commit(f->s, &err), GS_OK);
+
+    const script_row script[] = {
+        {{"Model"}, " a ", NULL, NULL},          /* 1: by name, case and spaces */
+        {{"Model"}, "SHARED", NULL, NULL},       /* 2: an alias of two nodes: ambiguous */
+        {{"Model"}, "c-alias", NULL, NULL},      /* 3: by alias */
+        {{"Paper"}, "a", NULL, NULL},            /* 4: the other label's A */
+        {{"Base"}, "d", NULL, NULL},             /* 5: by its second label */
+        {{"Model"}, "q", NULL, NULL},            /* 6: a name two Model nodes share: ambiguous */
+        {{"Model"}, "E-WIDE", NULL, NULL},       /* 7: NFKC of the stored full-width name */
+        {{"Model"}, "New", "n-alias", NULL},     /* 8: created */
+        {{"Model"}, "N-ALIAS", NULL, NULL},      /* 9: the created node, by its alias */
+        {{"Model"}, "B2", "c-alias", NULL},      /* 10: created, sharing C's alias */
+        {{"Model"}, "c-alias", NULL, NULL},      /* 11: now ambiguous */
+        {{"Model"}, "A", NULL, "1"},             /* 12: a change of a stored node (graph_node_put) */
+        {{"Tag", "Model"}, "new", NULL, NULL},   /* 13: a Tag named like the created Model, Model label too */
+        {{"Model"}, "new", NULL, NULL},          /* 14: two Model nodes named new now: ambiguous */
+        {{"Tag"}, "NEW", NULL, "2"},             /* 15: the Tag, changed */
+        {{"Base"}, "D", NULL, NULL},             /* 16: D again (claimed once) */
+    };
+    const size_t nrows = sizeof script / sizeof *script;
+    char probed[512], mapped[512], switched[512];
+    char *dump_probed = NULL, *dump_mapped = NULL, *dump_switched = NULL;
+    run_script(f->s, script, nrows, 1000, probed, sizeof probed, &dump_probed);
+    run_script(f->s, script, nrows, 0, mapped, sizeof mapped, &dump_mapped);
+    assert_string_equal(probed,
+                        "0:1 2:0 0:3 0:4 0:5 2:0 0:8 0:9 0:9 0:10 2:0 0:1 0:11 2:0 0:11 0:5");
+    assert_string_equal(mapped, probed);
+    assert_string_equal(dump_mapped, dump_probed);
+    for (int64_t k = 1; k < (int64_t)nrows; k++) {   /* the switch after every row in turn */
+        run_script(f->s, script, nrows, k, switched, sizeof switched, &dump_switched);
+        if (strcmp(switched, probed) != 0) fail_msg("switching after %lld rows: %s", (long long)k, switched);
+        assert_string_equal(dump_switched, dump_probed);
+        free(dump_switched);
+    }
+    free(dump_probed);
+    free(dump_mapped);
+}
+
 static int setup(void **state) { return fixture_open(state, NULL); }
 static int teardown(void **state) { return fixture_close(state); }
 
@@ -308,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(identity_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(ambiguous_alias_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(search_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(probes_and_maps_agree, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
