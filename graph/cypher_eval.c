@@ -441,10 +441,17 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
     return cy_eval(q, pc->e->c, env, &pc->items[pc->n++]);
 }
 
-/* A pattern predicate (any match), EXISTS { } (any match passing its WHERE) or
- * comprehension (list of values). */
+/* A pattern predicate (any match), EXISTS { } (any match passing its WHERE, or
+ * any row of its subquery) or comprehension (list of values). */
 static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 {
+    if (!e->pat) {   /* an EXISTS subquery that is not the short form */
+        bool any = false;
+        if (cy_run_subquery(q, e->sub, env, &any))
+            return -1;
+        *out = cy_bool(any);
+        return 0;
+    }
     cy_pattern pat = {1, e->pat};
     patcomp pc = {.e = e};
     if (cy_match(q, &pat, env, patcomp_cb, &pc) < 0)

@@ -142,13 +142,9 @@ static int run_unwind(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
     return 0;
 }
 
-/* Runs the clauses of one single query in order. */
-static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *returned)
+/* Runs the clauses of one single query in order, from the rows in cur. */
+static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result, bool *returned)
 {
-    cy_rows cur = {0};
-    cy_value *empty = cy_alloc(&q->arena, sizeof *empty);
-    if (cy_rows_add(q, &cur, empty))
-        return -1;
     *returned = false;
     for (size_t i = 0; i < s->n; i++) {
         const cy_clause *c = &s->cl[i];
@@ -202,6 +198,48 @@ static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *return
     }
     *result = cur;
     return 0;
+}
+
+/* Runs one single query from one empty row. */
+static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *returned)
+{
+    cy_rows cur = {0};
+    cy_value *empty = cy_alloc(&q->arena, sizeof *empty);
+    if (cy_rows_add(q, &cur, empty))
+        return -1;
+    return run_clauses(q, s, cur, result, returned);
+}
+
+/* See cypher_int.h. The subquery starts from one row holding every variable
+ * of env (the innermost binding of a name wins); it keeps the enclosing
+ * projection's aggregate values and stays out of PROFILE's steps. */
+int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, bool *any)
+{
+    size_t n = 0;
+    for (const cy_env *e = env; e; e = e->up)
+        n += e->n;
+    cy_rows cur = {.names = cy_alloc(&q->arena, (n ? n : 1) * sizeof *cur.names)};
+    cy_value *row = cy_alloc(&q->arena, (n ? n : 1) * sizeof *row);
+    for (const cy_env *e = env; e; e = e->up)
+        for (size_t i = 0; i < e->n; i++) {
+            size_t j;
+            for (j = 0; j < cur.ncols && strcmp(cur.names[j], e->names[i]) != 0; j++)
+                ;
+            if (j < cur.ncols)
+                continue;
+            cur.names[cur.ncols] = e->names[i];
+            row[cur.ncols++] = e->vals[i];
+        }
+    const cy_value *aggs = q->agg_results;
+    cy_buf *prof = q->prof;
+    q->prof = NULL;
+    cy_rows result;
+    bool returned;
+    int rc = cy_rows_add(q, &cur, row) ? -1 : run_clauses(q, s, cur, &result, &returned);
+    q->agg_results = aggs;
+    q->prof = prof;
+    *any = rc == 0 && result.n > 0;
+    return rc;
 }
 
 /* Runs every part; UNION removes duplicate rows, UNION ALL keeps them. */

@@ -223,7 +223,7 @@ typedef enum {
     E_NOT, E_NEG, E_POS, E_BIN, E_ISNULL, E_ISNOTNULL, E_FUNC, E_COUNTSTAR, E_CASE,
     E_LISTCOMP, E_QUANT, E_PATTERN, E_PATCOMP, E_MAPPROJ,
     E_REDUCE,                 /* reduce(name = a, keys[0] IN b | c) */
-    E_EXISTS                  /* EXISTS { [MATCH] pat [WHERE b] [RETURN ...] } */
+    E_EXISTS                  /* EXISTS { [MATCH] pat [WHERE b] [RETURN ...] }, or EXISTS { sub } */
 } cy_expr_kind;
 
 typedef enum {
@@ -249,7 +249,8 @@ struct cy_expr {
     bool distinct;            /* aggregate DISTINCT */
     bool is_agg;              /* E_FUNC that is an aggregate */
     int agg_slot;             /* index into q->agg_results while projecting */
-    cy_pattern_part *pat;     /* E_PATTERN / E_PATCOMP */
+    cy_pattern_part *pat;     /* E_PATTERN / E_PATCOMP; E_EXISTS's pattern in the short form */
+    struct cy_single *sub;    /* E_EXISTS: the clauses, when written with them (pat, b: the short form, if it is one) */
 };
 
 typedef struct cy_node_pat {
@@ -357,6 +358,8 @@ bool cy_keys_mention(const cy_item *items, size_t n, const char *name);
  * the arguments, c->items the yielded fields (e: E_VAR naming the field, alias: the
  * variable); without YIELD every output field is yielded under its own name. */
 int cy_parse_call(cy_parser *p, cy_clause *c);
+/* The clauses of an EXISTS { } subquery, up to its '}' (not consumed); none may update. */
+int cy_parse_subquery(cy_parser *p, cy_single *s);
 /* Checks the procedure, arguments and YIELD; fills in the implicit YIELD. */
 int cy_call_check(cy_q *q, cy_clause *c);
 
@@ -444,6 +447,8 @@ void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, c
 int cy_run_call(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row);
 int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out);
+/* Runs an EXISTS subquery under env's variables; *any: it produced a row. */
+int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, bool *any);
 int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 /* Incremental projection: an aggregating WITH/RETURN consumes the rows of the
  * clause before it as they are produced, without materialising them. */

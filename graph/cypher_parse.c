@@ -295,6 +295,25 @@ static int parse_single(cy_parser *p, cy_single *s)
     return 0;
 }
 
+/* See cypher_int.h. Updating clauses are refused by their keyword, before
+ * they are parsed, as the TCK expects (InvalidClauseComposition). */
+int cy_parse_subquery(cy_parser *p, cy_single *s)
+{
+    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
+    memset(s, 0, sizeof *s);
+    do {
+        for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
+            if (cy_tok_is_kw(CUR(p), updating[i]))
+                return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
+                               "an EXISTS subquery cannot update the graph (%s)", updating[i]);
+        s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
+        if (parse_clause(p, &s->cl[s->n]))
+            return -1;
+        s->n++;
+    } while (CUR(p)->k != T_RBRACE && !at_clause_end(p));
+    return 0;
+}
+
 /* Whole query; trailing ';' allowed. */
 int cy_parse(cy_q *q, const cy_tok *toks, size_t ntoks, cy_query **out)
 {

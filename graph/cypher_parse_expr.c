@@ -174,29 +174,52 @@ static cy_pattern_part *try_pattern(cy_parser *p, bool allow_pathvar)
 
 static cy_expr *parse_or(cy_parser *p);
 
-/* EXISTS { pattern [WHERE pred] } and its long form EXISTS { MATCH pattern [WHERE
- * pred] RETURN ... } (what RETURN returns does not matter): true when the pattern
- * has a match, under the outer variables, for which pred holds. Other clauses in
- * the braces (WITH, a second MATCH) are not supported; updating ones never are. */
+/* Is this single MATCH [RETURN] subquery the short form, answered by one
+ * pattern match that stops at the first hit? Not when RETURN aggregates (one
+ * row even with no match) or limits its rows, nor for OPTIONAL MATCH, a path
+ * variable or several pattern parts. */
+static bool exists_is_short(const cy_single *s)
+{
+    const cy_clause *m = &s->cl[0], *r = s->n == 2 ? &s->cl[1] : NULL;
+    if (s->n > 2 || m->k != C_MATCH || m->optional || m->pat.n != 1 || m->pat.parts[0].pathvar)
+        return false;
+    if (!r)
+        return true;
+    if (r->k != C_RETURN || r->skip || r->limit || r->star)
+        return false;
+    for (size_t i = 0; i < r->nitems; i++)
+        if (cy_expr_has_agg(r->items[i].e))
+            return false;
+    return true;
+}
+
+/* EXISTS { pattern [WHERE pred] }, true when the pattern has a match, under
+ * the outer variables, for which pred holds; and EXISTS { clauses }, a read-only
+ * subquery that sees the outer variables, true when it produces a row
+ * (MATCH ... WITH n, count(*) AS c WHERE c = 3 RETURN true). A subquery of one
+ * MATCH (and a RETURN that cannot change whether there is a row) is run as the
+ * short form: e->pat and e->b are set besides e->sub. */
 static cy_expr *parse_exists(cy_parser *p)
 {
     cy_expr *e = cy_expr_new(p, E_EXISTS, CUR(p)->pos);
     p->i += 2; /* EXISTS { */
-    bool full = accept_kw(p, "MATCH");
-    e->pat = cy_alloc(&p->q->arena, sizeof *e->pat);
-    if (cy_parse_pattern_part(p, e->pat, false))
-        return NULL;
-    if (accept_kw(p, "WHERE") && !(e->b = cy_parse_expr(p)))
-        return NULL;
-    if (full && accept_kw(p, "RETURN")) {
-        do {
-            if (!cy_parse_expr(p))
-                return NULL;
-            if (accept_kw(p, "AS") && !cy_parse_name(p))
-                return NULL;
-        } while (accept(p, T_COMMA));
+    if (CUR(p)->k == T_LPAREN) {
+        e->pat = cy_alloc(&p->q->arena, sizeof *e->pat);
+        if (cy_parse_pattern_part(p, e->pat, false))
+            return NULL;
+        if (accept_kw(p, "WHERE") && !(e->b = cy_parse_expr(p)))
+            return NULL;
+    } else {
+        cy_single *s = cy_alloc(&p->q->arena, sizeof *s);
+        if (cy_parse_subquery(p, s))
+            return NULL;
+        e->sub = s;   /* checked as a subquery either way */
+        if (exists_is_short(s)) {
+            e->pat = s->cl[0].pat.parts;
+            e->b = s->cl[0].where;
+        }
     }
-    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH"};
+    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
     for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
         if (cy_tok_is_kw(CUR(p), updating[i])) {
             cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
@@ -204,7 +227,7 @@ static cy_expr *parse_exists(cy_parser *p)
             return NULL;
         }
     if (CUR(p)->k != T_RBRACE) {
-        cy_syntax(p, "expected '}' closing EXISTS { ... } (only [MATCH] pattern [WHERE ...] [RETURN ...] is supported)");
+        cy_syntax(p, "expected '}' closing EXISTS { ... }");
         return NULL;
     }
     p->i++;

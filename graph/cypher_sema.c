@@ -71,6 +71,7 @@ static bool local_has(const locals *l, const char *name)
 }
 
 static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth);
+static int check_subquery(sema *s, cy_single *sq, const locals *l);
 
 /* A map literal (never null, never an entity). */
 static bool known_map(const cy_expr *e)
@@ -273,6 +274,8 @@ static int check_expr(sema *s, cy_expr *e, const locals *l, bool allow_agg, int 
     case E_PATTERN:
     case E_EXISTS:
     case E_PATCOMP: {
+        if (e->sub)
+            return check_subquery(s, e->sub, l);
         if (e->k == E_PATTERN) {
             /* a pattern predicate only tests variables bound already */
             const cy_pattern_part *pp = e->pat;
@@ -597,10 +600,10 @@ static int check_projection(sema *s, cy_clause *c)
     return 0;
 }
 
-/* Checks one single query clause by clause, tracking the scope. */
-static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncols)
+/* Checks one single query clause by clause, tracking the scope (subquery: an
+ * EXISTS { } one, which need not end with RETURN). */
+static int check_clauses(sema *s, cy_single *sq, bool subquery, const char ***cols, size_t *ncols)
 {
-    s->sc = (scope){0};
     *cols = NULL;
     *ncols = 0;
     for (size_t i = 0; i < sq->n; i++) {
@@ -676,10 +679,32 @@ static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncol
         }
     }
     cy_clause_kind last = sq->cl[sq->n - 1].k;
-    if (last == C_MATCH || last == C_WITH || last == C_UNWIND)
+    if (!subquery && (last == C_MATCH || last == C_WITH || last == C_UNWIND))
         return cy_fail(s->q, sq->cl[sq->n - 1].pos, "SyntaxError", "InvalidClauseComposition",
                        "a query cannot end with %s (add RETURN)", last == C_MATCH ? "MATCH" : last == C_WITH ? "WITH" : "UNWIND");
     return 0;
+}
+
+/* Checks the clauses of one single query (a part of a UNION). */
+static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncols)
+{
+    s->sc = (scope){0};
+    return check_clauses(s, sq, false, cols, ncols);
+}
+
+/* Checks an EXISTS subquery: its clauses start with every variable of the
+ * enclosing scope (and comprehension variables) bound; it need not RETURN,
+ * and what it binds stays inside. */
+static int check_subquery(sema *s, cy_single *sq, const locals *l)
+{
+    sema in = {.q = s->q};
+    for (size_t i = 0; i < s->sc.n; i++)
+        add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
+    for (; l; l = l->up)
+        add(&in, &in.sc, l->name, K_ANY);
+    const char **cols;
+    size_t ncols;
+    return check_clauses(&in, sq, true, &cols, &ncols);
 }
 
 /* Checks every part of a UNION and that their columns agree. */
