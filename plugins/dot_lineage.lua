@@ -18,9 +18,10 @@
 --   impacts=true       add the impacts the models HAVE_IMPACT on (dotted edges)
 -- Output is deterministic: everything is emitted in id order.
 -- Memory: the plugin holds the shown models only, each as the four fields the
--- label needs; with root= it finds them with one reachability query, so the
--- diagram of one 60,000-model tree in a 1,000,000-model graph fits the default
--- plugin_memory_limit (relationships are streamed, never held).
+-- label needs; with root= it finds them with one reachability query and their
+-- lineage edges with one more per direction, so the diagram of one
+-- 60,000-model tree in a 1,000,000-model graph fits the default
+-- plugin_memory_limit (without root=, relationships are streamed, never held).
 
 local FONT = "Noto Sans CJK SC"
 
@@ -124,8 +125,45 @@ local function find_root(ctx, name)
   error("no Model named " .. name, 0)
 end
 
+-- The lineage edges (BASED_ON, DISTILLED_FROM) from the models of one walk
+-- (the root and what the step reaches from it) into edges, each once: one
+-- query per direction, so that the diagram of one tree in a big graph need
+-- not read every relationship. Kept as columns (edges.id[i], .type, .start,
+-- .stop, .relation; edges.at[id] = i), not a table per edge: 60,000 edges
+-- then take a few MiB of the plugin's memory.
+local function walk_edges(ctx, root, step, edges)
+  local r = ctx:query("MATCH (r:Model {name: $name}) WHERE id(r) = $id MATCH (r)" .. step .. "(n:Model) " ..
+    "WITH DISTINCT n MATCH (n)-[e:BASED_ON|DISTILLED_FROM]->(m:Model) " ..
+    "RETURN collect([id(e), type(e), id(n), id(m), e.relation]) AS es",
+    { id = root.id, name = root.props.name })
+  for _, t in ipairs(r.rows[1][1]) do
+    if not edges.at[t[1]] then
+      local i = #edges.id + 1
+      edges.at[t[1]] = i
+      edges.id[i], edges.type[i], edges.start[i], edges.stop[i], edges.relation[i] = t[1], t[2], t[3], t[4], t[5]
+    end
+  end
+end
+
+-- Iterates the edges walk_edges found, in id order, as the relationships
+-- ctx:rels() hands out ({id, type, start, end, props = {relation}}).
+local function each_found_edge(edges)
+  local ids = {}
+  for i, id in ipairs(edges.id) do ids[i] = id end
+  table.sort(ids)
+  local k = 0
+  return function()
+    k = k + 1
+    local i = edges.at[ids[k]]
+    if not i then return nil end
+    return { id = ids[k], type = edges.type[i], start = edges.start[i], ["end"] = edges.stop[i],
+      props = { relation = edges.relation[i] } }
+  end
+end
+
 local function run(ctx, opts)
   local keep, shown = {}, {}
+  local edges   -- with root=: the candidate lineage edges, found by walk_edges
   if opts.root then
     local root = find_root(ctx, opts.root)
     local dir = opts.direction or "both"
@@ -135,6 +173,8 @@ local function run(ctx, opts)
     keep[root.id] = shape(root)
     local dirs = dir == "both" and { "up", "down" } or { dir }
     local hops = depth > 0 and string.format("*1..%d", math.tointeger(depth)) or "*"
+    local from_root = depth > 0 and string.format("*0..%d", math.tointeger(depth)) or "*0.."
+    edges = { id = {}, type = {}, start = {}, stop = {}, relation = {}, at = {} }
     for _, d in ipairs(dirs) do
       -- only the fields the diagram shows, and each model once (a reachability walk)
       local step = d == "up" and ("-[:BASED_ON|DISTILLED_FROM%s]->"):format(hops)
@@ -149,6 +189,8 @@ local function run(ctx, opts)
             params_active = v(t[5]) } }
         end
       end
+      walk_edges(ctx, root, d == "up" and ("-[:BASED_ON|DISTILLED_FROM%s]->"):format(from_root)
+                                      or ("<-[:BASED_ON|DISTILLED_FROM%s]-"):format(from_root), edges)
     end
     for _, n in pairs(keep) do shown[#shown + 1] = n end
     table.sort(shown, function(a, b) return a.id < b.id end)
@@ -202,8 +244,8 @@ local function run(ctx, opts)
   end
   write_timeline(w, shown)
 
-  -- lineage edges: from the base/teacher to the derived model
-  for r in ctx:rels() do
+  -- lineage edges: from the base/teacher to the derived model, in id order
+  for r in (edges and each_found_edge(edges) or ctx:rels()) do
     if (r.type == "BASED_ON" or r.type == "DISTILLED_FROM") and keep[r.start] and keep[r["end"]] then
       local attrs
       if r.type == "BASED_ON" then

@@ -115,6 +115,56 @@ def dot_golden_and_variants_parse_without_warnings():
     d.stop_ok()
 
 
+def dot_edges(data, shown=None):
+    """The lineage edge lines of a DOT export, in order; only those between models in shown."""
+    import re
+    out = []
+    for line in data.decode().splitlines():
+        m = re.match(r"  m(\d+) -> m(\d+) \[", line)
+        if m and (shown is None or (m.group(1) in shown and m.group(2) in shown)):
+            out.append(line)
+    return out
+
+
+def dot_models(data):
+    import re
+    return set(re.findall(r"^ +m(\d+) \[label=", data.decode(), re.M))
+
+
+@test
+def dot_lineage_root_edges_are_the_whole_graphs_between_its_models():
+    """With root=, the edges come from the walk's queries, not a pass over every relationship:
+    they must be exactly the whole diagram's edges between the models shown, in the same order,
+    including an edge from a descendant to an ancestor (a merge across the root) and edges
+    leaving the tree."""
+    d = daemon(seed=None)
+    try:
+        dsctl(d, "query", "CREATE (a:Model {name: 'A'}), (r:Model {name: 'R'})-[:BASED_ON {relation: 'finetune'}]->(a), "
+              "(c:Model {name: 'C'})-[:BASED_ON {relation: 'adapter'}]->(r), "
+              "(g:Model {name: 'G'})-[:BASED_ON {relation: 'merge'}]->(c), (g)-[:BASED_ON {relation: 'merge'}]->(a), "
+              "(x:Model {name: 'X'}), (g)-[:BASED_ON {relation: 'merge'}]->(x), "
+              "(s:Model {name: 'S'})-[:DISTILLED_FROM]->(g), (t:Thing {name: 'T'}), (c)-[:BASED_ON]->(t)")
+        whole = export(d, "dot_lineage")
+        eq(len(dot_edges(whole)), 6, "edges of the whole diagram: %r" % dot_edges(whole))
+        cases = {("both", "0"): 5, ("down", "0"): 3, ("up", "0"): 1, ("both", "1"): 2, ("down", "2"): 2}
+        for (direction, depth), n in cases.items():
+            out = export(d, "dot_lineage", "--opt", "root=R", "--opt", "direction=" + direction, "--opt", "depth=" + depth)
+            shown = dot_models(out)
+            got = dot_edges(out)
+            eq(got, dot_edges(whole, shown), "root=R direction=%s depth=%s: the whole diagram's edges" % (direction, depth))
+            eq(len(got), n, "root=R direction=%s depth=%s: edges %r" % (direction, depth, got))
+        seeded = daemon()
+        try:
+            whole = export(seeded, "dot_lineage")
+            for args in DOT_VARIANTS[2:]:
+                out = export(seeded, "dot_lineage", *args)
+                eq(dot_edges(out), dot_edges(whole, dot_models(out)), "dot_lineage %s: edges" % " ".join(args))
+        finally:
+            seeded.stop_ok()
+    finally:
+        d.stop_ok()
+
+
 def dot_ranks_by_release(data):
     """Laid out along release time: a timeline of months chained in date order by invisible
     edges, and every dated model in the rank=same column of its release month."""
