@@ -429,7 +429,10 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
     }
     if (pc->e->k == E_EXISTS) {
         pc->any = true;
-        return 1;
+        if (pc->e->op != CY_SUB_COUNT)
+            return 1;   /* EXISTS: the first match answers */
+        pc->n++;
+        return cy_check_time(q) ? -1 : 0;
     }
     if (pc->n == pc->cap) {
         pc->cap = pc->cap ? pc->cap * 2 : 8;
@@ -442,14 +445,15 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
 }
 
 /* A pattern predicate (any match), EXISTS { } (any match passing its WHERE, or
- * any row of its subquery) or comprehension (list of values). */
+ * any row of its subquery), COUNT { } (how many) or comprehension (list of values). */
 static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 {
-    if (!e->pat) {   /* an EXISTS subquery that is not the short form */
-        bool any = false;
-        if (cy_run_subquery(q, e->sub, env, &any))
+    bool count = e->k == E_EXISTS && e->op == CY_SUB_COUNT;
+    if (!e->pat) {   /* an EXISTS / COUNT subquery that is not the short form */
+        int64_t rows = 0;
+        if (cy_run_subquery(q, e->sub, env, &rows))
             return -1;
-        *out = cy_bool(any);
+        *out = count ? cy_int(rows) : cy_bool(rows > 0);
         return 0;
     }
     cy_pattern pat = {1, e->pat};
@@ -457,7 +461,7 @@ static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *
     if (cy_match(q, &pat, env, patcomp_cb, &pc) < 0)
         return -1;
     if (e->k == E_PATTERN || e->k == E_EXISTS) {
-        *out = cy_bool(pc.any);
+        *out = count ? cy_int((int64_t)pc.n) : cy_bool(pc.any);
         return 0;
     }
     *out = cy_list_new(&q->arena, 0);

@@ -213,7 +213,7 @@ static int run_single(cy_q *q, const cy_single *s, cy_rows *result, bool *return
 /* See cypher_int.h. The subquery starts from one row holding every variable
  * of env (the innermost binding of a name wins); it keeps the enclosing
  * projection's aggregate values and stays out of PROFILE's steps. */
-int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, bool *any)
+int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, int64_t *rows)
 {
     size_t n = 0;
     for (const cy_env *e = env; e; e = e->up)
@@ -238,7 +238,7 @@ int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, bool *any)
     int rc = cy_rows_add(q, &cur, row) ? -1 : run_clauses(q, s, cur, &result, &returned);
     q->agg_results = aggs;
     q->prof = prof;
-    *any = rc == 0 && result.n > 0;
+    *rows = rc == 0 ? (int64_t)result.n : 0;
     return rc;
 }
 

@@ -223,7 +223,8 @@ typedef enum {
     E_NOT, E_NEG, E_POS, E_BIN, E_ISNULL, E_ISNOTNULL, E_FUNC, E_COUNTSTAR, E_CASE,
     E_LISTCOMP, E_QUANT, E_PATTERN, E_PATCOMP, E_MAPPROJ,
     E_REDUCE,                 /* reduce(name = a, keys[0] IN b | c) */
-    E_EXISTS                  /* EXISTS { [MATCH] pat [WHERE b] [RETURN ...] }, or EXISTS { sub } */
+    E_EXISTS                  /* EXISTS { [MATCH] pat [WHERE b] [RETURN ...] }, or EXISTS { sub };
+                               * op CY_SUB_COUNT: COUNT { ... }, the number of matches / rows */
 } cy_expr_kind;
 
 typedef enum {
@@ -234,6 +235,7 @@ typedef enum {
 typedef enum { Q_ALL, Q_ANY, Q_NONE, Q_SINGLE } cy_quant;
 
 typedef struct cy_expr cy_expr;
+#define CY_SUB_COUNT 1            /* E_EXISTS's op for COUNT { } */
 typedef struct cy_pattern_part cy_pattern_part;
 
 struct cy_expr {
@@ -447,8 +449,8 @@ void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, c
 int cy_run_call(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row);
 int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out);
-/* Runs an EXISTS subquery under env's variables; *any: it produced a row. */
-int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, bool *any);
+/* Runs an EXISTS / COUNT subquery under env's variables; *rows: how many it produced. */
+int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, int64_t *rows);
 int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 /* Incremental projection: an aggregating WITH/RETURN consumes the rows of the
  * clause before it as they are produced, without materialising them. */

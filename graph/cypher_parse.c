@@ -305,7 +305,7 @@ int cy_parse_subquery(cy_parser *p, cy_single *s)
         for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
             if (cy_tok_is_kw(CUR(p), updating[i]))
                 return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
-                               "an EXISTS subquery cannot update the graph (%s)", updating[i]);
+                               "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
         s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
         if (parse_clause(p, &s->cl[s->n]))
             return -1;

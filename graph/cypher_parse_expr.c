@@ -176,8 +176,8 @@ static cy_expr *parse_or(cy_parser *p);
 
 /* Is this single MATCH [RETURN] subquery the short form, answered by one
  * pattern match that stops at the first hit? Not when RETURN aggregates (one
- * row even with no match) or limits its rows, nor for OPTIONAL MATCH, a path
- * variable or several pattern parts. */
+ * row even with no match), limits its rows or drops duplicates (COUNT counts
+ * them), nor for OPTIONAL MATCH, a path variable or several pattern parts. */
 static bool exists_is_short(const cy_single *s)
 {
     const cy_clause *m = &s->cl[0], *r = s->n == 2 ? &s->cl[1] : NULL;
@@ -185,7 +185,7 @@ static bool exists_is_short(const cy_single *s)
         return false;
     if (!r)
         return true;
-    if (r->k != C_RETURN || r->skip || r->limit || r->star)
+    if (r->k != C_RETURN || r->skip || r->limit || r->star || r->distinct)
         return false;
     for (size_t i = 0; i < r->nitems; i++)
         if (cy_expr_has_agg(r->items[i].e))
@@ -198,11 +198,13 @@ static bool exists_is_short(const cy_single *s)
  * subquery that sees the outer variables, true when it produces a row
  * (MATCH ... WITH n, count(*) AS c WHERE c = 3 RETURN true). A subquery of one
  * MATCH (and a RETURN that cannot change whether there is a row) is run as the
- * short form: e->pat and e->b are set besides e->sub. */
-static cy_expr *parse_exists(cy_parser *p)
+ * short form: e->pat and e->b are set besides e->sub. COUNT { ... } is the
+ * same with the number of matches (rows) for its value. */
+static cy_expr *parse_exists(cy_parser *p, bool count)
 {
     cy_expr *e = cy_expr_new(p, E_EXISTS, CUR(p)->pos);
-    p->i += 2; /* EXISTS { */
+    e->op = count ? CY_SUB_COUNT : 0;
+    p->i += 2; /* EXISTS { or COUNT { */
     if (CUR(p)->k == T_LPAREN) {
         e->pat = cy_alloc(&p->q->arena, sizeof *e->pat);
         if (cy_parse_pattern_part(p, e->pat, false))
@@ -223,11 +225,11 @@ static cy_expr *parse_exists(cy_parser *p)
     for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
         if (cy_tok_is_kw(CUR(p), updating[i])) {
             cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
-                    "an EXISTS subquery cannot update the graph (%s)", updating[i]);
+                    "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
             return NULL;
         }
     if (CUR(p)->k != T_RBRACE) {
-        cy_syntax(p, "expected '}' closing EXISTS { ... }");
+        cy_syntax(p, "expected '}' closing %s { ... }", count ? "COUNT" : "EXISTS");
         return NULL;
     }
     p->i++;
@@ -534,8 +536,8 @@ static cy_expr *parse_atom(cy_parser *p)
         }
         if (cy_tok_is_kw(t, "reduce") && PEEK(p, 1)->k == T_LPAREN && PEEK(p, 3)->k == T_EQ)
             return parse_reduce(p);
-        if (cy_tok_is_kw(t, "exists") && PEEK(p, 1)->k == T_LBRACE)
-            return parse_exists(p);
+        if ((cy_tok_is_kw(t, "exists") || cy_tok_is_kw(t, "count")) && PEEK(p, 1)->k == T_LBRACE)
+            return parse_exists(p, cy_tok_is_kw(t, "count"));
         if (at_call(p))
             return parse_call(p, pos);
         /* fall through: a variable */
