@@ -123,6 +123,7 @@ int m_check(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
     if (ctx->cfg) {
         lim.query_timeout_ms = ctx->cfg->query_timeout_ms;
         lim.query_max_rows = ctx->cfg->query_max_rows;
+        lim.query_max_memory = ctx->cfg->query_memory_limit;
     }
     json_t *empty = json_object(), *findings = json_array(), *failed = json_array();
     for (size_t i = 0; i < n && !rc; i++) {

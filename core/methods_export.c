@@ -112,6 +112,7 @@ int m_export(method_ctx *ctx, json_t *params, json_t **result, rpc_error *err)
         lim.max_bytes = ctx->cfg->export_max_bytes;
         lim.query_timeout_ms = ctx->cfg->query_timeout_ms;
         lim.query_max_rows = ctx->cfg->query_max_rows;
+        lim.query_max_memory = ctx->cfg->query_memory_limit;
         max_reply = ctx->cfg->max_output_bytes;
     }
     json_t *empty = json_object();
@@ -199,7 +200,7 @@ int m_export_begin(method_ctx *ctx, json_t *params, json_t **result, rpc_error *
         return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: cannot open the database: %s", M, gerr.msg);
     }
     export_limits lim = {.max_bytes = ctx->cfg->export_max_bytes, .query_timeout_ms = ctx->cfg->query_timeout_ms,
-                         .query_max_rows = ctx->cfg->query_max_rows};
+                         .query_max_rows = ctx->cfg->query_max_rows, .query_max_memory = ctx->cfg->query_memory_limit};
     json_t *empty = json_object();
     char msg[800], token[EXPORT_TOKEN_LEN + 1];
     /* the stream owns s and set from here on, even when it fails */

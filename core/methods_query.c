@@ -45,6 +45,7 @@ int method_query(method_ctx *ctx, json_t *params, json_t **result, rpc_error *er
     if (ctx->cfg) {
         lim.timeout_ms = ctx->cfg->query_timeout_ms;
         lim.max_rows = ctx->cfg->query_max_rows;
+        lim.max_memory = ctx->cfg->query_memory_limit;
     }
     graph_query_error qe;
     char *out = NULL;

@@ -360,7 +360,8 @@ static int ctx_query(lua_State *L)
             return luaL_error(L, "ctx:query: params must be a table with string keys");
         }
     }
-    graph_query_limits lim = {.timeout_ms = r->lim->query_timeout_ms, .max_rows = r->lim->query_max_rows};
+    graph_query_limits lim = {.timeout_ms = r->lim->query_timeout_ms, .max_rows = r->lim->query_max_rows,
+                              .max_memory = r->lim->query_max_memory};
     graph_query_error qe;
     char *out = NULL;
     if (graph_query(r->s, text, params, &lim, &out, &qe) != GS_OK) {

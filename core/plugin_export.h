@@ -28,6 +28,7 @@ typedef struct export_limits {
     int64_t max_bytes;        /* output cap (export_max_bytes) */
     int64_t query_timeout_ms; /* for ctx:query */
     int64_t query_max_rows;
+    int64_t query_max_memory; /* bytes (query_memory_limit); 0: graph/cypher's default */
 } export_limits;
 
 /* Runs p's exporter.run(ctx, opts) on the read-only store s. On success *out

@@ -589,6 +589,7 @@ static void server_on_hup(uv_signal_t *h, int signum)
     S.cfg->sql_max_rows = fresh.sql_max_rows;
     S.cfg->query_timeout_ms = fresh.query_timeout_ms;
     S.cfg->query_max_rows = fresh.query_max_rows;
+    S.cfg->query_memory_limit = fresh.query_memory_limit;
     memcpy(S.cfg->write_uids, fresh.write_uids, sizeof fresh.write_uids);
     S.cfg->n_write_uids = fresh.n_write_uids;
     memcpy(S.cfg->write_gids, fresh.write_gids, sizeof fresh.write_gids);

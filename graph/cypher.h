@@ -22,6 +22,7 @@
 typedef struct graph_query_limits {
     int64_t timeout_ms;   /* wall-clock time */
     int64_t max_rows;     /* rows of any intermediate or final result */
+    int64_t max_memory;   /* bytes of the query's working memory (0: CY_MAX_MEMORY, 1 GiB) */
 } graph_query_limits;
 
 /* A failed query: the openCypher error class and TCK detail code. */

@@ -445,13 +445,29 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
 }
 
 /* A pattern predicate (any match), EXISTS { } (any match passing its WHERE, or
- * any row of its subquery), COUNT { } (how many) or comprehension (list of values). */
+ * any row of its subquery), COUNT { } (how many) or comprehension (list of
+ * values). A predicate's or count's working values are released once it has
+ * its answer, which holds no pointer into the arena: `MATCH (n) WHERE
+ * EXISTS { ... }` over a million nodes keeps one row's worth, not a million.
+ * The props cache may point into what is released, so it is invalidated. */
 static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 {
     bool count = e->k == E_EXISTS && e->op == CY_SUB_COUNT;
-    if (!e->pat) {   /* an EXISTS / COUNT subquery that is not the short form */
+    cy_arena_mark mark = cy_arena_mark_now(&q->arena);
+    if (e->k == E_PATTERN || e->k == E_EXISTS) {
         int64_t rows = 0;
-        if (cy_run_subquery(q, e->sub, env, &rows))
+        int rc;
+        if (!e->pat) {   /* an EXISTS / COUNT subquery that is not the short form */
+            rc = cy_run_subquery(q, e->sub, env, &rows);
+        } else {
+            cy_pattern pat = {1, e->pat};
+            patcomp pc = {.e = e};
+            rc = cy_match(q, &pat, env, patcomp_cb, &pc) < 0 ? -1 : 0;
+            rows = count ? (int64_t)pc.n : pc.any;
+        }
+        cy_arena_release(&q->arena, mark);
+        q->gen++;
+        if (rc)
             return -1;
         *out = count ? cy_int(rows) : cy_bool(rows > 0);
         return 0;
@@ -460,10 +476,6 @@ static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *
     patcomp pc = {.e = e};
     if (cy_match(q, &pat, env, patcomp_cb, &pc) < 0)
         return -1;
-    if (e->k == E_PATTERN || e->k == E_EXISTS) {
-        *out = count ? cy_int((int64_t)pc.n) : cy_bool(pc.any);
-        return 0;
-    }
     *out = cy_list_new(&q->arena, 0);
     out->u.l->v = pc.items ? pc.items : out->u.l->v;
     out->u.l->n = pc.n;

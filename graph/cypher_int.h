@@ -37,10 +37,18 @@ typedef struct cy_arena {
     size_t used, cap;
     size_t total;             /* bytes of every chunk: the query's memory (see CY_MAX_MEMORY) */
 } cy_arena;
-#define CY_MAX_MEMORY ((size_t)1 << 30)   /* a query using more fails with LimitExceeded */
+#define CY_MAX_MEMORY ((size_t)1 << 30)   /* a query using more fails with LimitExceeded, unless
+                                            * graph_query_limits.max_memory says otherwise */
 void *cy_alloc(cy_arena *a, size_t n);  /* zeroed; aborts on OOM like xmalloc */
 char *cy_strndup(cy_arena *a, const char *s, size_t n);
 void cy_arena_free(cy_arena *a);
+/* A point in the arena's life: cy_arena_release frees everything allocated
+ * since (marks nest like a stack). For an evaluation whose result holds no
+ * pointer into the arena (a predicate's boolean, a count), so that a query
+ * testing a pattern per row does not keep every row's intermediate values. */
+typedef struct cy_arena_mark { cy_chunk *head; size_t used, cap, total; } cy_arena_mark;
+cy_arena_mark cy_arena_mark_now(const cy_arena *a);
+void cy_arena_release(cy_arena *a, cy_arena_mark m);
 
 /* ---- values ---- */
 typedef enum { CV_NULL, CV_BOOL, CV_INT, CV_FLOAT, CV_STR, CV_LIST, CV_MAP, CV_NODE, CV_REL, CV_PATH,
@@ -101,6 +109,7 @@ typedef struct cy_query_ctx {
     int depth;                 /* evaluator recursion */
     struct timespec started;
     int64_t timeout_ms, max_rows;
+    size_t max_memory;         /* the arena's limit (query_memory_limit; CY_MAX_MEMORY by default) */
     unsigned tick;
     sqlite3_stmt **st;         /* CY_ST_SLOTS statements prepared lazily (cypher_store.c, cypher_write.c,
                                 * cypher_stats.c): the store cache's, or st_own when it is busy */

@@ -54,9 +54,9 @@ int cy_check_time(cy_q *q)
 {
     if (q->failed)
         return -1;
-    if (q->arena.total > CY_MAX_MEMORY)
-        return cy_rt(q, -1, "LimitExceeded", "MemoryLimit", "the query needs more than %zu MiB of memory",
-                     CY_MAX_MEMORY >> 20);
+    if (q->arena.total > q->max_memory)
+        return cy_rt(q, -1, "LimitExceeded", "MemoryLimit",
+                     "the query needs more than %zu bytes of memory (query_memory_limit)", q->max_memory);
     if (q->timeout_ms <= 0 || (++q->tick & 255))
         return 0;
     struct timespec now;
@@ -206,13 +206,15 @@ static int encode(cy_q *q, const cy_rows *rows, cy_buf *b)
 gs_status graph_query(graph_store *s, const char *text, json_t *params, const graph_query_limits *limits,
                       char **result_json, graph_query_error *err)
 {
-    cy_q q = {.store = s, .text = text, .params = params, .err = err};
+    cy_q q = {.store = s, .text = text, .params = params, .err = err, .max_memory = CY_MAX_MEMORY};
     memset(err, 0, sizeof *err);
     *result_json = NULL;
     clock_gettime(CLOCK_MONOTONIC, &q.started);
     if (limits) {
         q.timeout_ms = limits->timeout_ms;
         q.max_rows = limits->max_rows;
+        if (limits->max_memory > 0)
+            q.max_memory = (size_t)limits->max_memory;
     }
     bool own_tx = false;
     cy_buf out = {0};

@@ -46,6 +46,26 @@ char *cy_strndup(cy_arena *a, const char *s, size_t n)
     return p;
 }
 
+/* See cypher_int.h. */
+cy_arena_mark cy_arena_mark_now(const cy_arena *a)
+{
+    return (cy_arena_mark){a->head, a->used, a->cap, a->total};
+}
+
+/* See cypher_int.h. The chunk the mark was taken in stays, bumped back to where
+ * it was; the chunks added since are freed. */
+void cy_arena_release(cy_arena *a, cy_arena_mark m)
+{
+    while (a->head != m.head) {
+        cy_chunk *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    a->used = m.used;
+    a->cap = m.cap;
+    a->total = m.total;
+}
+
 /* Frees every chunk of the arena at the end of a query. */
 void cy_arena_free(cy_arena *a)
 {

@@ -134,6 +134,28 @@ def limits():
 
 
 @test
+def memory_limit():
+    """query_memory_limit bounds a query's working memory; what a predicate or subquery used
+    for one row is given back once it has its answer, so one per row fits a small limit."""
+    d = Daemon(config={"query_memory_limit": 4 << 20}).start()
+    q(d, "CREATE (h:Hub) WITH h UNWIND range(1, 500) AS v CREATE (h)-[:T]->(:C {v: v})")
+    # each row's subquery holds ~100 KB (2,000 rows) while it runs: 3,000 rows keep none of it
+    res = q(d, "UNWIND range(1, 3000) AS i WITH i WHERE EXISTS { UNWIND range(1, 2000) AS j WITH j WHERE j = 2000 } "
+               "RETURN count(*) AS c")
+    eq(res["rows"], [[3000]], "an EXISTS subquery per row")
+    res = q(d, "UNWIND range(1, 3000) AS i WITH i WHERE COUNT { MATCH (:Hub)-->(c) WHERE c.v > i - 1000000 } = 500 "
+               "RETURN count(*) AS c")
+    eq(res["rows"], [[3000]], "a COUNT of 500 matches per row")
+    res = q(d, "UNWIND range(1, 3000) AS i WITH i WHERE (:Hub)-->(:C {v: 500}) RETURN count(*) AS c")
+    eq(res["rows"], [[3000]], "a pattern predicate per row")
+    # what a query keeps counts: 3,000 lists of 200 values are ~10 MB
+    e = qerr(d, "UNWIND range(1, 3000) AS i RETURN size(collect([x IN range(1, 200) | x])) AS n")
+    eq((e["type"], e["code"]), ("LimitExceeded", "MemoryLimit"), "memory limit")
+    check("query_memory_limit" in e["message"], "the message names the setting: %r" % e["message"])
+    d.stop_ok()
+
+
+@test
 def stdin_params_table_csv():
     d = Daemon().start()
     q(d, "CREATE (:Model {name: 'DeepSeek-V3', size: 671}), (:Model {name: '深度求索', size: 1})")
