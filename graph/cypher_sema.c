@@ -601,7 +601,7 @@ static int check_projection(sema *s, cy_clause *c)
 }
 
 /* Checks one single query clause by clause, tracking the scope (subquery: an
- * EXISTS { } one, which need not end with RETURN). */
+ * EXISTS { } or COUNT { } one, which need not end with RETURN). */
 static int check_clauses(sema *s, cy_single *sq, bool subquery, const char ***cols, size_t *ncols)
 {
     *cols = NULL;
@@ -692,16 +692,17 @@ static int check_single(sema *s, cy_single *sq, const char ***cols, size_t *ncol
     return check_clauses(s, sq, false, cols, ncols);
 }
 
-/* Checks an EXISTS subquery: its clauses start with every variable of the
- * enclosing scope (and comprehension variables) bound; it need not RETURN,
- * and what it binds stays inside. */
+/* Checks an EXISTS { } / COUNT { } subquery: its clauses start with every
+ * variable of the enclosing scope and comprehension bound (a comprehension's
+ * variable hides an outer one of the same name, as when it runs:
+ * cy_run_subquery); it need not RETURN, and what it binds stays inside. */
 static int check_subquery(sema *s, cy_single *sq, const locals *l)
 {
     sema in = {.q = s->q};
-    for (size_t i = 0; i < s->sc.n; i++)
-        add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
     for (; l; l = l->up)
         add(&in, &in.sc, l->name, K_ANY);
+    for (size_t i = 0; i < s->sc.n; i++)
+        add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
     const char **cols;
     size_t ncols;
     return check_clauses(&in, sq, true, &cols, &ncols);
