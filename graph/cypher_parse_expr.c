@@ -175,7 +175,7 @@ static cy_pattern_part *try_pattern(cy_parser *p, bool allow_pathvar)
 static cy_expr *parse_or(cy_parser *p);
 
 /* Is this single MATCH [RETURN] subquery the short form, answered by one
- * pattern match that stops at the first hit? Not when RETURN aggregates (one
+ * pattern match (EXISTS stops at its first hit)? Not when RETURN aggregates (one
  * row even with no match), limits its rows or drops duplicates (COUNT counts
  * them), nor for OPTIONAL MATCH, a path variable or several pattern parts. */
 static bool exists_is_short(const cy_single *s)
