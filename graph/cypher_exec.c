@@ -142,6 +142,45 @@ static int run_unwind(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
     return 0;
 }
 
+static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result, bool *returned);
+
+/* FOREACH (x IN list | clauses): for each row, the body runs once per element
+ * on a one-row table (the row and x), in list order, so each element's writes
+ * are seen by the next (MERGE); the rows go on unchanged. A null list runs
+ * nothing; anything else that is not a list is a TypeError. */
+static int run_foreach(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
+{
+    *out = *in;
+    cy_rows one = {0};
+    cy_rows_extend(q, in, &c->var, 1, &one);
+    cy_buf *prof = q->prof;
+    q->prof = NULL;   /* PROFILE shows FOREACH as one step */
+    int rc = 0;
+    for (size_t r = 0; rc == 0 && r < in->n; r++) {
+        cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
+        cy_value list;
+        if ((rc = cy_eval(q, c->expr, &env, &list)))
+            break;
+        if (list.t == CV_NULL)
+            continue;
+        if (list.t != CV_LIST) {
+            rc = cy_rt(q, c->expr->pos, "TypeError", "InvalidArgumentType", "FOREACH needs a list");
+            break;
+        }
+        for (size_t i = 0; rc == 0 && i < list.u.l->n; i++) {
+            cy_value *row = cy_alloc(&q->arena, one.ncols * sizeof *row);
+            cy_memcpy(row, in->rows[r], in->ncols * sizeof *row);
+            row[in->ncols] = list.u.l->v[i];
+            cy_rows cur = {.names = one.names, .ncols = one.ncols};
+            cy_rows done;
+            bool returned;
+            rc = cy_rows_add(q, &cur, row) || run_clauses(q, c->body, cur, &done, &returned) || cy_check_time(q) ? -1 : 0;
+        }
+    }
+    q->prof = prof;
+    return rc;
+}
+
 /* Runs the clauses of one single query in order, from the rows in cur. */
 static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result, bool *returned)
 {
@@ -165,6 +204,7 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
             break;
         }
         case C_UNWIND: rc = run_unwind(q, c, &cur, &next); break;
+        case C_FOREACH: rc = run_foreach(q, c, &cur, &next); break;
         case C_CALL: rc = cy_run_call(q, c, &cur, &next); break;
         case C_WITH:
         case C_RETURN: rc = cy_project(q, c, &cur, &next); break;

@@ -297,8 +297,11 @@ struct cy_pattern_part {
 typedef struct cy_pattern { size_t n; cy_pattern_part *parts; } cy_pattern;
 
 /* Clauses from C_CREATE on write (graph_query's write detection relies on the order). */
-typedef enum { C_MATCH, C_UNWIND, C_WITH, C_RETURN, C_CALL, C_CREATE, C_MERGE, C_SET, C_REMOVE, C_DELETE } cy_clause_kind;
-#define CY_CLAUSE_NAMES {"Match", "Unwind", "With", "Return", "Call", "Create", "Merge", "Set", "Remove", "Delete"}
+typedef enum {
+    C_MATCH, C_UNWIND, C_WITH, C_RETURN, C_CALL, C_CREATE, C_MERGE, C_SET, C_REMOVE, C_DELETE, C_FOREACH
+} cy_clause_kind;
+#define CY_CLAUSE_NAMES \
+    {"Match", "Unwind", "With", "Return", "Call", "Create", "Merge", "Set", "Remove", "Delete", "Foreach"}
 
 typedef struct cy_item { cy_expr *e; const char *alias; bool aliased; } cy_item;
 typedef struct cy_sort { cy_expr *e; bool desc; } cy_sort;
@@ -328,6 +331,7 @@ typedef struct cy_clause {
     size_t nsets, non_create, non_match;
     cy_expr **exprs;          /* DELETE; CALL: the arguments */
     size_t nexprs;
+    struct cy_single *body;   /* FOREACH (var IN expr | body): its updating clauses */
 } cy_clause;
 
 typedef struct cy_single { cy_clause *cl; size_t n; } cy_single;

@@ -184,6 +184,40 @@ static int parse_set_items(cy_parser *p, bool remove, cy_set_item **items, size_
     return 0;
 }
 
+static int parse_clause(cy_parser *p, cy_clause *c);
+static bool at_clause_end(cy_parser *p);
+
+/* FOREACH (var IN list | clause ...): the body's clauses must all update the
+ * graph (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH), as in Neo4j. */
+static int parse_foreach(cy_parser *p, cy_clause *c)
+{
+    if (!tok(p, T_LPAREN))
+        return cy_syntax(p, "expected '(' after FOREACH");
+    if (!(c->var = cy_parse_name(p)))
+        return cy_syntax(p, "expected a variable name");
+    if (!kw(p, "IN"))
+        return cy_syntax(p, "expected IN");
+    if (!(c->expr = cy_parse_expr(p)))
+        return -1;
+    if (!tok(p, T_PIPE))
+        return cy_syntax(p, "expected '|' before the clauses of FOREACH");
+    cy_single *body = cy_alloc(&p->q->arena, sizeof *body);
+    do {
+        int pos = CUR(p)->pos;
+        body->cl = grow(p->q, body->cl, body->n, sizeof *body->cl);
+        if (parse_clause(p, &body->cl[body->n]))
+            return -1;
+        if (body->cl[body->n].k < C_CREATE)
+            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
+                           "FOREACH may only contain updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)");
+        body->n++;
+    } while (CUR(p)->k != T_RPAREN && !at_clause_end(p));
+    if (!tok(p, T_RPAREN))
+        return cy_syntax(p, "expected ')' closing FOREACH");
+    c->body = body;
+    return 0;
+}
+
 /* One clause, by its leading keyword. */
 static int parse_clause(cy_parser *p, cy_clause *c)
 {
@@ -258,6 +292,10 @@ static int parse_clause(cy_parser *p, cy_clause *c)
     if (kw(p, "REMOVE")) {
         c->k = C_REMOVE;
         return parse_set_items(p, true, &c->sets, &c->nsets);
+    }
+    if (kw(p, "FOREACH")) {
+        c->k = C_FOREACH;
+        return parse_foreach(p, c);
     }
     if (cy_tok_is_kw(CUR(p), "DETACH") || cy_tok_is_kw(CUR(p), "DELETE")) {
         c->detach = kw(p, "DETACH");

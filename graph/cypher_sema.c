@@ -72,6 +72,7 @@ static bool local_has(const locals *l, const char *name)
 
 static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth);
 static int check_subquery(sema *s, cy_single *sq, const locals *l);
+static int check_foreach(sema *s, cy_clause *c);
 
 /* A map literal (never null, never an entity). */
 static bool known_map(const cy_expr *e)
@@ -632,6 +633,10 @@ static int check_clauses(sema *s, cy_single *sq, bool subquery, const char ***co
                     (*cols)[j] = c->items[j].alias;
             }
             break;
+        case C_FOREACH:
+            if (check_expr(s, c->expr, NULL, false, 0) || check_foreach(s, c))
+                return -1;
+            break;
         case C_UNWIND:
             if (check_expr(s, c->expr, NULL, false, 0))
                 return -1;
@@ -706,6 +711,21 @@ static int check_subquery(sema *s, cy_single *sq, const locals *l)
     const char **cols;
     size_t ncols;
     return check_clauses(&in, sq, true, &cols, &ncols);
+}
+
+/* Checks FOREACH's body: its clauses see the scope and the loop variable (which
+ * must be new); what they bind stays inside. */
+static int check_foreach(sema *s, cy_clause *c)
+{
+    if (find(&s->sc, c->var) >= 0)
+        return err(s, c->pos, "VariableAlreadyBound", "variable already bound:", c->var);
+    sema in = {.q = s->q};
+    for (size_t i = 0; i < s->sc.n; i++)
+        add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
+    add(&in, &in.sc, c->var, K_ANY);
+    const char **cols;
+    size_t ncols;
+    return check_clauses(&in, c->body, true, &cols, &ncols);
 }
 
 /* Checks every part of a UNION and that their columns agree. */
