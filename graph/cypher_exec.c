@@ -181,6 +181,49 @@ static int run_foreach(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
     return rc;
 }
 
+/* CALL { body }: the body runs once per row, in order (so it sees the writes
+ * made for the rows before), from that row when it starts with WITH (the
+ * importing WITH projects what it needs) and from an empty row otherwise
+ * (sema keeps the outer names out of it). Each row it returns extends the
+ * input row; a body without RETURN passes the row on unchanged. */
+static int run_call_subquery(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
+{
+    const cy_clause *end = &c->body->cl[c->body->n - 1];
+    bool unit = end->k != C_RETURN, imports = c->body->cl[0].k == C_WITH;
+    if (unit) {
+        *out = *in;
+    } else {
+        const char **extra = cy_alloc(&q->arena, (end->nitems ? end->nitems : 1) * sizeof *extra);
+        for (size_t j = 0; j < end->nitems; j++)
+            extra[j] = end->items[j].alias;
+        cy_rows_extend(q, in, extra, end->nitems, out);
+    }
+    cy_buf *prof = q->prof;
+    q->prof = NULL;   /* PROFILE shows the CALL as one step */
+    int rc = 0;
+    cy_value *empty = cy_alloc(&q->arena, sizeof *empty);
+    for (size_t r = 0; rc == 0 && r < in->n; r++) {
+        cy_rows start = {0}, res;
+        bool returned;
+        if (imports) {
+            start.names = in->names;
+            start.ncols = in->ncols;
+        }
+        rc = cy_rows_add(q, &start, imports ? in->rows[r] : empty) || run_clauses(q, c->body, start, &res, &returned)
+                 ? -1 : 0;
+        for (size_t k = 0; rc == 0 && !unit && k < res.n; k++) {
+            cy_value *row = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *row);
+            cy_memcpy(row, in->rows[r], in->ncols * sizeof *row);
+            cy_memcpy(row + in->ncols, res.rows[k], end->nitems * sizeof *row);
+            rc = cy_rows_add(q, out, row);
+        }
+        if (rc == 0)
+            rc = cy_check_time(q);
+    }
+    q->prof = prof;
+    return rc;
+}
+
 /* Runs the clauses of one single query in order, from the rows in cur. */
 static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result, bool *returned)
 {
@@ -205,7 +248,7 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
         }
         case C_UNWIND: rc = run_unwind(q, c, &cur, &next); break;
         case C_FOREACH: rc = run_foreach(q, c, &cur, &next); break;
-        case C_CALL: rc = cy_run_call(q, c, &cur, &next); break;
+        case C_CALL: rc = c->body ? run_call_subquery(q, c, &cur, &next) : cy_run_call(q, c, &cur, &next); break;
         case C_WITH:
         case C_RETURN: rc = cy_project(q, c, &cur, &next); break;
         default: rc = cy_write_clause(q, c, &cur, &next); break;
@@ -224,7 +267,7 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
         cur = next;
         if (c->k == C_RETURN)
             *returned = true;
-        if (c->k == C_CALL && i + 1 == s->n) {
+        if (c->k == C_CALL && !c->body && i + 1 == s->n) {
             /* a CALL that ends the query returns its yielded columns only */
             size_t skip = cur.ncols - c->nitems;
             cur.names += skip;

@@ -331,7 +331,8 @@ typedef struct cy_clause {
     size_t nsets, non_create, non_match;
     cy_expr **exprs;          /* DELETE; CALL: the arguments */
     size_t nexprs;
-    struct cy_single *body;   /* FOREACH (var IN expr | body): its updating clauses */
+    struct cy_single *body;   /* FOREACH (var IN expr | body): its updating clauses;
+                               * CALL { body }: the subquery (then var is NULL) */
 } cy_clause;
 
 typedef struct cy_single { cy_clause *cl; size_t n; } cy_single;
@@ -373,6 +374,8 @@ bool cy_keys_mention(const cy_item *items, size_t n, const char *name);
  * the arguments, c->items the yielded fields (e: E_VAR naming the field, alias: the
  * variable); without YIELD every output field is yielded under its own name. */
 int cy_parse_call(cy_parser *p, cy_clause *c);
+/* Does a single query contain a write clause (inside CALL { } too)? */
+bool cy_single_writes(const cy_single *s);
 /* The clauses of an EXISTS { } subquery, up to its '}' (not consumed); none may update. */
 int cy_parse_subquery(cy_parser *p, cy_single *s);
 /* Checks the procedure, arguments and YIELD; fills in the implicit YIELD. */

@@ -218,6 +218,23 @@ static int parse_foreach(cy_parser *p, cy_clause *c)
     return 0;
 }
 
+/* CALL { clauses }: a subquery run once per row (after CALL). */
+static int parse_call_subquery(cy_parser *p, cy_clause *c)
+{
+    p->i++;   /* { */
+    cy_single *body = cy_alloc(&p->q->arena, sizeof *body);
+    do {
+        body->cl = grow(p->q, body->cl, body->n, sizeof *body->cl);
+        if (parse_clause(p, &body->cl[body->n]))
+            return -1;
+        body->n++;
+    } while (CUR(p)->k != T_RBRACE && !at_clause_end(p));
+    if (!tok(p, T_RBRACE))
+        return cy_syntax(p, "expected '}' closing CALL { ... } (no UNION inside)");
+    c->body = body;
+    return 0;
+}
+
 /* One clause, by its leading keyword. */
 static int parse_clause(cy_parser *p, cy_clause *c)
 {
@@ -238,7 +255,7 @@ static int parse_clause(cy_parser *p, cy_clause *c)
     }
     if (kw(p, "CALL")) {
         c->k = C_CALL;
-        return cy_parse_call(p, c);
+        return CUR(p)->k == T_LBRACE ? parse_call_subquery(p, c) : cy_parse_call(p, c);
     }
     if (kw(p, "UNWIND")) {
         c->k = C_UNWIND;
@@ -333,6 +350,15 @@ static int parse_single(cy_parser *p, cy_single *s)
     return 0;
 }
 
+/* See cypher_int.h. */
+bool cy_single_writes(const cy_single *s)
+{
+    for (size_t j = 0; j < s->n; j++)
+        if (s->cl[j].k >= C_CREATE || (s->cl[j].k == C_CALL && s->cl[j].body && cy_single_writes(s->cl[j].body)))
+            return true;
+    return false;
+}
+
 /* See cypher_int.h. Updating clauses are refused by their keyword, before
  * they are parsed, as the TCK expects (InvalidClauseComposition). */
 int cy_parse_subquery(cy_parser *p, cy_single *s)
@@ -345,8 +371,12 @@ int cy_parse_subquery(cy_parser *p, cy_single *s)
                 return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
                                "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
         s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
+        int pos = CUR(p)->pos;
         if (parse_clause(p, &s->cl[s->n]))
             return -1;
+        if (s->cl[s->n].k == C_CALL && s->cl[s->n].body && cy_single_writes(s->cl[s->n].body))
+            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
+                           "an EXISTS { } or COUNT { } subquery cannot update the graph (CALL { } that writes)");
         s->n++;
     } while (CUR(p)->k != T_RBRACE && !at_clause_end(p));
     return 0;

@@ -126,9 +126,8 @@ bool graph_query_writes(const char *text)
 static bool query_writes(const cy_query *qu)
 {
     for (size_t i = 0; i < qu->n; i++)
-        for (size_t j = 0; j < qu->parts[i].n; j++)
-            if (qu->parts[i].cl[j].k >= C_CREATE)
-                return true;
+        if (cy_single_writes(&qu->parts[i]))
+            return true;
     return false;
 }
 

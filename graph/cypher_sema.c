@@ -73,6 +73,7 @@ static bool local_has(const locals *l, const char *name)
 static int check_pattern_exprs(sema *s, const cy_pattern_part *pp, const locals *l, bool allow_agg, int depth);
 static int check_subquery(sema *s, cy_single *sq, const locals *l);
 static int check_foreach(sema *s, cy_clause *c);
+static int check_call_subquery(sema *s, cy_clause *c, bool last);
 
 /* A map literal (never null, never an entity). */
 static bool known_map(const cy_expr *e)
@@ -617,6 +618,11 @@ static int check_clauses(sema *s, cy_single *sq, bool subquery, const char ***co
                 return -1;
             break;
         case C_CALL:
+            if (c->body) {
+                if (check_call_subquery(s, c, i + 1 == sq->n))
+                    return -1;
+                break;
+            }
             if (cy_call_check(s->q, c))
                 return -1;
             for (size_t j = 0; j < c->nitems; j++) {
@@ -726,6 +732,38 @@ static int check_foreach(sema *s, cy_clause *c)
     const char **cols;
     size_t ncols;
     return check_clauses(&in, c->body, true, &cols, &ncols);
+}
+
+/* Checks CALL { body }: the body is a query of its own that sees the outer
+ * variables only through a leading WITH (an importing WITH, as in Neo4j; any
+ * other start sees none); it ends with RETURN, whose columns join the outer
+ * scope and must be new, or with an update (a unit subquery: the rows go on
+ * unchanged). A returning CALL { } cannot end the query. */
+static int check_call_subquery(sema *s, cy_clause *c, bool last)
+{
+    sema in = {.q = s->q};
+    if (c->body->cl[0].k == C_WITH)
+        for (size_t i = 0; i < s->sc.n; i++)
+            add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
+    const char **cols;
+    size_t ncols;
+    if (check_clauses(&in, c->body, false, &cols, &ncols))
+        return -1;
+    const cy_clause *end = &c->body->cl[c->body->n - 1];
+    if (end->k != C_RETURN)
+        return 0;
+    if (ncols == (size_t)-1)
+        return cy_fail(s->q, end->pos, "SyntaxError", "InvalidClauseComposition",
+                       "RETURN * cannot end a CALL { } subquery: name the columns");
+    if (last)
+        return cy_fail(s->q, c->pos, "SyntaxError", "InvalidClauseComposition",
+                       "a query cannot end with CALL { ... RETURN ... } (add RETURN)");
+    for (size_t j = 0; j < ncols; j++) {
+        if (find(&s->sc, cols[j]) >= 0)
+            return err(s, end->items[j].e->pos, "VariableAlreadyBound", "variable already bound:", cols[j]);
+        add(s, &s->sc, cols[j], K_ANY);
+    }
+    return 0;
 }
 
 /* Checks every part of a UNION and that their columns agree. */
