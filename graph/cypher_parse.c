@@ -187,6 +187,50 @@ static int parse_set_items(cy_parser *p, bool remove, cy_set_item **items, size_
 static int parse_clause(cy_parser *p, cy_clause *c);
 static bool at_clause_end(cy_parser *p);
 
+/* What a body of clauses may hold: anything (CALL { }), only reads (EXISTS,
+ * COUNT: a predicate never writes), only updates (FOREACH, as in Neo4j). */
+typedef enum { BODY_ANY, BODY_READS, BODY_UPDATES } body_kind;
+
+/* The clauses of a subquery or FOREACH body, up to `close` (not consumed).
+ * BODY_READS refuses an updating clause by its keyword, before parsing it, as
+ * the TCK expects (InvalidClauseComposition), and a CALL { } that writes. */
+static int parse_body(cy_parser *p, cy_single *s, cy_tok_kind close, body_kind kind)
+{
+    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
+    memset(s, 0, sizeof *s);
+    do {
+        int pos = CUR(p)->pos;
+        for (size_t i = 0; kind == BODY_READS && i < sizeof updating / sizeof updating[0]; i++)
+            if (cy_tok_is_kw(CUR(p), updating[i]))
+                return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
+                               "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
+        s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
+        if (parse_clause(p, &s->cl[s->n]))
+            return -1;
+        const cy_clause *c = &s->cl[s->n];
+        if (kind == BODY_READS && c->k == C_CALL && c->body && cy_single_writes(c->body))
+            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
+                           "an EXISTS { } or COUNT { } subquery cannot update the graph (CALL { } that writes)");
+        if (kind == BODY_UPDATES && c->k < C_CREATE)
+            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
+                           "FOREACH may only contain updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)");
+        s->n++;
+    } while (CUR(p)->k != close && !at_clause_end(p));
+    return 0;
+}
+
+/* c->body: parse_body, then the closing token, or the syntax error `missing`. */
+static int parse_closed_body(cy_parser *p, cy_clause *c, cy_tok_kind close, body_kind kind, const char *missing)
+{
+    cy_single *body = cy_alloc(&p->q->arena, sizeof *body);
+    if (parse_body(p, body, close, kind))
+        return -1;
+    if (!tok(p, close))
+        return cy_syntax(p, "%s", missing);
+    c->body = body;
+    return 0;
+}
+
 /* FOREACH (var IN list | clause ...): the body's clauses must all update the
  * graph (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH), as in Neo4j. */
 static int parse_foreach(cy_parser *p, cy_clause *c)
@@ -201,38 +245,14 @@ static int parse_foreach(cy_parser *p, cy_clause *c)
         return -1;
     if (!tok(p, T_PIPE))
         return cy_syntax(p, "expected '|' before the clauses of FOREACH");
-    cy_single *body = cy_alloc(&p->q->arena, sizeof *body);
-    do {
-        int pos = CUR(p)->pos;
-        body->cl = grow(p->q, body->cl, body->n, sizeof *body->cl);
-        if (parse_clause(p, &body->cl[body->n]))
-            return -1;
-        if (body->cl[body->n].k < C_CREATE)
-            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
-                           "FOREACH may only contain updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)");
-        body->n++;
-    } while (CUR(p)->k != T_RPAREN && !at_clause_end(p));
-    if (!tok(p, T_RPAREN))
-        return cy_syntax(p, "expected ')' closing FOREACH");
-    c->body = body;
-    return 0;
+    return parse_closed_body(p, c, T_RPAREN, BODY_UPDATES, "expected ')' closing FOREACH");
 }
 
 /* CALL { clauses }: a subquery run once per row (after CALL). */
 static int parse_call_subquery(cy_parser *p, cy_clause *c)
 {
     p->i++;   /* { */
-    cy_single *body = cy_alloc(&p->q->arena, sizeof *body);
-    do {
-        body->cl = grow(p->q, body->cl, body->n, sizeof *body->cl);
-        if (parse_clause(p, &body->cl[body->n]))
-            return -1;
-        body->n++;
-    } while (CUR(p)->k != T_RBRACE && !at_clause_end(p));
-    if (!tok(p, T_RBRACE))
-        return cy_syntax(p, "expected '}' closing CALL { ... } (no UNION inside)");
-    c->body = body;
-    return 0;
+    return parse_closed_body(p, c, T_RBRACE, BODY_ANY, "expected '}' closing CALL { ... } (no UNION inside)");
 }
 
 /* One clause, by its leading keyword. */
@@ -359,27 +379,10 @@ bool cy_single_writes(const cy_single *s)
     return false;
 }
 
-/* See cypher_int.h. Updating clauses are refused by their keyword, before
- * they are parsed, as the TCK expects (InvalidClauseComposition). */
+/* See cypher_int.h. */
 int cy_parse_subquery(cy_parser *p, cy_single *s)
 {
-    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
-    memset(s, 0, sizeof *s);
-    do {
-        for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
-            if (cy_tok_is_kw(CUR(p), updating[i]))
-                return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
-                               "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
-        s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
-        int pos = CUR(p)->pos;
-        if (parse_clause(p, &s->cl[s->n]))
-            return -1;
-        if (s->cl[s->n].k == C_CALL && s->cl[s->n].body && cy_single_writes(s->cl[s->n].body))
-            return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
-                           "an EXISTS { } or COUNT { } subquery cannot update the graph (CALL { } that writes)");
-        s->n++;
-    } while (CUR(p)->k != T_RBRACE && !at_clause_end(p));
-    return 0;
+    return parse_body(p, s, T_RBRACE, BODY_READS);
 }
 
 /* Whole query; trailing ';' allowed. */
