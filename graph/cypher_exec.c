@@ -183,13 +183,13 @@ static int run_foreach(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 
 /* CALL { body }: the body runs once per row, in order (so it sees the writes
  * made for the rows before), from that row when it starts with WITH (the
- * importing WITH projects what it needs) and from an empty row otherwise
- * (sema keeps the outer names out of it). Each row it returns extends the
+ * importing WITH projects what it needs) and from an empty row otherwise or
+ * for CALL () (sema keeps the outer names out of it). Each row it returns extends the
  * input row; a body without RETURN passes the row on unchanged. */
 static int run_call_subquery(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
     const cy_clause *end = &c->body->cl[c->body->n - 1];
-    bool unit = end->k != C_RETURN, imports = c->body->cl[0].k == C_WITH;
+    bool unit = end->k != C_RETURN, imports = c->body->cl[0].k == C_WITH && !c->no_import;
     if (unit) {
         *out = *in;
     } else {

@@ -333,6 +333,7 @@ typedef struct cy_clause {
     size_t nexprs;
     struct cy_single *body;   /* FOREACH (var IN expr | body): its updating clauses;
                                * CALL { body }: the subquery (then var is NULL) */
+    bool no_import;           /* CALL () { }: the body sees no outer variable, even through a first WITH */
 } cy_clause;
 
 typedef struct cy_single { cy_clause *cl; size_t n; } cy_single;

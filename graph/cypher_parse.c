@@ -248,11 +248,41 @@ static int parse_foreach(cy_parser *p, cy_clause *c)
     return parse_closed_body(p, c, T_RPAREN, BODY_UPDATES, "expected ')' closing FOREACH");
 }
 
-/* CALL { clauses }: a subquery run once per row (after CALL). */
+static int parse_projection(cy_parser *p, cy_clause *c);
+
+/* CALL [(variables | * | )] { clauses }: a subquery run once per row (after
+ * CALL). Neo4j 5's scope clause `(a, b)` imports those variables (`*`: all,
+ * `()`: none); it is kept as the importing WITH it means, first in the body. */
 static int parse_call_subquery(cy_parser *p, cy_clause *c)
 {
-    p->i++;   /* { */
-    return parse_closed_body(p, c, T_RBRACE, BODY_ANY, "expected '}' closing CALL { ... } (no UNION inside)");
+    cy_clause scope = {.k = C_WITH, .pos = CUR(p)->pos};
+    bool scoped = tok(p, T_LPAREN), importing = false;
+    if (scoped && !tok(p, T_RPAREN)) {
+        if (parse_projection(p, &scope))
+            return -1;
+        for (size_t i = 0; i < scope.nitems; i++)
+            if (scope.items[i].e->k != E_VAR || scope.items[i].aliased)
+                return cy_fail(p->q, scope.items[i].e->pos, "SyntaxError", "InvalidArgumentType",
+                               "the scope of CALL ( ... ) { } lists variables (or *)");
+        if (!tok(p, T_RPAREN))
+            return cy_syntax(p, "expected ')' closing the variables of CALL ( ... )");
+        importing = true;
+    }
+    if (!tok(p, T_LBRACE))
+        return cy_syntax(p, "expected '{' after CALL ( ... )");
+    if (parse_closed_body(p, c, T_RBRACE, BODY_ANY, "expected '}' closing CALL { ... } (no UNION inside)"))
+        return -1;
+    if (importing) {   /* the scope's WITH goes first */
+        cy_single *b = c->body;
+        cy_clause *cl = cy_alloc(&p->q->arena, (b->n + 1) * sizeof *cl);
+        cl[0] = scope;
+        cy_memcpy(cl + 1, b->cl, b->n * sizeof *cl);
+        b->cl = cl;
+        b->n++;
+    } else {
+        c->no_import = scoped;
+    }
+    return 0;
 }
 
 /* One clause, by its leading keyword. */
@@ -275,7 +305,7 @@ static int parse_clause(cy_parser *p, cy_clause *c)
     }
     if (kw(p, "CALL")) {
         c->k = C_CALL;
-        return CUR(p)->k == T_LBRACE ? parse_call_subquery(p, c) : cy_parse_call(p, c);
+        return CUR(p)->k == T_LBRACE || CUR(p)->k == T_LPAREN ? parse_call_subquery(p, c) : cy_parse_call(p, c);
     }
     if (kw(p, "UNWIND")) {
         c->k = C_UNWIND;

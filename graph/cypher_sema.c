@@ -735,14 +735,15 @@ static int check_foreach(sema *s, cy_clause *c)
 }
 
 /* Checks CALL { body }: the body is a query of its own that sees the outer
- * variables only through a leading WITH (an importing WITH, as in Neo4j; any
- * other start sees none); it ends with RETURN, whose columns join the outer
+ * variables only through a leading WITH (an importing WITH, as in Neo4j, or
+ * the one CALL (a, b) stands for; any other start, and CALL (), sees none);
+ * it ends with RETURN, whose columns join the outer
  * scope and must be new, or with an update (a unit subquery: the rows go on
  * unchanged). A returning CALL { } cannot end the query. */
 static int check_call_subquery(sema *s, cy_clause *c, bool last)
 {
     sema in = {.q = s->q};
-    if (c->body->cl[0].k == C_WITH)
+    if (c->body->cl[0].k == C_WITH && !c->no_import)
         for (size_t i = 0; i < s->sc.n; i++)
             add(&in, &in.sc, s->sc.names[i], s->sc.kinds[i]);
     const char **cols;
