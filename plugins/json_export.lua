@@ -22,24 +22,21 @@ local function encode(v)
   return dsgraph.json.encode(v, { sort_keys = true })
 end
 
--- Renumbers the import ids of one entity's claims (canonical ids, 0 stays 0).
+-- Renumbers the import ids of one entity's claims (canonical ids, 0 stays 0),
+-- in place: the tables are this entity's own (ctx:nodes hands out fresh ones),
+-- and copying them cost a tenth of the export's time.
 local function renumber(claims, imports)
-  local out = {}
   for _, list in ipairs({ "entity", "properties", "aliases" }) do
     local src = claims[list]
     if src then
-      local dst = {}
-      for i, c in ipairs(src) do
-        local copy = {}
-        for k, v in pairs(c) do copy[k] = v end
-        copy.import = c.import == 0 and 0 or imports[c.import]
-        if copy.import == nil then error("a claim names import " .. tostring(c.import) .. ", which is not listed") end
-        dst[i] = dsgraph.map(copy)
+      for _, c in ipairs(src) do
+        local imp = c.import == 0 and 0 or imports[c.import]
+        if imp == nil then error("a claim names import " .. tostring(c.import) .. ", which is not listed") end
+        c.import = imp
       end
-      out[list] = dsgraph.list(dst)
     end
   end
-  return dsgraph.map(out)
+  return claims
 end
 
 -- The "imports" list; fills imports[real id] = canonical id.
