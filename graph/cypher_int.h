@@ -377,6 +377,9 @@ bool cy_keys_mention(const cy_item *items, size_t n, const char *name);
 int cy_parse_call(cy_parser *p, cy_clause *c);
 /* Does a single query contain a write clause (inside CALL { } too)? */
 bool cy_single_writes(const cy_single *s);
+/* -1 and InvalidClauseComposition when the current token starts an updating
+ * clause (what EXISTS { } and COUNT { } may not hold, as the TCK expects), else 0. */
+int cy_refuse_update(cy_parser *p);
 /* The clauses of an EXISTS { } subquery, up to its '}' (not consumed); none may update. */
 int cy_parse_subquery(cy_parser *p, cy_single *s);
 /* Checks the procedure, arguments and YIELD; fills in the implicit YIELD. */

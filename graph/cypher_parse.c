@@ -187,6 +187,17 @@ static int parse_set_items(cy_parser *p, bool remove, cy_set_item **items, size_
 static int parse_clause(cy_parser *p, cy_clause *c);
 static bool at_clause_end(cy_parser *p);
 
+/* See cypher_int.h. */
+int cy_refuse_update(cy_parser *p)
+{
+    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
+    for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
+        if (cy_tok_is_kw(CUR(p), updating[i]))
+            return cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
+                           "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
+    return 0;
+}
+
 /* What a body of clauses may hold: anything (CALL { }), only reads (EXISTS,
  * COUNT: a predicate never writes), only updates (FOREACH, as in Neo4j). */
 typedef enum { BODY_ANY, BODY_READS, BODY_UPDATES } body_kind;
@@ -196,14 +207,11 @@ typedef enum { BODY_ANY, BODY_READS, BODY_UPDATES } body_kind;
  * the TCK expects (InvalidClauseComposition), and a CALL { } that writes. */
 static int parse_body(cy_parser *p, cy_single *s, cy_tok_kind close, body_kind kind)
 {
-    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
     memset(s, 0, sizeof *s);
     do {
         int pos = CUR(p)->pos;
-        for (size_t i = 0; kind == BODY_READS && i < sizeof updating / sizeof updating[0]; i++)
-            if (cy_tok_is_kw(CUR(p), updating[i]))
-                return cy_fail(p->q, pos, "SyntaxError", "InvalidClauseComposition",
-                               "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
+        if (kind == BODY_READS && cy_refuse_update(p))
+            return -1;
         s->cl = grow(p->q, s->cl, s->n, sizeof *s->cl);
         if (parse_clause(p, &s->cl[s->n]))
             return -1;

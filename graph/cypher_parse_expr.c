@@ -221,13 +221,8 @@ static cy_expr *parse_exists(cy_parser *p, bool count)
             e->b = s->cl[0].where;
         }
     }
-    static const char *const updating[] = {"CREATE", "MERGE", "SET", "REMOVE", "DELETE", "DETACH", "FOREACH"};
-    for (size_t i = 0; i < sizeof updating / sizeof updating[0]; i++)
-        if (cy_tok_is_kw(CUR(p), updating[i])) {
-            cy_fail(p->q, CUR(p)->pos, "SyntaxError", "InvalidClauseComposition",
-                    "an EXISTS { } or COUNT { } subquery cannot update the graph (%s)", updating[i]);
-            return NULL;
-        }
+    if (cy_refuse_update(p))   /* after the short form's pattern: `EXISTS { (n)-->() SET ... }` */
+        return NULL;
     if (CUR(p)->k != T_RBRACE) {
         cy_syntax(p, "expected '}' closing %s { ... }", count ? "COUNT" : "EXISTS");
         return NULL;
