@@ -5,6 +5,7 @@
  * readers use it only when it matches their snapshot, and lineage gives the
  * same answer with and without it (graph/lineage.h modes included).
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -401,6 +402,69 @@ static void test_lineage_relationships_as_stored(void **state) {
     }
 }
 
+/* Nodes by (depth, id) and relationships by id in a reply of 600 nodes whose
+ * ids need two bytes and were created out of walk order (the radix path of the
+ * sorts; a dozen nodes take the insertion path, which the tests above cover). */
+static void test_lineage_order_large(void **state) {
+    adj_fix *x = *state;
+    for (int i = 7; i <= 606; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", i);
+        assert_int_equal(node(x->f->s, name), i);
+    }
+    for (int i = 606; i >= 507; i--) rel(x->f->s, i, "BASED_ON", 1);   /* depth 1: high ids, rel ids rising as they fall */
+    uint32_t seed = 12345;
+    for (int k = 0; k < 500; k++) {   /* depth 2: 7..506 in a scrambled order, under a scrambled parent */
+        int child = 7 + (int)((k * 263u) % 500u);
+        seed = seed * 1103515245u + 12345u;
+        rel(x->f->s, child, "BASED_ON", 507 + (int)((seed >> 8) % 100u));
+    }
+    const graph_lineage_mode modes[] = {GRAPH_LINEAGE_FULL, GRAPH_LINEAGE_FIELDS};
+    for (int via_index = 0; via_index < 2; via_index++)
+        for (int mi = 0; mi < 2; mi++) {
+            graph_lineage_mode m = modes[mi];
+            graph_store *s = via_index ? x->r : x->f->s;
+            const char *fields[] = {"name"};
+            graph_lineage_opts o = {.dir = GRAPH_DOWN, .mode = m, .fields = fields, .nfields = 1};
+            char *text = NULL;
+            size_t len = 0;
+            gs_error err = {{0}};
+            if (via_index) assert_int_equal(graph_store_read_begin(s, &err), GS_OK);
+            assert_int_equal(graph_lineage_text(s, 1, &o, &text, &len, &err), GS_OK);
+            if (via_index) graph_store_read_end(s);
+            json_t *reply = json_loads(text, 0, NULL);
+            assert_non_null(reply);
+            json_t *nodes = json_object_get(reply, "nodes");
+            assert_int_equal(json_array_size(nodes), 604);   /* 2, 3, 4, 5 (DISTILLED_FROM 4) and the 600 */
+            int64_t last_depth = 0, last_id = 0;
+            for (size_t i = 0; i < json_array_size(nodes); i++) {
+                json_t *e = json_array_get(nodes, i), *n = json_object_get(e, "$node");
+                int64_t id = json_integer_value(json_object_get(n ? n : e, "id"));
+                int64_t depth = json_integer_value(json_object_get(e, "depth"));
+                assert_true(depth > last_depth || (depth == last_depth && id > last_id));
+                char want[16];
+                snprintf(want, sizeof want, "m%" PRId64, id);   /* each node with its own props */
+                json_t *props = n ? json_object_get(n, "properties") : json_object_get(e, "properties");
+                assert_string_equal(json_string_value(json_object_get(props, "name")), want);
+                last_depth = depth;
+                last_id = id;
+            }
+            assert_int_equal(last_depth, 3);   /* 5 */
+            json_t *rels = json_object_get(reply, "relationships");
+            if (m == GRAPH_LINEAGE_FULL) {
+                assert_int_equal(json_array_size(rels), 604);
+                int64_t last = 0;
+                for (size_t i = 0; i < json_array_size(rels); i++) {
+                    int64_t rid = json_integer_value(json_object_get(json_object_get(json_array_get(rels, i), "$rel"), "id"));
+                    assert_true(rid > last);
+                    last = rid;
+                }
+            }
+            json_decref(reply);
+            free(text);
+        }
+}
+
 /* graph_lineage_text with max_nodes (the loop thread's bound): a walk of at most
  * that many nodes (the root too) gives the unbounded text; one more node, or
  * more than twice as many relationships, gives GS_LIMIT and no text; so does a
@@ -774,6 +838,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_names_kept_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_max_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lineage_order_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lineage_relationships_as_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_scanner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_keys, setup, teardown),
