@@ -432,7 +432,10 @@ int cy_check_alive(cy_q *q, const cy_value *ent, int pos);
 int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes);
 bool cy_node_exists(cy_q *q, int64_t id);
 bool cy_rel_exists(cy_q *q, int64_t id);
-/* Node ids: all (label NULL) or by label; by exact name via the name_key index. */
+/* Node ids: all (label NULL) or by label; by exact name via the name_key index.
+ * The array is malloc'd (NULL when empty or on error), freed by the caller: a
+ * scan per row (`UNWIND ... MATCH (n:L {k: x})`) must not keep a copy of the
+ * label's ids in the arena for every row. */
 int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n);
 int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n);
 /* Relationships touching node (dir from its point of view), optional type. */

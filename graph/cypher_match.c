@@ -83,6 +83,24 @@ static int props_match(matcher *m, const cy_expr *props, const cy_value *entity,
     return 0;
 }
 
+/* props_match for a candidate: what a rejected one read (its props, the
+ * evaluated pattern map) is released, so a scan of a label per row keeps the
+ * matches' values, not every candidate's. The props cache may point into the
+ * released memory, so it is invalidated (as eval_pattern does). */
+static int candidate_props_ok(matcher *m, const cy_expr *props, const cy_value *entity, bool *ok)
+{
+    *ok = true;
+    if (!props)
+        return 0;
+    cy_arena_mark mark = cy_arena_mark_now(&m->q->arena);
+    int rc = props_match(m, props, entity, ok);
+    if (rc == 0 && !*ok) {
+        cy_arena_release(&m->q->arena, mark);
+        m->q->gen++;
+    }
+    return rc;
+}
+
 /* Labels and properties of a node pattern, checked against node id. */
 static int node_ok(matcher *m, const cy_node_pat *np, int64_t id, bool *ok)
 {
@@ -93,7 +111,7 @@ static int node_ok(matcher *m, const cy_node_pat *np, int64_t id, bool *ok)
     if (!*ok)
         return 0;
     cy_value v = cy_node(id);
-    return props_match(m, np->props, &v, ok);
+    return candidate_props_ok(m, np->props, &v, ok);
 }
 
 /* Binds (or checks) a node variable, runs k, unbinds. */
@@ -169,7 +187,7 @@ static int candidates(matcher *m, const cy_rel_pat *rp, int64_t cur, cy_rel **re
             continue;
         bool ok = true;
         cy_value rv = {.t = CV_REL, .u.rel = r};
-        if (props_match(m, rp->props, &rv, &ok))
+        if (candidate_props_ok(m, rp->props, &rv, &ok))
             return -1;
         if (ok)
             (*rels)[w++] = *r;
@@ -562,14 +580,16 @@ static int part_step(matcher *m, size_t pi, size_t ri, int64_t cur)
     return 0;
 }
 
-/* Start nodes of a part: a bound variable, the name index, a label, or all. */
+/* Start nodes of a part: a bound variable, the name index, a label, or all.
+ * *ids is malloc'd (cy_scan_nodes), freed by the caller, also after an error. */
 static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n)
 {
     size_t li;
     const cy_value *v = np->var ? lookup(m, np->var, &li) : NULL;
     if (v) {
         *n = 0;
-        *ids = cy_alloc(&m->q->arena, sizeof **ids);
+        if (!(*ids = malloc(sizeof **ids)))
+            abort();
         if (v->t == CV_NODE)
             (*ids)[(*n)++] = v->u.node;
         else if (v->t != CV_NULL)
@@ -596,18 +616,22 @@ static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t 
 static int match_part(matcher *m, size_t pi)
 {
     const cy_pattern_part *pp = &m->pat->parts[pi];
-    int64_t *ids;
+    int64_t *ids = NULL;
     size_t n;
-    if (start_nodes(m, &pp->nodes[0], &ids, &n))
+    if (start_nodes(m, &pp->nodes[0], &ids, &n)) {
+        free(ids);
         return -1;
+    }
     m->tnodes = cy_alloc(&m->q->arena, (pp->nrels + 1) * sizeof *m->tnodes);
     m->captrail = pp->nrels + 16;
     m->trels = cy_alloc(&m->q->arena, m->captrail * sizeof *m->trels);
     m->ntrail = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (cy_check_time(m->q))
-            return -1;
-        int rc;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (cy_check_time(m->q)) {
+            rc = -1;
+            break;
+        }
         if (pp->shortest) {
             /* iterative deepening: the first length with a match wins */
             const cy_rel_pat *rp = &pp->rels[0];
@@ -626,10 +650,9 @@ static int match_part(matcher *m, size_t pi)
         } else {
             rc = with_node(m, &pp->nodes[0], ids[i], pi, 0);
         }
-        if (rc)
-            return rc;
     }
-    return 0;
+    free(ids);
+    return rc;
 }
 
 /* Moves to the next part, or reports a complete match to the callback. */

@@ -141,11 +141,11 @@ static int collect_ids(cy_q *q, sqlite3_stmt *st, int64_t **ids, size_t *n)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         free(v);
+        *ids = NULL;
+        *n = 0;
         return sqlfail(q, "scanning nodes");
     }
-    *ids = cy_alloc(&q->arena, (*n ? *n : 1) * sizeof **ids);
-    cy_memcpy(*ids, v, *n * sizeof *v);
-    free(v);
+    *ids = v;
     return 0;
 }
 
@@ -166,16 +166,16 @@ int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n)
 {
     gs_error gerr;
     char *key = graph_name_key(name, &gerr);
-    if (!key) {
-        *n = 0;
-        *ids = NULL;
+    *n = 0;
+    *ids = NULL;
+    if (!key)
         return 0;
-    }
     int64_t one;
     bool has_label;
     if (gs_name_key_sole(q->store, key, NULL, &one, &has_label)) {   /* readers: no name-index descent */
         free(key);
-        *ids = cy_alloc(&q->arena, sizeof **ids);
+        if (!(*ids = malloc(sizeof **ids)))
+            abort();
         (*ids)[0] = one;
         *n = 1;
         return 0;
