@@ -4,7 +4,12 @@
  * Three locks, any one of which would refuse a write:
  *   1. an authorizer, active from prepare to the last step, that allows only
  *      reading (SELECT, READ, FUNCTION, RECURSIVE) and a list of PRAGMAs that
- *      only read (introspection ones may take an argument: table_info(nodes));
+ *      only read (introspection ones may take an argument: table_info(nodes)).
+ *      It is installed when the connection opens and passes everything while
+ *      no graph_sql runs (s->sql_auth NULL): sqlite3_set_authorizer expires
+ *      every prepared statement of the connection, so installing it per call
+ *      made the store's cached statements re-prepare after each `sql` call
+ *      (and after each page of an export, whose ids came through here);
  *   2. sqlite3_stmt_readonly() on the prepared statement (catches VACUUM and
  *      other statements that reach no authorizer check);
  *   3. PRAGMA query_only while the statement runs.
@@ -81,6 +86,18 @@ static int gs_authorize(void *ud, int action, const char *a1, const char *a2, co
         return gs_deny(a, "UPDATE of %s is not allowed", a1);
     default: return gs_deny(a, "the statement could change the database (%s)", "schema change or maintenance");
     }
+}
+
+/* The connection's authorizer: the `sql` rules while graph_sql runs, else
+ * everything (the store's own statements, prepared or re-prepared outside it). */
+static int gs_authorize_gate(void *ud, int action, const char *a1, const char *a2, const char *a3, const char *a4) {
+    graph_store *s = ud;
+    return s->sql_auth ? gs_authorize(s->sql_auth, action, a1, a2, a3, a4) : SQLITE_OK;
+}
+
+/* See store_internal.h. */
+void gs_sql_gate_install(graph_store *s) {
+    sqlite3_set_authorizer(s->db, gs_authorize_gate, s);
 }
 
 /* Binds params[i] to ?i+1: scalars only (and {"$blob":"hex"}). */
@@ -221,13 +238,13 @@ gs_status graph_sql(graph_store *s, const char *sql, json_t *params, json_t **ou
     gs_auth auth = {{0}};
     gs_status r = s->readonly ? GS_OK : gs_exec(s, "PRAGMA query_only = ON", err);
     if (r != GS_OK) return r;
-    sqlite3_set_authorizer(s->db, gs_authorize, &auth);
+    s->sql_auth = &auth;
     sqlite3_stmt *st = NULL;
     r = gs_sql_prepare(s, sql, &auth, &st, err);
     if (r == GS_OK) r = gs_bind_params(st, params, err);
     if (r == GS_OK) r = gs_sql_run(s, st, out, err);
     sqlite3_finalize(st);
-    sqlite3_set_authorizer(s->db, NULL, NULL);
+    s->sql_auth = NULL;
     if (!s->readonly) gs_exec(s, "PRAGMA query_only = OFF", NULL);
     return r;
 }

@@ -335,6 +335,7 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
     }
     sqlite3_busy_timeout(s->db, busy_ms);
     sqlite3_extended_result_codes(s->db, 1);
+    gs_sql_gate_install(s);
     if (gs_props_register_sql(s->db) != SQLITE_OK) {   /* the prop_claims view reads it */
         st = gs_fail(err, GS_IO, "cannot open database %s: registering dsg_props failed", path);
         goto fail;

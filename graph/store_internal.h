@@ -89,6 +89,9 @@ void *gs_cover(void *arr, size_t *cap, size_t i, size_t elem);
 /* Sorts the ids in ascending order. */
 void gs_ids_sort(gs_ids *a);
 void gs_ids_free(gs_ids *a);
+/* Installs the `sql` method's authorizer on a connection just opened, before
+ * any statement is prepared (sqlro.c): it applies only while graph_sql runs. */
+void gs_sql_gate_install(graph_store *s);
 
 struct graph_store {
     sqlite3 *db;
@@ -97,6 +100,7 @@ struct graph_store {
     bool created;          /* this open created the schema */
     bool in_tx;            /* graph_store_begin() is in effect */
     int64_t sql_max_rows;
+    struct gs_auth *sql_auth; /* the `sql` method's rules while graph_sql runs, else NULL (sqlro.c) */
     sqlite3_stmt *stmts[GS_ST__COUNT];
     int64_t prov_import;   /* the import writes are attributed to; 0 = direct writes */
     prov_counts prov;      /* what the current import changed (provenance.c) */

@@ -459,6 +459,36 @@ static void test_sql(void **state) {
     assert_true(c > b);
 }
 
+/* A `sql` call on a reader leaves the connection's prepared statements as they
+ * were: none is expired and re-prepared (installing an authorizer per call did
+ * that to every cached statement), and the rules still hold on the next call. */
+static void test_sql_keeps_statements(void **state) {
+    fixture *f = *state;
+    node(f->s, "Model", "DeepSeek-V3", NULL, NULL);
+    graph_store *r = NULL;
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, NULL, &r, &err), GS_OK);
+    sqlite3_stmt *mine = NULL;
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(r), "SELECT count(*) FROM nodes", -1, &mine, NULL), SQLITE_OK);
+    for (int call = 0; call < 3; call++) {
+        assert_int_equal(sqlite3_step(mine), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(mine, 0), 1);
+        sqlite3_reset(mine);
+        json_t *res = NULL;
+        assert_int_equal(graph_sql(r, "SELECT count(*) FROM rels", NULL, &res, &err), GS_OK);
+        json_decref(res);
+        assert_int_equal(graph_sql(r, "DELETE FROM nodes", NULL, &res, &err), GS_READONLY);
+        assert_null(res);
+    }
+    assert_int_equal(sqlite3_step(mine), SQLITE_ROW);
+    assert_int_equal(sqlite3_stmt_status(mine, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
+    sqlite3_finalize(mine);
+    /* the store's own statements still run (the rules apply only inside graph_sql) */
+    int64_t id = 0;
+    assert_int_equal(graph_node_find(r, "Model", "DeepSeek-V3", &id, &err), GS_OK);
+    graph_store_close(r);
+}
+
 static void test_sql_row_limit(void **state) {
     fixture *f = *state;
     char name[16];
@@ -510,6 +540,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_rows_follow_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sql_keeps_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_row_limit, setup_small_rows, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     };
