@@ -455,6 +455,12 @@ typedef int (*cy_match_cb)(cy_q *q, void *arg, const cy_env *env);
 int cy_match(cy_q *q, const cy_pattern *pat, const cy_env *env, cy_match_cb cb, void *arg);
 int cy_match_ex(cy_q *q, const cy_pattern *pat, const cy_env *env, bool reach, cy_match_cb cb, void *arg);
 bool cy_match_reach_ok(const cy_pattern *pat);
+/* Which end a part starts from (cypher_match_order.c): the part written the
+ * other way round (relationships reversed, directions flipped; one malloc'd
+ * block, free() it) when its last node is bound or found by name and its first
+ * only by a scan, else NULL. bound(arg, var): is var bound when the part starts. */
+typedef bool (*cy_bound_fn)(void *arg, const char *var);
+cy_pattern_part *cy_part_reversed(const cy_pattern_part *pp, cy_bound_fn bound, void *arg);
 /* Variables the pattern binds that env does not hold yet, in order. */
 size_t cy_pattern_vars(cy_arena *a, const cy_pattern *pat, const cy_env *env, const char ***out);
 

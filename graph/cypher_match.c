@@ -612,8 +612,39 @@ static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t 
     return cy_scan_nodes(m->q, np->nlabels ? np->labels[0] : NULL, ids, n);
 }
 
-/* Matches pattern part pi from each of its start nodes. */
+/* cy_part_reversed's view of the matcher: is this variable bound now? */
+static bool var_bound(void *arg, const char *name)
+{
+    size_t li;
+    return lookup(arg, name, &li) != NULL;
+}
+
+static int match_part_as(matcher *m, size_t pi);
+
+/* Matches pattern part pi, from whichever end cy_part_reversed picks: a
+ * reversed part is matched through a copy of the pattern (freed after). */
 static int match_part(matcher *m, size_t pi)
+{
+    cy_pattern_part *rev = cy_part_reversed(&m->pat->parts[pi], var_bound, m);
+    if (!rev)
+        return match_part_as(m, pi);
+    const cy_pattern *orig = m->pat;
+    cy_pattern_part *parts = malloc(orig->n * sizeof *parts);
+    if (!parts)
+        abort();
+    memcpy(parts, orig->parts, orig->n * sizeof *parts);
+    parts[pi] = *rev;
+    cy_pattern copy = {orig->n, parts};
+    m->pat = &copy;
+    int rc = match_part_as(m, pi);
+    m->pat = orig;
+    free(parts);
+    free(rev);
+    return rc;
+}
+
+/* Matches pattern part pi from each of its start nodes. */
+static int match_part_as(matcher *m, size_t pi)
 {
     const cy_pattern_part *pp = &m->pat->parts[pi];
     int64_t *ids = NULL;
