@@ -440,10 +440,13 @@ int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n);
 int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n);
 /* Relationships touching node (dir from its point of view), optional type. */
 int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n);
+/* How many relationships cy_expand would give (type NULL: any), counting no
+ * further than cap (per direction): the matcher's choice of a part's end. */
+int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, int64_t *out);
 int cy_scan_rels(cy_q *q, cy_rel **rels, size_t *n);
 int cy_rel_load(cy_q *q, int64_t id, cy_rel *out);
 void cy_store_finish(cy_q *q);
-#define CY_ST_FIRST_FREE 14   /* slots below are cypher_store.c's */
+#define CY_ST_FIRST_FREE 18   /* slots below are cypher_store.c's */
 int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b);
 int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b);
 sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql);
@@ -458,9 +461,17 @@ bool cy_match_reach_ok(const cy_pattern *pat);
 /* Which end a part starts from (cypher_match_order.c): the part written the
  * other way round (relationships reversed, directions flipped; one malloc'd
  * block, free() it) when its last node is bound or found by name and its first
- * only by a scan, else NULL. bound(arg, var): is var bound when the part starts. */
-typedef bool (*cy_bound_fn)(void *arg, const char *var);
-cy_pattern_part *cy_part_reversed(const cy_pattern_part *pp, cy_bound_fn bound, void *arg);
+ * only by a scan, or, when both are, a one-relationship part whose last node
+ * has fewer candidate relationships; else NULL. The matcher answers: */
+typedef struct cy_part_probe {
+    bool (*bound)(void *arg, const char *var);   /* is var bound when the part starts? */
+    /* Candidate relationships of the node np finds (bound or by name) for rp
+     * taken in direction dir, counted up to cap; -1: unknown (error, or more
+     * than one node has the name). */
+    int64_t (*degree)(void *arg, const cy_node_pat *np, const cy_rel_pat *rp, cy_dir dir, int64_t cap);
+    void *arg;
+} cy_part_probe;
+cy_pattern_part *cy_part_reversed(const cy_pattern_part *pp, const cy_part_probe *probe);
 /* Variables the pattern binds that env does not hold yet, in order. */
 size_t cy_pattern_vars(cy_arena *a, const cy_pattern *pat, const cy_env *env, const char ***out);
 

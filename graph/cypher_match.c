@@ -619,13 +619,66 @@ static bool var_bound(void *arg, const char *name)
     return lookup(arg, name, &li) != NULL;
 }
 
+/* end_degree's count (-1: unknown, possibly with an error raised). */
+static int64_t probe_degree(matcher *m, const cy_node_pat *np, const cy_rel_pat *rp, cy_dir dir, int64_t cap)
+{
+    int64_t *ids = NULL, total = 0;
+    size_t n = 0, li;
+    const cy_value *v = np->var ? lookup(m, np->var, &li) : NULL;
+    if (v) {
+        if (v->t != CV_NODE)
+            return -1;
+        ids = malloc(sizeof *ids);
+        if (!ids)
+            abort();
+        ids[n++] = v->u.node;
+    } else {
+        const cy_expr *name = NULL;
+        for (size_t i = 0; np->props && np->props->k == E_MAP && i < np->props->nkeys; i++)
+            if (strcmp(np->props->keys[i], "name") == 0)
+                name = np->props->args[i];
+        const char *names[256];
+        cy_value vals[256], nv;
+        cy_env env = eval_env(m, names, vals);
+        if (!name || cy_eval(m->q, name, &env, &nv) || nv.t != CV_STR || cy_scan_name(m->q, nv.u.s.p, &ids, &n))
+            return -1;
+    }
+    const char *type = rp->ntypes == 1 ? rp->types[0] : NULL;
+    for (size_t i = 0; i < n && total < cap; i++) {
+        int64_t d;
+        if (cy_degree(m->q, ids[i], dir, type, cap, &d)) {
+            total = -1;
+            break;
+        }
+        total += d;
+    }
+    free(ids);
+    return total;
+}
+
+/* cy_part_reversed's other question (cypher_int.h, cy_part_probe): the
+ * relationships rp could take from the node np finds by its bound variable or
+ * its name, counted up to cap; -1 when that cannot be told. A probe that
+ * fails (the name's expression raises, say) leaves no error behind: the query
+ * then goes as written and raises it only if matching evaluates it. */
+static int64_t end_degree(void *arg, const cy_node_pat *np, const cy_rel_pat *rp, cy_dir dir, int64_t cap)
+{
+    matcher *m = arg;
+    bool failed_before = m->q->failed;
+    int64_t total = probe_degree(m, np, rp, dir, cap);
+    if (total < 0 && !failed_before)
+        m->q->failed = false;
+    return total;
+}
+
 static int match_part_as(matcher *m, size_t pi);
 
 /* Matches pattern part pi, from whichever end cy_part_reversed picks: a
  * reversed part is matched through a copy of the pattern (freed after). */
 static int match_part(matcher *m, size_t pi)
 {
-    cy_pattern_part *rev = cy_part_reversed(&m->pat->parts[pi], var_bound, m);
+    cy_part_probe probe = {.bound = var_bound, .degree = end_degree, .arg = m};
+    cy_pattern_part *rev = cy_part_reversed(&m->pat->parts[pi], &probe);
     if (!rev)
         return match_part_as(m, pi);
     const cy_pattern *orig = m->pat;

@@ -12,8 +12,10 @@
 
 enum {
     Q_ALL_NODES, Q_LABEL_NODES, Q_NAME_NODES, Q_NODE_PROPS, Q_NODE_LABELS, Q_HAS_LABEL,
-    Q_OUT, Q_OUT_T, Q_IN, Q_IN_T, Q_REL_PROPS, Q_REL_GET, Q_ALL_RELS, Q_NODE_OUT, Q__COUNT
+    Q_OUT, Q_OUT_T, Q_IN, Q_IN_T, Q_REL_PROPS, Q_REL_GET, Q_ALL_RELS, Q_NODE_OUT,
+    Q_DEG_OUT, Q_DEG_OUT_T, Q_DEG_IN, Q_DEG_IN_T, Q__COUNT
 };
+_Static_assert(Q__COUNT == CY_ST_FIRST_FREE, "CY_ST_FIRST_FREE must follow cypher_store.c's slots");
 
 static const char *const cy_sql[Q__COUNT] = {
     [Q_ALL_NODES] = "SELECT id FROM nodes ORDER BY id",
@@ -29,6 +31,10 @@ static const char *const cy_sql[Q__COUNT] = {
     [Q_REL_PROPS] = "SELECT props FROM rels WHERE id = ?1",
     [Q_REL_GET] = "SELECT id, type, start, end FROM rels WHERE id = ?1",
     [Q_ALL_RELS] = "SELECT id, type, start, end FROM rels ORDER BY id",
+    [Q_DEG_OUT] = "SELECT count(*) FROM (SELECT 1 FROM rels WHERE start = ?1 LIMIT ?3)",
+    [Q_DEG_OUT_T] = "SELECT count(*) FROM (SELECT 1 FROM rels WHERE start = ?1 AND type = ?2 LIMIT ?3)",
+    [Q_DEG_IN] = "SELECT count(*) FROM (SELECT 1 FROM rels WHERE end = ?1 LIMIT ?3)",
+    [Q_DEG_IN_T] = "SELECT count(*) FROM (SELECT 1 FROM rels WHERE end = ?1 AND type = ?2 LIMIT ?3)",
     [Q_NODE_OUT] = "SELECT (SELECT json_group_array(label) FROM (SELECT label FROM node_labels WHERE node_id = ?1 "
                    "ORDER BY pos)), props FROM nodes WHERE id = ?1",
 };
@@ -226,6 +232,30 @@ static int collect_rels(cy_q *q, sqlite3_stmt *st, cy_rel **out, size_t *n, size
 
 /* Relationships of node in direction dir (DIR_BOTH: outgoing, then incoming
  * ones that are not self-loops, so a loop is found once). */
+/* See cypher_int.h: index range counts, each stopped at cap. */
+int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, int64_t *out)
+{
+    *out = 0;
+    for (int in = 0; in < 2; in++) {
+        if (dir == (in ? DIR_OUT : DIR_IN))
+            continue;
+        sqlite3_stmt *st = stmt(q, in ? (type ? Q_DEG_IN_T : Q_DEG_IN) : (type ? Q_DEG_OUT_T : Q_DEG_OUT));
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, node);
+        if (type)
+            sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, cap);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *out += sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return sqlfail(q, "counting relationships");
+    }
+    return 0;
+}
+
 int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
 {
     cy_rel *v = NULL;
