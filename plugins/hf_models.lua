@@ -62,15 +62,15 @@ local function run(ctx, input)
         license = str(card.license) }
       if math.type(rec.downloads) == "integer" then props.downloads = rec.downloads end
       if math.type(rec.likes) == "integer" then props.likes = rec.likes end
-      local m = w:node { labels = { "Model" }, name = id, props = props }
+      local m = w:node { labels = "Model", name = id, props = props }
       local author = str(rec.author) or id:match("^([^/]+)/")
       if author then
         local org = orgs[author]
         if not org then
-          org = w:node { labels = { "Organization" }, name = author }
+          org = w:node { labels = "Organization", name = author }
           orgs[author] = org
         end
-        w:rel(m, "DEVELOPED_BY", org, {})
+        w:rel(m, "DEVELOPED_BY", org)
       end
       local bases = card.base_model
       if type(bases) == "string" then bases = { bases } end
@@ -88,7 +88,7 @@ local function run(ctx, input)
         if b == id then
           ctx:warn("the model names itself as its base; skipped")
         else
-          local base = w:node { labels = { "Model" }, name = b, props = { hf_id = b } }
+          local base = w:node { labels = "Model", name = b, props = { hf_id = b } }
           w:rel(m, "BASED_ON", base, { relation = relation, relation_inferred = inferred or nil })
         end
       end

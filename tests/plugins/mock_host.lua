@@ -92,7 +92,8 @@ function M.new_ctx()
   function ctx:node(spec)
     if type(spec) ~= "table" then error("ctx:node expects a table", 2) end
     local labels = spec.labels
-    if type(labels) ~= "table" or type(labels[1]) ~= "string" then error("ctx:node: labels must be a list of strings", 2) end
+    if type(labels) == "string" then labels = { labels } end   -- a string or a list, as docs/plugins.md says
+    if type(labels) ~= "table" or type(labels[1]) ~= "string" then error("ctx:node: labels must be a string or a list of strings", 2) end
     if type(spec.name) ~= "string" or spec.name == "" then error("ctx:node: name must be a non-empty string", 2) end
     local props = spec.props or {}
     local ok, err = pcall(dsgraph.json.encode, props)
@@ -112,7 +113,9 @@ function M.new_ctx()
     for k, v in pairs(props) do
       if v == dsgraph.null then node.props[k] = nil else node.props[k] = v end
     end
-    for _, a in ipairs(spec.aliases or {}) do add_alias(node, a) end
+    local aliases = spec.aliases
+    if type(aliases) == "string" then aliases = { aliases } end
+    for _, a in ipairs(aliases or {}) do add_alias(node, a) end
     return { id = node.id }
   end
 
