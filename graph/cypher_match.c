@@ -580,21 +580,23 @@ static int part_step(matcher *m, size_t pi, size_t ri, int64_t cur)
     return 0;
 }
 
-/* Start nodes of a part: a bound variable, the name index, a label, or all.
- * *ids is malloc'd (cy_scan_nodes), freed by the caller, also after an error. */
-static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n)
+/* The node pattern np by one lookup: its bound variable, or the name index
+ * for a {name: v} whose v is a string. 1: found that way (*ids malloc'd, maybe
+ * empty: freed by the caller, also after an error); 0: it needs a scan; -1: error. */
+static int lookup_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n)
 {
     size_t li;
     const cy_value *v = np->var ? lookup(m, np->var, &li) : NULL;
+    *ids = NULL;
+    *n = 0;
     if (v) {
-        *n = 0;
         if (!(*ids = malloc(sizeof **ids)))
             abort();
         if (v->t == CV_NODE)
             (*ids)[(*n)++] = v->u.node;
         else if (v->t != CV_NULL)
             return cy_rt(m->q, np->pos, "TypeError", "VariableTypeConflict", "variable `%s` is not a node", np->var);
-        return 0;
+        return 1;
     }
     if (np->props && np->props->k == E_MAP) {
         for (size_t i = 0; i < np->props->nkeys; i++)
@@ -605,10 +607,20 @@ static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t 
                 if (cy_eval(m->q, np->props->args[i], &env, &name))
                     return -1;
                 if (name.t == CV_STR)
-                    return cy_scan_name(m->q, name.u.s.p, ids, n);
+                    return cy_scan_name(m->q, name.u.s.p, ids, n) ? -1 : 1;
                 break;
             }
     }
+    return 0;
+}
+
+/* Start nodes of a part: a bound variable, the name index, a label, or all.
+ * *ids is malloc'd (cy_scan_nodes), freed by the caller, also after an error. */
+static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n)
+{
+    int rc = lookup_nodes(m, np, ids, n);
+    if (rc)
+        return rc < 0 ? -1 : 0;
     return cy_scan_nodes(m->q, np->nlabels ? np->labels[0] : NULL, ids, n);
 }
 
@@ -622,26 +634,11 @@ static bool var_bound(void *arg, const char *name)
 /* end_degree's count (-1: unknown, possibly with an error raised). */
 static int64_t probe_degree(matcher *m, const cy_node_pat *np, const cy_rel_pat *rp, cy_dir dir, int64_t cap)
 {
-    int64_t *ids = NULL, total = 0;
-    size_t n = 0, li;
-    const cy_value *v = np->var ? lookup(m, np->var, &li) : NULL;
-    if (v) {
-        if (v->t != CV_NODE)
-            return -1;
-        ids = malloc(sizeof *ids);
-        if (!ids)
-            abort();
-        ids[n++] = v->u.node;
-    } else {
-        const cy_expr *name = NULL;
-        for (size_t i = 0; np->props && np->props->k == E_MAP && i < np->props->nkeys; i++)
-            if (strcmp(np->props->keys[i], "name") == 0)
-                name = np->props->args[i];
-        const char *names[256];
-        cy_value vals[256], nv;
-        cy_env env = eval_env(m, names, vals);
-        if (!name || cy_eval(m->q, name, &env, &nv) || nv.t != CV_STR || cy_scan_name(m->q, nv.u.s.p, &ids, &n))
-            return -1;
+    int64_t *ids, total = 0;
+    size_t n;
+    if (lookup_nodes(m, np, &ids, &n) != 1) {
+        free(ids);
+        return -1;
     }
     const char *type = rp->ntypes == 1 ? rp->types[0] : NULL;
     for (size_t i = 0; i < n && total < cap; i++) {

@@ -230,8 +230,6 @@ static int collect_rels(cy_q *q, sqlite3_stmt *st, cy_rel **out, size_t *n, size
     return rc == SQLITE_DONE ? 0 : sqlfail(q, "expanding relationships");
 }
 
-/* Relationships of node in direction dir (DIR_BOTH: outgoing, then incoming
- * ones that are not self-loops, so a loop is found once). */
 /* See cypher_int.h: index range counts, each stopped at cap. */
 int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, int64_t *out)
 {
@@ -256,6 +254,8 @@ int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, 
     return 0;
 }
 
+/* Relationships of node in direction dir (DIR_BOTH: outgoing, then incoming
+ * ones that are not self-loops, so a loop is found once). */
 int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
 {
     cy_rel *v = NULL;
