@@ -1,6 +1,8 @@
 /* graph/cypher_exec.c - runs a checked query: each clause maps a table of rows
  * (one value per variable in scope) to the next; UNION joins single queries.
- * Rows are materialised clause by clause (Cypher's write clauses need it). */
+ * Rows are materialised clause by clause (Cypher's write clauses need it),
+ * except that a MATCH streams into a following aggregating or windowed
+ * (SKIP/LIMIT) WITH/RETURN, and stops when the window is full. */
 #include "cypher_int.h"
 #include "cypher_agg.h"
 
@@ -28,7 +30,7 @@ int cy_rows_add(cy_q *q, cy_rows *r, cy_value *row)
 typedef struct match_ctx {
     const cy_clause *c;
     cy_rows *out;
-    cy_proj *sink;            /* when set, rows go to an aggregating projection */
+    cy_proj *sink;            /* when set, rows go to an aggregating or windowed projection */
     cy_value *scratch;
     const cy_value *in_row;
     size_t nin;
@@ -46,7 +48,7 @@ static int match_cb(cy_q *q, void *arg, const cy_env *env)
         if (t != 1)
             return 0;
     }
-    cy_value *row = m->sink ? m->scratch : cy_alloc(&q->arena, (m->out->ncols ? m->out->ncols : 1) * sizeof *row);
+    cy_value *row = m->scratch ? m->scratch : cy_alloc(&q->arena, (m->out->ncols ? m->out->ncols : 1) * sizeof *row);
     cy_memcpy(row, m->in_row, m->nin * sizeof *row);
     for (size_t i = m->nin; i < m->out->ncols; i++) {
         const cy_value *v = cy_env_get(env, m->out->names[i]);
@@ -54,7 +56,7 @@ static int match_cb(cy_q *q, void *arg, const cy_env *env)
     }
     m->any = true;
     if (m->sink)
-        return cy_proj_row(q, m->sink, row) ? -1 : 0;
+        return cy_proj_row(q, m->sink, row);   /* 1: a full window, the match stops */
     return cy_rows_add(q, m->out, row) ? -1 : 0;
 }
 
@@ -78,28 +80,34 @@ void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, c
     cy_rows_extend(q, in, extra, nextra, out);
 }
 
-/* MATCH; with next (an aggregating WITH/RETURN) its rows stream into the
- * projection and *out receives the projection's result instead. */
+/* MATCH; with next (an aggregating or windowed WITH/RETURN) its rows stream
+ * into the projection and *out receives the projection's result instead. A
+ * windowed one that is full ends the match: `MATCH (m:Model) RETURN m LIMIT 3`
+ * matches three rows, not every Model. */
 static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, const cy_clause *next)
 {
     cy_rows_extend_pattern(q, in, &c->pat, out);
     cy_proj *sink = next ? cy_proj_begin(q, next, out->names, out->ncols) : NULL;
     bool reach = sink && cy_proj_duplicate_free(sink) && cy_match_reach_ok(&c->pat);
-    cy_value *scratch = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *scratch);
+    /* an aggregating sink copies what it keeps; a windowed one keeps the row */
+    cy_value *scratch = sink && cy_proj_aggregates(sink)
+                            ? cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *scratch) : NULL;
     for (size_t r = 0; r < in->n; r++) {
         cy_env env = {.names = in->names, .vals = in->rows[r], .n = in->ncols};
         match_ctx m = {.c = c, .out = out, .sink = sink, .scratch = scratch, .in_row = in->rows[r], .nin = in->ncols};
-        int rc = cy_match_ex(q, &c->pat, &env, reach, match_cb, &m) < 0 ? -1 : 0;
+        int rc = cy_match_ex(q, &c->pat, &env, reach, match_cb, &m);
         if (rc == 0 && !m.any && c->optional) {
             cy_value *row = cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *row);
             cy_memcpy(row, in->rows[r], in->ncols * sizeof *row);
             rc = sink ? cy_proj_row(q, sink, row) : cy_rows_add(q, out, row);
         }
-        if (rc) {
+        if (rc < 0) {
             if (sink)
                 cy_proj_abort(sink);
             return -1;
         }
+        if (rc > 0)
+            break;   /* only a full window stops a match */
     }
     if (sink) {
         *out = (cy_rows){0};
@@ -238,7 +246,8 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
             clock_gettime(CLOCK_MONOTONIC, &t0);
         switch (c->k) {
         case C_MATCH: {
-            const cy_clause *proj = i + 1 < s->n && aggregating(&s->cl[i + 1]) ? &s->cl[i + 1] : NULL;
+            const cy_clause *nx = i + 1 < s->n ? &s->cl[i + 1] : NULL;
+            const cy_clause *proj = nx && (aggregating(nx) || cy_proj_windowed(nx)) ? nx : NULL;
             rc = run_match(q, c, &cur, &next, proj);
             if (proj) {
                 c = proj; /* the projection ran too */
@@ -260,7 +269,8 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
             cy_buf_printf(q->prof, "%s[\"%s%s%s\",%zu,", q->prof->len ? "," : "", first->optional ? "Optional" : "",
-                          names[first->k], c != first ? "+Aggregate" : "", next.n);
+                          names[first->k],
+                          c == first ? "" : aggregating(c) ? "+Aggregate" : c->k == C_WITH ? "+With" : "+Return", next.n);
             cy_out_float(q->prof, ms);
             cy_buf_puts(q->prof, "]");
         }

@@ -432,11 +432,13 @@ int cy_check_alive(cy_q *q, const cy_value *ent, int pos);
 int cy_node_has_label(cy_q *q, int64_t id, const char *label, bool *yes);
 bool cy_node_exists(cy_q *q, int64_t id);
 bool cy_rel_exists(cy_q *q, int64_t id);
-/* Node ids: all (label NULL) or by label; by exact name via the name_key index.
- * The array is malloc'd (NULL when empty or on error), freed by the caller: a
- * scan per row (`UNWIND ... MATCH (n:L {k: x})`) must not keep a copy of the
- * label's ids in the arena for every row. */
-int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n);
+/* Node ids: all (label NULL) or by label, a page of at most `page` ids greater
+ * than `after` in id order; by exact name via the name_key index. The array is
+ * malloc'd (NULL when empty or on error), freed by the caller: a scan per row
+ * (`UNWIND ... MATCH (n:L {k: x})`) must not keep a copy of the label's ids in
+ * the arena for every row. Pages let a match that stops early (a full LIMIT,
+ * EXISTS) read only the start of a big label. */
+int cy_scan_nodes(cy_q *q, const char *label, int64_t after, size_t page, int64_t **ids, size_t *n);
 int cy_scan_name(cy_q *q, const char *name, int64_t **ids, size_t *n);
 /* Relationships touching node (dir from its point of view), optional type. */
 int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n);
@@ -492,14 +494,21 @@ int cy_run_query(cy_q *q, cy_query *qu, cy_rows *out);
 /* Runs an EXISTS / COUNT subquery under env's variables; *rows: how many it produced. */
 int cy_run_subquery(cy_q *q, const cy_single *s, const cy_env *env, int64_t *rows);
 int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
-/* Incremental projection: an aggregating WITH/RETURN consumes the rows of the
- * clause before it as they are produced, without materialising them. */
+/* Incremental projection: an aggregating WITH/RETURN, or a windowed one,
+ * consumes the rows of the clause before it as they are produced, without
+ * materialising them. */
 typedef struct cy_proj cy_proj;
 cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t ncols);
 bool cy_proj_aggregates(const cy_proj *st);
+/* True for a WITH/RETURN with SKIP or LIMIT and no aggregate, DISTINCT or
+ * ORDER BY: it keeps the first rows it is given, so cy_proj_row evaluates only
+ * those and says when it has all it will keep. */
+bool cy_proj_windowed(const cy_clause *c);
 /* True when duplicate input rows cannot change the result (every aggregate is
  * DISTINCT, min or max), so a MATCH may drop them. */
 bool cy_proj_duplicate_free(const cy_proj *st);
+/* 0, -1 on error, or 1 when the projection is a full window: the producer may
+ * stop (the row given was kept if it fitted). */
 int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row);
 int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out);   /* frees st */
 void cy_proj_abort(cy_proj *st);

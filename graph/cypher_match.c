@@ -614,14 +614,23 @@ static int lookup_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t
     return 0;
 }
 
+/* The first and the largest page of a label (or all-nodes) scan: a match that
+ * stops at its first rows reads 64 ids, a full scan one statement per 4,096. */
+#define SCAN_FIRST_PAGE 64
+#define SCAN_MAX_PAGE 4096
+
 /* Start nodes of a part: a bound variable, the name index, a label, or all.
- * *ids is malloc'd (cy_scan_nodes), freed by the caller, also after an error. */
-static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n)
+ * *ids is malloc'd (cy_scan_nodes), freed by the caller, also after an error.
+ * *page is 0 when *ids is every start node, else the size of the scan page
+ * *ids is (fewer ids than that: the last page). */
+static int start_nodes(matcher *m, const cy_node_pat *np, int64_t **ids, size_t *n, size_t *page)
 {
+    *page = 0;
     int rc = lookup_nodes(m, np, ids, n);
     if (rc)
         return rc < 0 ? -1 : 0;
-    return cy_scan_nodes(m->q, np->nlabels ? np->labels[0] : NULL, ids, n);
+    *page = SCAN_FIRST_PAGE;
+    return cy_scan_nodes(m->q, np->nlabels ? np->labels[0] : NULL, INT64_MIN, *page, ids, n);
 }
 
 /* cy_part_reversed's view of the matcher: is this variable bound now? */
@@ -693,13 +702,35 @@ static int match_part(matcher *m, size_t pi)
     return rc;
 }
 
-/* Matches pattern part pi from each of its start nodes. */
+/* Matches pattern part pi from one start node. */
+static int match_part_from(matcher *m, size_t pi, int64_t start)
+{
+    const cy_pattern_part *pp = &m->pat->parts[pi];
+    if (!pp->shortest)
+        return with_node(m, &pp->nodes[0], start, pi, 0);
+    /* iterative deepening: the first length with a match wins */
+    const cy_rel_pat *rp = &pp->rels[0];
+    int64_t max = rp->max < 0 ? 64 : rp->max;
+    int rc = 0;
+    for (int64_t len = rp->varlen ? rp->min : 1; len <= max && !rc; len++) {
+        m->shortest_len = (int)len;
+        m->found = false;
+        rc = with_node(m, &pp->nodes[0], start, pi, 0);
+        if (m->found)
+            break;
+    }
+    m->shortest_len = -1;
+    return rc == 2 ? 0 : rc;
+}
+
+/* Matches pattern part pi from each of its start nodes, a scan page at a time. */
 static int match_part_as(matcher *m, size_t pi)
 {
     const cy_pattern_part *pp = &m->pat->parts[pi];
+    const char *label = pp->nodes[0].nlabels ? pp->nodes[0].labels[0] : NULL;
     int64_t *ids = NULL;
-    size_t n;
-    if (start_nodes(m, &pp->nodes[0], &ids, &n)) {
+    size_t n, page;
+    if (start_nodes(m, &pp->nodes[0], &ids, &n, &page)) {
         free(ids);
         return -1;
     }
@@ -708,28 +739,17 @@ static int match_part_as(matcher *m, size_t pi)
     m->trels = cy_alloc(&m->q->arena, m->captrail * sizeof *m->trels);
     m->ntrail = 0;
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (cy_check_time(m->q)) {
+    for (;;) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = cy_check_time(m->q) ? -1 : match_part_from(m, pi, ids[i]);
+        if (rc || !page || n < page)
+            break;
+        int64_t after = ids[n - 1];   /* a full page: there may be more */
+        free(ids);
+        page = page * 4 < SCAN_MAX_PAGE ? page * 4 : SCAN_MAX_PAGE;
+        if (cy_scan_nodes(m->q, label, after, page, &ids, &n)) {
             rc = -1;
             break;
-        }
-        if (pp->shortest) {
-            /* iterative deepening: the first length with a match wins */
-            const cy_rel_pat *rp = &pp->rels[0];
-            int64_t max = rp->max < 0 ? 64 : rp->max;
-            rc = 0;
-            for (int64_t len = rp->varlen ? rp->min : 1; len <= max && !rc; len++) {
-                m->shortest_len = (int)len;
-                m->found = false;
-                rc = with_node(m, &pp->nodes[0], ids[i], pi, 0);
-                if (m->found)
-                    break;
-            }
-            m->shortest_len = -1;
-            if (rc == 2)
-                rc = 0;
-        } else {
-            rc = with_node(m, &pp->nodes[0], ids[i], pi, 0);
         }
     }
     free(ids);

@@ -128,6 +128,12 @@ struct cy_proj {
     cy_value *keyvals;
     size_t *implicit;         /* input columns grouped on implicitly (collect_free_cols) */
     size_t nimplicit;
+    /* A window (cy_proj_windowed): SKIP/LIMIT applied as rows arrive, so rows
+     * outside it are never evaluated and the producer may stop once it is full. */
+    bool window;
+    bool window_set;          /* skip and limit evaluated (at the first row) */
+    int64_t skip, limit;      /* limit -1: none */
+    int64_t seen;             /* input rows offered so far */
 };
 
 /* Appends an output row (grouped or not) to the projection state. */
@@ -159,6 +165,7 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
     for (size_t i = 0; i < st->ni; i++)
         collect_aggs(st->items[i].e, &st->aggs, &st->nagg, &st->capagg);
     st->grouping = st->nagg > 0;
+    st->window = cy_proj_windowed(c);
     if (st->grouping)
         for (size_t i = 0; i < c->nsorts; i++)
             collect_aggs(c->sorts[i].e, &st->aggs, &st->nagg, &st->capagg);
@@ -177,6 +184,19 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
 }
 
 bool cy_proj_aggregates(const cy_proj *st) { return st->grouping; }
+
+/* See cypher_int.h. Without grouping, DISTINCT or ORDER BY, the rows a SKIP/LIMIT
+ * keeps are the first ones in arrival order, so they can be picked on arrival.
+ * (WITH ... WHERE filters what LIMIT kept, in cy_proj_end, so it does not matter.) */
+bool cy_proj_windowed(const cy_clause *c)
+{
+    if ((c->k != C_WITH && c->k != C_RETURN) || c->distinct || c->nsorts || (!c->skip && !c->limit))
+        return false;
+    for (size_t i = 0; i < c->nitems; i++)
+        if (cy_expr_has_agg(c->items[i].e))
+            return false;
+    return true;
+}
 
 /* See cypher_int.h: lets MATCH drop duplicate rows. */
 bool cy_proj_duplicate_free(const cy_proj *st)
@@ -199,12 +219,26 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
         return -1;
     cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
     if (!st->grouping) {
+        if (st->window) {
+            if (!st->window_set) {
+                st->limit = -1;
+                if ((st->c->skip && count_arg(q, st->c->skip, "SKIP", &st->skip)) ||
+                    (st->c->limit && count_arg(q, st->c->limit, "LIMIT", &st->limit)))
+                    return -1;
+                st->window_set = true;
+            }
+            int64_t at = st->seen++;
+            if (st->limit >= 0 && at - st->skip >= st->limit)
+                return 1;   /* LIMIT 0, or a producer that went on */
+            if (at < st->skip)
+                return 0;
+        }
         prow *p = new_prow(q, st);
         p->src = row;
         for (size_t i = 0; i < st->ni; i++)
             if (cy_eval(q, st->items[i].e, &env, &p->vals[i]))
                 return -1;
-        return 0;
+        return st->window && st->limit >= 0 && st->seen - st->skip >= st->limit ? 1 : 0;
     }
     cy_buf key = {0};
     for (size_t i = 0; i < st->ni; i++) {
@@ -270,11 +304,15 @@ static void proj_free(cy_proj *st)
 int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out)
 {
     cy_proj *st = cy_proj_begin(q, c, in->names, in->ncols);
-    for (size_t r = 0; r < in->n; r++)
-        if (cy_proj_row(q, st, in->rows[r])) {
+    for (size_t r = 0; r < in->n; r++) {
+        int rc = cy_proj_row(q, st, in->rows[r]);
+        if (rc < 0) {
             cy_proj_abort(st);
             return -1;
         }
+        if (rc > 0)
+            break;   /* the window is full */
+    }
     return cy_proj_end(q, st, out);
 }
 
@@ -361,10 +399,12 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
             qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
     }
     int64_t skip = 0, limit = -1;
-    if (c->skip && count_arg(q, c->skip, "SKIP", &skip))
-        goto done;
-    if (c->limit && count_arg(q, c->limit, "LIMIT", &limit))
-        goto done;
+    if (!st->window_set) {   /* when set, the rows kept are the window already */
+        if (c->skip && count_arg(q, c->skip, "SKIP", &skip))
+            goto done;
+        if (c->limit && count_arg(q, c->limit, "LIMIT", &limit))
+            goto done;
+    }
     int64_t taken = 0;
     for (size_t r = (size_t)(skip < (int64_t)nrows ? skip : (int64_t)nrows); r < nrows; r++) {
         if (limit >= 0 && taken >= limit)

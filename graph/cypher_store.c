@@ -18,8 +18,8 @@ enum {
 _Static_assert(Q__COUNT == CY_ST_FIRST_FREE, "CY_ST_FIRST_FREE must follow cypher_store.c's slots");
 
 static const char *const cy_sql[Q__COUNT] = {
-    [Q_ALL_NODES] = "SELECT id FROM nodes ORDER BY id",
-    [Q_LABEL_NODES] = "SELECT node_id FROM node_labels WHERE label = ?1 ORDER BY node_id",
+    [Q_ALL_NODES] = "SELECT id FROM nodes WHERE id > ?2 ORDER BY id LIMIT ?3",
+    [Q_LABEL_NODES] = "SELECT node_id FROM node_labels WHERE label = ?1 AND node_id > ?2 ORDER BY node_id LIMIT ?3",
     [Q_NAME_NODES] = "SELECT id FROM nodes WHERE name_key = ?1 ORDER BY id",
     [Q_NODE_PROPS] = "SELECT props FROM nodes WHERE id = ?1",
     [Q_NODE_LABELS] = "SELECT label FROM node_labels WHERE node_id = ?1 ORDER BY pos",
@@ -155,14 +155,17 @@ static int collect_ids(cy_q *q, sqlite3_stmt *st, int64_t **ids, size_t *n)
     return 0;
 }
 
-/* All node ids, or those with a label (node_labels index). */
-int cy_scan_nodes(cy_q *q, const char *label, int64_t **ids, size_t *n)
+/* A page of node ids after `after`, all or those with a label (node_labels
+ * index), in id order. */
+int cy_scan_nodes(cy_q *q, const char *label, int64_t after, size_t page, int64_t **ids, size_t *n)
 {
     sqlite3_stmt *st = stmt(q, label ? Q_LABEL_NODES : Q_ALL_NODES);
     if (!st)
         return -1;
     if (label)
         sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)page);
     return collect_ids(q, st, ids, n);
 }
 
