@@ -241,7 +241,6 @@ static int eval_bin(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 /* Property of a node, relationship or map, or a field of a temporal value; null for null. */
 static int property(cy_q *q, const cy_value *base, const char *key, int pos, cy_value *out)
 {
-    cy_value props;
     const cy_value *v;
     switch (base->t) {
     case CV_NULL: *out = cy_null(); return 0;
@@ -253,11 +252,7 @@ static int property(cy_q *q, const cy_value *base, const char *key, int pos, cy_
     case CV_REL:
         if (cy_check_alive(q, base, pos))
             return -1;
-        if (base->t == CV_NODE ? cy_node_props(q, base->u.node, &props) : cy_rel_props(q, base->u.rel->id, &props))
-            return -1;
-        v = cy_map_get(props.u.m, key);
-        *out = v ? *v : cy_null();
-        return 0;
+        return base->t == CV_NODE ? cy_node_prop(q, base->u.node, key, out) : cy_rel_prop(q, base->u.rel->id, key, out);
     case CV_TEMPORAL: return cy_temporal_property(q, base->u.tm, key, pos, out);
     default:
         return cy_rt(q, pos, "TypeError", "InvalidArgumentType", "cannot read property '%s' of %s", key, cy_type_name(base));
@@ -449,7 +444,7 @@ static int patcomp_cb(cy_q *q, void *arg, const cy_env *env)
  * values). A predicate's or count's working values are released once it has
  * its answer, which holds no pointer into the arena: `MATCH (n) WHERE
  * EXISTS { ... }` over a million nodes keeps one row's worth, not a million.
- * The props cache may point into what is released, so it is invalidated. */
+ * (The props cache holds its own documents, not arena memory: it stays valid.) */
 static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *out)
 {
     bool count = e->k == E_EXISTS && e->op == CY_SUB_COUNT;
@@ -466,7 +461,6 @@ static int eval_pattern(cy_q *q, const cy_expr *e, const cy_env *env, cy_value *
             rows = count ? (int64_t)pc.n : pc.any;
         }
         cy_arena_release(&q->arena, mark);
-        q->gen++;
         if (rc)
             return -1;
         *out = count ? cy_int(rows) : cy_bool(rows > 0);

@@ -118,9 +118,12 @@ typedef struct cy_query_ctx {
     size_t nparam_names, param_cap;
     cy_stats *stats;           /* NULL for read-only queries */
     const cy_value *agg_results; /* aggregate values while projecting a group */
-    /* Parsed props of recently read entities (direct-mapped by id). Invariant:
-     * an entry is valid only while its gen equals q->gen; every write bumps q->gen. */
-    struct { int64_t id; unsigned gen; bool rel; cy_value props; } pcache[64];
+    /* Props of recently read entities (direct-mapped by id): the stored JSON
+     * text, and its jansson document once a whole map was asked for, both owned
+     * by the cache (freed when replaced and by cy_store_finish), so a property
+     * read converts only the value it asks for into the arena. Invariant: an
+     * entry is valid only while its gen equals q->gen + 1; every write bumps q->gen. */
+    struct { int64_t id; unsigned gen; bool rel; char *text; size_t len; json_t *doc; } pcache[64];
     unsigned gen;
     bool profile;
     bool deleted_any;          /* a DELETE ran: reads of entities check they still exist */
@@ -426,6 +429,11 @@ int cy_arith(cy_q *q, int op, const cy_value *a, const cy_value *b, int pos, cy_
 /* ---- store access (cypher_store.c) ---- */
 int cy_node_props(cy_q *q, int64_t id, cy_value *out);          /* CV_MAP; {} if gone */
 int cy_rel_props(cy_q *q, int64_t id, cy_value *out);
+/* One property (null when absent or the entity is gone): only that value is
+ * converted into the arena, so `count(m.name)` over a million nodes does not
+ * keep a million property maps. */
+int cy_node_prop(cy_q *q, int64_t id, const char *key, cy_value *out);
+int cy_rel_prop(cy_q *q, int64_t id, const char *key, cy_value *out);
 int cy_node_labels(cy_q *q, int64_t id, cy_value *out);         /* CV_LIST of strings */
 /* EntityNotFound/DeletedEntityAccess when a node/rel value was deleted earlier in the query. */
 int cy_check_alive(cy_q *q, const cy_value *ent, int pos);
@@ -448,7 +456,7 @@ int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, 
 int cy_scan_rels(cy_q *q, cy_rel **rels, size_t *n);
 int cy_rel_load(cy_q *q, int64_t id, cy_rel *out);
 void cy_store_finish(cy_q *q);
-#define CY_ST_FIRST_FREE 18   /* slots below are cypher_store.c's */
+#define CY_ST_FIRST_FREE 19   /* slots below are cypher_store.c's */
 int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b);
 int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b);
 sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql);

@@ -71,11 +71,12 @@ static int props_match(matcher *m, const cy_expr *props, const cy_value *entity,
         return 0;
     if (want.t != CV_MAP)
         return cy_rt(m->q, props->pos, "TypeError", "InvalidArgumentType", "pattern properties must be a Map");
-    if (entity->t == CV_NODE ? cy_node_props(m->q, entity->u.node, &have) : cy_rel_props(m->q, entity->u.rel->id, &have))
-        return -1;
     for (size_t i = 0; i < want.u.m->n; i++) {
-        const cy_value *h = cy_map_get(have.u.m, want.u.m->k[i]);
-        if (!h || cy_equals(h, &want.u.m->v[i]) != 1) {
+        const char *k = want.u.m->k[i];
+        if (entity->t == CV_NODE ? cy_node_prop(m->q, entity->u.node, k, &have)
+                                 : cy_rel_prop(m->q, entity->u.rel->id, k, &have))
+            return -1;
+        if (cy_equals(&have, &want.u.m->v[i]) != 1) {   /* absent (null) never equals */
             *ok = false;
             return 0;
         }
@@ -83,10 +84,10 @@ static int props_match(matcher *m, const cy_expr *props, const cy_value *entity,
     return 0;
 }
 
-/* props_match for a candidate: what a rejected one read (its props, the
- * evaluated pattern map) is released, so a scan of a label per row keeps the
- * matches' values, not every candidate's. The props cache may point into the
- * released memory, so it is invalidated (as eval_pattern does). */
+/* props_match for a candidate: what a rejected one read (its property values,
+ * the evaluated pattern map) is released, so a scan of a label per row keeps
+ * the matches' values, not every candidate's. (The props cache holds its own
+ * documents, not arena memory: it stays valid.) */
 static int candidate_props_ok(matcher *m, const cy_expr *props, const cy_value *entity, bool *ok)
 {
     *ok = true;
@@ -94,10 +95,8 @@ static int candidate_props_ok(matcher *m, const cy_expr *props, const cy_value *
         return 0;
     cy_arena_mark mark = cy_arena_mark_now(&m->q->arena);
     int rc = props_match(m, props, entity, ok);
-    if (rc == 0 && !*ok) {
+    if (rc == 0 && !*ok)
         cy_arena_release(&m->q->arena, mark);
-        m->q->gen++;
-    }
     return rc;
 }
 
