@@ -7,6 +7,9 @@
  *              the UNIQUE name index and both edge indexes maintained during insert
  *   desc_*     recursive CTE: descendants (count; list of names) of a root
  *   anc_*      recursive CTE: ancestors of a leaf
+ *   scan_*     one property of every model through SQLite's JSON reader (an
+ *              author's models; the number of pipeline tags); first_edges: the
+ *              first 10 (child, parent) name pairs
  *   lookup     prepared point lookup by name (random names, ops/s)
  * Prints one JSON object on stdout.
  */
@@ -176,7 +179,7 @@ static long long time_query(sqlite3 *db, const char *sql, const char *name, int 
 
 /* Parses options, runs, prints JSON (see the comment at the top of the file). */
 int main(int argc, char **argv) {
-    const char *dir = NULL, *dbpath = NULL, *big = NULL, *mid = NULL, *leaf = NULL;
+    const char *dir = NULL, *dbpath = NULL, *big = NULL, *mid = NULL, *leaf = NULL, *author = NULL;
     int runs = 5;
     long lookups = 200000;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -186,13 +189,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--largest")) big = v;
         else if (!strcmp(a, "--mid")) mid = v;
         else if (!strcmp(a, "--leaf")) leaf = v;
+        else if (!strcmp(a, "--author")) author = v;
         else if (!strcmp(a, "--runs")) runs = atoi(v);
         else if (!strcmp(a, "--lookups")) lookups = atol(v);
         else { fprintf(stderr, "baseline: unknown option %s\n", a); return 2; }
     }
     if (!dir || !dbpath || !big || !mid || !leaf || runs < 1 || runs > 100 || lookups < 1) {
         fprintf(stderr, "usage: baseline --data DIR --db FILE --largest NAME --mid NAME --leaf NAME "
-                        "[--runs R] [--lookups N]\n");
+                        "[--author A] [--runs R] [--lookups N]\n");
         return 2;
     }
     char tmp[4200];
@@ -222,6 +226,12 @@ int main(int argc, char **argv) {
         {"desc_list_mid", DESC_CTE "SELECT m.name FROM d JOIN models m ON m.id = d.id", mid, 0},
         {"anc_count_leaf", ANC_CTE "SELECT count(*) - 1 FROM a", leaf, 1},
         {"anc_list_leaf", ANC_CTE "SELECT m.name FROM a JOIN models m ON m.id = a.id", leaf, 0},
+        /* scans of one property of every model (the Cypher scan rows' baselines) */
+        {"scan_author_count", "SELECT count(*) FROM models WHERE props ->> '$.author' = ?1", author ? author : "", 1},
+        {"scan_tag_groups", "SELECT count(*) FROM (SELECT props ->> '$.pipeline_tag' AS t FROM models "
+                            "WHERE ?1 IS NOT NULL GROUP BY t HAVING t IS NOT NULL)", "", 1},
+        {"first_edges", "SELECT count(*) FROM (SELECT c.name, p.name FROM edges e JOIN models c ON c.id = e.child "
+                        "JOIN models p ON p.id = e.parent WHERE ?1 IS NOT NULL LIMIT 10)", "", 1},
     };
     for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
         long long res = time_query(db, q[k].sql, q[k].name, q[k].count_col, ms, runs);

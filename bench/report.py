@@ -213,6 +213,18 @@ def table(r):
         add(("count, %s (%s), via Cypher `query` (`count(DISTINCT d)` over `[:BASED_ON*]`)"
              % (label, "{:,}".format(a["result"])), _agg(a), _agg(_bagg(b[bkey])),
              _ratio(a["median"], cte), verdict))
+    cs = r.get("cypher_scan")
+    if cs:
+        add(("**Cypher scans** (ms, round trip through the socket; baseline = the same question in SQL, "
+             "in-process, properties through SQLite's JSON reader)", "", "", "", ""))
+        for key, bkey, label in (("author_count", "scan_author_count", "one author's models, `WHERE m.author = $a`"),
+                                 ("tag_groups", "scan_tag_groups", "pipeline tags, grouping on `m.pipeline_tag`"),
+                                 ("first_edges", "first_edges", "the first 10 (child, parent) name pairs, LIMIT")):
+            a = cs.get(key)
+            if not a:
+                continue
+            add(("%s: %s (`%s`)" % (label, "{:,}".format(a["result"]), a["query"]), _agg(a), _agg(_bagg(b[bkey])),
+                 _ratio(a["median"], b[bkey]["median_ms"]), "(no target)"))
     cl = r.get("cypher_lookup")
     if cl:
         add(("**Cypher point lookup** (requests/s, not pipelined; baseline = the same lookup through the `sql` method)",

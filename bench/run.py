@@ -348,6 +348,33 @@ def cypher_lookup_bench(args, sock, pid, names):
     return out
 
 
+CYPHER_SCANS = (
+    # key, query, baseline key: each answers one integer the baseline must give too
+    ("author_count", "MATCH (m:Model) WHERE m.author = $author RETURN count(m)", "scan_author_count"),
+    ("tag_groups", "MATCH (m:Model) WITH m.pipeline_tag AS t, count(*) AS c RETURN count(t)", "scan_tag_groups"),
+    ("first_edges", "MATCH (m:Model)-[:BASED_ON]->(p:Model) WITH m.name AS child, p.name AS parent LIMIT 10 RETURN count(*)",
+     "first_edges"),
+)
+
+
+def cypher_scan_bench(args, sock, pid, author, base):
+    """Cypher queries that read one property of every model (a filter, a grouping) and one that
+    stops at its first rows (a LIMIT over a pattern every model matches): round trips on one
+    connection; each answer must equal the baseline's."""
+    out = {}
+    for key, text, bkey in CYPHER_SCANS:
+        body = json.dumps({"method": "query", "params": {"query": text, "params": {"author": author}}})[1:-1]
+        want = base[bkey]["result"]
+        n = requests_for(args, 1) if key == "first_edges" else str(args.runs)   # milliseconds, or seconds
+        r = loadgen(args, sock, "raw", ["--body", body, "--requests", n, "--count-nodes"], pid)
+        if r["errors"] or r["result_value"] != want:
+            fail("cypher scan %s: daemon gave %s (errors %d: %s), baseline %d"
+                 % (key, r["result_value"], r["errors"], r["first_error"], want))
+        out[key] = {"median": r["p50_ms"], "min": r["min_ms"], "max": r["max_ms"], "runs": r["requests"],
+                    "result": r["result_value"], "query": text}
+    return out
+
+
 def provenance_bench(args, sock, pid, mid):
     """Provenance reads no issue sets a target for, kept here so that a slow plan shows: node.get of
     the ~1,000 root with its claims (`"claims":true`: both imports, its property claims and which
@@ -470,6 +497,7 @@ def bench(args, work, res):
     log("baseline (SQLite C API)")
     base = res["baseline"] = run_json([args.baseline, "--data", data, "--db", os.path.join(work, "baseline.db"),
                                        "--largest", big, "--mid", mid, "--leaf", leaf, "--runs", str(args.runs),
+                                       "--author", big.split("/")[0],
                                        "--lookups", str(50000 if args.models <= 100000 else 200000)], 1800)
     for key, want in (("desc_count_largest", gen["largest_root"]["descendants"]),
                       ("desc_count_mid", gen["mid_root"]["descendants"]),
@@ -537,6 +565,7 @@ def bench(args, work, res):
     q["desc_largest"] = query_bench(args, d.sock, d.pid, big, "down", base["desc_count_largest"]["result"])
     q["desc_mid"] = query_bench(args, d.sock, d.pid, mid, "down", base["desc_count_mid"]["result"])
     q["anc_leaf"] = query_bench(args, d.sock, d.pid, leaf, "up", base["anc_count_leaf"]["result"])
+    res["cypher_scan"] = cypher_scan_bench(args, d.sock, d.pid, big.split("/")[0], base)
     res["rss_after_lineage"] = proc_status(d.pid)
     if args.load == "csv":
         res["provenance"] = provenance_bench(args, d.sock, d.pid, mid)

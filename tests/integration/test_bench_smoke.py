@@ -52,6 +52,13 @@ def main():
         for mode in ("get", "ping"):
             if sorted(res[mode]) != ["c16_w1", "c16_w16", "c1_w1", "c1_w16", "c64_w1", "c64_w16"]:
                 problems.append("%s matrix incomplete: %s" % (mode, sorted(res[mode])))
+        cs = res.get("cypher_scan", {})   # run.py checked each answer against the baseline's
+        for key, bkey in (("author_count", "scan_author_count"), ("tag_groups", "scan_tag_groups"),
+                          ("first_edges", "first_edges")):
+            if cs.get(key, {}).get("result") != base[bkey]["result"] or base[bkey]["result"] < 1:
+                problems.append("cypher_scan %s: %s, baseline %s" % (key, cs.get(key), base[bkey]))
+        if "**Cypher scans**" not in p.stdout:
+            problems.append("no Cypher scans rows in the table")
         cl = res.get("cypher_lookup", {})
         for key in ("query", "sql"):
             if sorted(cl.get(key, {})) != ["c16_w1", "c1_w1"]:
@@ -68,7 +75,7 @@ def main():
             print(p.stdout[-4000:])
             print("FAIL bench_smoke: " + "; ".join(problems))
             return 1
-    print("ok bench_smoke (10,000 models: load, lineage, query, lookups, ping, start-up, seed load, imports, retract)")
+    print("ok bench_smoke (10,000 models: load, lineage, query, Cypher scans, lookups, ping, start-up, seed load, imports, retract)")
     print("1 passed, 0 failed")
     return 0
 
