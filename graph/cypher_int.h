@@ -508,15 +508,19 @@ int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 typedef struct cy_proj cy_proj;
 cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t ncols);
 bool cy_proj_aggregates(const cy_proj *st);
-/* True for a WITH/RETURN with SKIP or LIMIT and no aggregate, DISTINCT or
- * ORDER BY: it keeps the first rows it is given, so cy_proj_row evaluates only
- * those and says when it has all it will keep. */
+/* True for a WITH/RETURN with SKIP or LIMIT and no aggregate or DISTINCT (and,
+ * with ORDER BY, a LIMIT): without ORDER BY it keeps the first rows it is given,
+ * so cy_proj_row evaluates only those and says when it has all it will keep;
+ * with ORDER BY it keeps the SKIP + LIMIT best rows seen so far (a top-k). */
 bool cy_proj_windowed(const cy_clause *c);
+/* True when cy_proj_row copies the input rows it keeps (so the producer may
+ * pass scratch memory): an aggregation or a top-k. */
+bool cy_proj_copies_rows(const cy_proj *st);
 /* True when duplicate input rows cannot change the result (every aggregate is
  * DISTINCT, min or max), so a MATCH may drop them. */
 bool cy_proj_duplicate_free(const cy_proj *st);
-/* 0, -1 on error, or 1 when the projection is a full window: the producer may
- * stop (the row given was kept if it fitted). */
+/* 0, -1 on error, or 1 when the projection is a full window (or a LIMIT 0
+ * top-k): the producer may stop (the row given was kept if it fitted). */
 int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row);
 int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out);   /* frees st */
 void cy_proj_abort(cy_proj *st);

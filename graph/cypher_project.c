@@ -134,10 +134,16 @@ struct cy_proj {
     bool window_set;          /* skip and limit evaluated (at the first row) */
     int64_t skip, limit;      /* limit -1: none */
     int64_t seen;             /* input rows offered so far */
+    /* A top-k (topk_row): ORDER BY with LIMIT and no grouping or DISTINCT
+     * keeps only the SKIP + LIMIT best rows, in a heap whose root is the worst. */
+    bool topk;
+    bool topk_set;            /* k evaluated (at the first row) */
+    int64_t k;
+    const char **out_names;   /* the items' aliases: what ORDER BY sees first */
 };
 
-/* Appends an output row (grouped or not) to the projection state. */
-static prow *new_prow(cy_q *q, cy_proj *st)
+/* Appends an empty output row to the projection state. */
+static prow *push_prow(cy_proj *st)
 {
     if (st->nrows == st->caprows) {
         st->caprows = st->caprows ? st->caprows * 2 : 64;
@@ -148,6 +154,13 @@ static prow *new_prow(cy_q *q, cy_proj *st)
     }
     prow *p = &st->rows[st->nrows++];
     memset(p, 0, sizeof *p);
+    return p;
+}
+
+/* Appends an output row (grouped or not) with room for its values. */
+static prow *new_prow(cy_q *q, cy_proj *st)
+{
+    prow *p = push_prow(st);
     p->vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *p->vals);
     return p;
 }
@@ -165,7 +178,11 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
     for (size_t i = 0; i < st->ni; i++)
         collect_aggs(st->items[i].e, &st->aggs, &st->nagg, &st->capagg);
     st->grouping = st->nagg > 0;
-    st->window = cy_proj_windowed(c);
+    st->window = cy_proj_windowed(c) && !c->nsorts;
+    st->topk = cy_proj_windowed(c) && c->nsorts;
+    st->out_names = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *st->out_names);
+    for (size_t i = 0; i < st->ni; i++)
+        st->out_names[i] = st->items[i].alias;
     if (st->grouping)
         for (size_t i = 0; i < c->nsorts; i++)
             collect_aggs(c->sorts[i].e, &st->aggs, &st->nagg, &st->capagg);
@@ -185,12 +202,110 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
 
 bool cy_proj_aggregates(const cy_proj *st) { return st->grouping; }
 
+bool cy_proj_copies_rows(const cy_proj *st) { return st->grouping || st->topk; }
+
+/* The ORDER BY keys of an output row. Keys see the projected columns first, then
+ * the input row; an ORDER BY expression written like a projected one uses its
+ * column. */
+static int prow_keys(cy_q *q, const cy_proj *st, prow *p)
+{
+    const cy_clause *c = st->c;
+    cy_env src = {.names = st->in.names, .vals = p->src, .n = p->src && !c->distinct ? st->in.ncols : 0};
+    cy_env env = {.names = st->out_names, .vals = p->vals, .n = st->ni, .up = &src};
+    p->keys = cy_alloc(&q->arena, c->nsorts * sizeof *p->keys);
+    q->agg_results = p->aggs;
+    for (size_t s = 0; s < c->nsorts; s++) {
+        const cy_expr *se = c->sorts[s].e;
+        size_t i;
+        for (i = 0; i < st->ni; i++)
+            if (st->items[i].e->end - st->items[i].e->pos == se->end - se->pos && se->end > se->pos &&
+                memcmp(q->text + st->items[i].e->pos, q->text + se->pos, (size_t)(se->end - se->pos)) == 0)
+                break;
+        if (i < st->ni)
+            p->keys[s] = p->vals[i];
+        else if (cy_eval(q, se, &env, &p->keys[s])) {
+            q->agg_results = NULL;
+            return -1;
+        }
+    }
+    q->agg_results = NULL;
+    return 0;
+}
+
+/* Moves heap entry i down to its place (the root is the worst row kept). */
+static void heap_down(prow *h, size_t n, size_t i, const cy_clause *c)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && prow_cmp(&h[l], &h[w], (void *)c) > 0)
+            w = l;
+        if (r < n && prow_cmp(&h[r], &h[w], (void *)c) > 0)
+            w = r;
+        if (w == i)
+            return;
+        prow t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+/* cy_proj_row for a top-k: row may be scratch memory (copied when kept). A row
+ * that does not make the SKIP + LIMIT best gives back what its evaluation took. */
+static int topk_row(cy_q *q, cy_proj *st, cy_value *row)
+{
+    if (!st->topk_set) {
+        int64_t skip = 0, limit = 0;
+        if ((st->c->skip && count_arg(q, st->c->skip, "SKIP", &skip)) ||
+            count_arg(q, st->c->limit, "LIMIT", &limit))
+            return -1;
+        st->k = limit > INT64_MAX - skip ? INT64_MAX : skip + limit;
+        st->topk_set = true;
+    }
+    if (st->k == 0)
+        return 1;   /* LIMIT 0 keeps nothing, whatever the order */
+    cy_arena_mark mark = cy_arena_mark_now(&q->arena);
+    prow p = {.src = row, .idx = (size_t)st->seen++};
+    p.vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *p.vals);
+    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
+    for (size_t i = 0; i < st->ni; i++)
+        if (cy_eval(q, st->items[i].e, &env, &p.vals[i]))
+            return -1;
+    if (prow_keys(q, st, &p))
+        return -1;
+    bool full = (int64_t)st->nrows >= st->k;
+    if (full && prow_cmp(&p, &st->rows[0], (void *)st->c) >= 0) {
+        cy_arena_release(&q->arena, mark);   /* not among the best: forget it */
+        return 0;
+    }
+    p.src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p.src);
+    cy_memcpy(p.src, row, st->in.ncols * sizeof *row);
+    if (full) {
+        st->rows[0] = p;
+        heap_down(st->rows, st->nrows, 0, st->c);
+        return 0;
+    }
+    *push_prow(st) = p;
+    for (size_t i = st->nrows - 1; i > 0;) {   /* up to its place */
+        size_t parent = (i - 1) / 2;
+        if (prow_cmp(&st->rows[i], &st->rows[parent], (void *)st->c) <= 0)
+            break;
+        prow t = st->rows[i];
+        st->rows[i] = st->rows[parent];
+        st->rows[parent] = t;
+        i = parent;
+    }
+    return 0;
+}
+
 /* See cypher_int.h. Without grouping, DISTINCT or ORDER BY, the rows a SKIP/LIMIT
- * keeps are the first ones in arrival order, so they can be picked on arrival.
- * (WITH ... WHERE filters what LIMIT kept, in cy_proj_end, so it does not matter.) */
+ * keeps are the first ones in arrival order, so they can be picked on arrival;
+ * with ORDER BY and a LIMIT they are the SKIP + LIMIT first in sort order, so a
+ * heap of that many is enough (topk_row). (WITH ... WHERE filters what LIMIT
+ * kept, in cy_proj_end, so it does not matter.) */
 bool cy_proj_windowed(const cy_clause *c)
 {
-    if ((c->k != C_WITH && c->k != C_RETURN) || c->distinct || c->nsorts || (!c->skip && !c->limit))
+    if ((c->k != C_WITH && c->k != C_RETURN) || c->distinct || (!c->skip && !c->limit) || (c->nsorts && !c->limit))
         return false;
     for (size_t i = 0; i < c->nitems; i++)
         if (cy_expr_has_agg(c->items[i].e))
@@ -217,6 +332,8 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
 {
     if (cy_check_time(q))
         return -1;
+    if (st->topk)
+        return topk_row(q, st, row);
     cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
     if (!st->grouping) {
         if (st->window) {
@@ -368,33 +485,13 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
         cy_hset_free(&seen);
         nrows = w;
     }
-    /* ORDER BY: keys see the projected columns first, then the input row */
+    /* ORDER BY (a top-k has its keys and input order already) */
     if (c->nsorts) {
-        for (size_t r = 0; r < nrows; r++) {
-            prow *p = &rows[r];
-            cy_env src = {.names = in->names, .vals = p->src, .n = p->src && !c->distinct ? in->ncols : 0};
-            cy_env env = {.names = out->names, .vals = p->vals, .n = ni, .up = &src};
-            p->keys = cy_alloc(&q->arena, c->nsorts * sizeof *p->keys);
-            q->agg_results = p->aggs;
-            for (size_t s = 0; s < c->nsorts; s++) {
-                const cy_expr *se = c->sorts[s].e;
-                size_t i;
-                /* an ORDER BY expression written like a projected one uses its column */
-                for (i = 0; i < ni; i++)
-                    if (items[i].e->end - items[i].e->pos == se->end - se->pos && se->end > se->pos &&
-                        memcmp(q->text + items[i].e->pos, q->text + se->pos, (size_t)(se->end - se->pos)) == 0)
-                        break;
-                if (i < ni)
-                    p->keys[s] = p->vals[i];
-                else if (cy_eval(q, se, &env, &p->keys[s])) {
-                    q->agg_results = NULL;
-                    goto done;
-                }
-            }
-            q->agg_results = NULL;
-        }
-        for (size_t r = 0; r < nrows; r++)
+        for (size_t r = 0; r < nrows && !st->topk; r++) {
+            if (prow_keys(q, st, &rows[r]))
+                goto done;
             rows[r].idx = r;
+        }
         if (nrows > 1)
             qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
     }

@@ -204,6 +204,11 @@ static void test_limits(void **state)
     free(out);
     assert_int_equal(graph_query(s, "MATCH (a:N) MATCH (b:N) WITH b LIMIT 10 RETURN count(b) AS c", NULL, &lim, &out, &qe),
                      GS_LIMIT);   /* the first MATCH still materialises its 30 rows */
+    /* nor a MATCH feeding ORDER BY ... LIMIT: it keeps the best rows only */
+    assert_int_equal(graph_query(s, "MATCH (n:N) RETURN n.i AS i ORDER BY i DESC SKIP 1 LIMIT 3", NULL, &lim, &out, &qe),
+                     GS_OK);
+    assert_non_null(strstr(out, "\"rows\":[[29],[28],[27]]"));
+    free(out);
     lim = (graph_query_limits){.timeout_ms = 50};
     assert_int_equal(graph_query(s, "RETURN size([x IN range(1, 5000) | size([y IN range(1, 5000) WHERE y = x])]) AS n",
                                  NULL, &lim, &out, &qe), GS_LIMIT);
