@@ -508,13 +508,14 @@ int cy_project(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out);
 typedef struct cy_proj cy_proj;
 cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t ncols);
 bool cy_proj_aggregates(const cy_proj *st);
-/* True for a WITH/RETURN with SKIP or LIMIT and no aggregate or DISTINCT (and,
- * with ORDER BY, a LIMIT): without ORDER BY it keeps the first rows it is given,
- * so cy_proj_row evaluates only those and says when it has all it will keep;
- * with ORDER BY it keeps the SKIP + LIMIT best rows seen so far (a top-k). */
+/* True for a WITH/RETURN with SKIP or LIMIT and no aggregate (and, with ORDER
+ * BY, a LIMIT and no DISTINCT): without ORDER BY it keeps the first rows (the
+ * first new rows, with DISTINCT) it is given, so cy_proj_row projects only what
+ * it needs and says when it has all it will keep; with ORDER BY it keeps the
+ * SKIP + LIMIT best rows seen so far (a top-k). */
 bool cy_proj_windowed(const cy_clause *c);
 /* True when cy_proj_row copies the input rows it keeps (so the producer may
- * pass scratch memory): an aggregation or a top-k. */
+ * pass scratch memory): an aggregation, a top-k or a DISTINCT window. */
 bool cy_proj_copies_rows(const cy_proj *st);
 /* True when duplicate input rows cannot change the result (every aggregate is
  * DISTINCT, min or max), so a MATCH may drop them. */

@@ -133,7 +133,8 @@ struct cy_proj {
     bool window;
     bool window_set;          /* skip and limit evaluated (at the first row) */
     int64_t skip, limit;      /* limit -1: none */
-    int64_t seen;             /* input rows offered so far */
+    int64_t seen;             /* input rows offered so far (with DISTINCT: new rows) */
+    cy_hset distinct_seen;    /* a DISTINCT window's rows so far (distinct_window_row) */
     /* A top-k (topk_row): ORDER BY with LIMIT and no grouping or DISTINCT
      * keeps only the SKIP + LIMIT best rows, in a heap whose root is the worst. */
     bool topk;
@@ -202,7 +203,47 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
 
 bool cy_proj_aggregates(const cy_proj *st) { return st->grouping; }
 
-bool cy_proj_copies_rows(const cy_proj *st) { return st->grouping || st->topk; }
+bool cy_proj_copies_rows(const cy_proj *st) { return st->grouping || st->topk || (st->window && st->c->distinct); }
+
+/* A window's SKIP and LIMIT, evaluated at its first row. */
+static int window_init(cy_q *q, cy_proj *st)
+{
+    if (st->window_set)
+        return 0;
+    st->limit = -1;
+    if ((st->c->skip && count_arg(q, st->c->skip, "SKIP", &st->skip)) ||
+        (st->c->limit && count_arg(q, st->c->limit, "LIMIT", &st->limit)))
+        return -1;
+    st->window_set = true;
+    return 0;
+}
+
+/* cy_proj_row for a DISTINCT window: row may be scratch memory (copied when
+ * kept); a row seen before gives back what its evaluation took. */
+static int distinct_window_row(cy_q *q, cy_proj *st, cy_value *row)
+{
+    if (window_init(q, st))
+        return -1;
+    if (st->limit >= 0 && st->seen - st->skip >= st->limit)
+        return 1;
+    cy_arena_mark mark = cy_arena_mark_now(&q->arena);
+    cy_value *vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *vals);
+    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
+    for (size_t i = 0; i < st->ni; i++)
+        if (cy_eval(q, st->items[i].e, &env, &vals[i]))
+            return -1;
+    if (!cy_hset_row_fresh(q, &st->distinct_seen, vals, st->ni)) {
+        cy_arena_release(&q->arena, mark);   /* the set keeps nothing of a row it had */
+        return 0;
+    }
+    if (st->seen++ < st->skip)
+        return 0;
+    prow *p = push_prow(st);
+    p->vals = vals;
+    p->src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p->src);
+    cy_memcpy(p->src, row, st->in.ncols * sizeof *row);
+    return st->limit >= 0 && st->seen - st->skip >= st->limit ? 1 : 0;
+}
 
 /* The ORDER BY keys of an output row. Keys see the projected columns first, then
  * the input row; an ORDER BY expression written like a projected one uses its
@@ -298,14 +339,15 @@ static int topk_row(cy_q *q, cy_proj *st, cy_value *row)
     return 0;
 }
 
-/* See cypher_int.h. Without grouping, DISTINCT or ORDER BY, the rows a SKIP/LIMIT
- * keeps are the first ones in arrival order, so they can be picked on arrival;
+/* See cypher_int.h. Without grouping or ORDER BY, the rows a SKIP/LIMIT keeps
+ * are the first ones (the first new ones, with DISTINCT) in arrival order, so
+ * they can be picked on arrival;
  * with ORDER BY and a LIMIT they are the SKIP + LIMIT first in sort order, so a
  * heap of that many is enough (topk_row). (WITH ... WHERE filters what LIMIT
  * kept, in cy_proj_end, so it does not matter.) */
 bool cy_proj_windowed(const cy_clause *c)
 {
-    if ((c->k != C_WITH && c->k != C_RETURN) || c->distinct || (!c->skip && !c->limit) || (c->nsorts && !c->limit))
+    if ((c->k != C_WITH && c->k != C_RETURN) || (!c->skip && !c->limit) || (c->nsorts && (!c->limit || c->distinct)))
         return false;
     for (size_t i = 0; i < c->nitems; i++)
         if (cy_expr_has_agg(c->items[i].e))
@@ -336,14 +378,11 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
         return topk_row(q, st, row);
     cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
     if (!st->grouping) {
+        if (st->window && st->c->distinct)
+            return distinct_window_row(q, st, row);
         if (st->window) {
-            if (!st->window_set) {
-                st->limit = -1;
-                if ((st->c->skip && count_arg(q, st->c->skip, "SKIP", &st->skip)) ||
-                    (st->c->limit && count_arg(q, st->c->limit, "LIMIT", &st->limit)))
-                    return -1;
-                st->window_set = true;
-            }
+            if (window_init(q, st))
+                return -1;
             int64_t at = st->seen++;
             if (st->limit >= 0 && at - st->skip >= st->limit)
                 return 1;   /* LIMIT 0, or a producer that went on */
@@ -414,6 +453,7 @@ static void proj_free(cy_proj *st)
     free(st->rows);
     free(st->aggs);
     cy_hset_free(&st->groups);
+    cy_hset_free(&st->distinct_seen);
     free(st);
 }
 

@@ -204,6 +204,11 @@ static void test_limits(void **state)
     free(out);
     assert_int_equal(graph_query(s, "MATCH (a:N) MATCH (b:N) WITH b LIMIT 10 RETURN count(b) AS c", NULL, &lim, &out, &qe),
                      GS_LIMIT);   /* the first MATCH still materialises its 30 rows */
+    /* nor a DISTINCT window: it stops at enough new rows */
+    assert_int_equal(graph_query(s, "MATCH (a:N), (b:N) RETURN DISTINCT a.i % 3 AS k LIMIT 2", NULL, &lim, &out, &qe),
+                     GS_OK);
+    assert_non_null(strstr(out, "\"rows\":[[1],[2]]"));
+    free(out);
     /* nor a MATCH feeding ORDER BY ... LIMIT: it keeps the best rows only */
     assert_int_equal(graph_query(s, "MATCH (n:N) RETURN n.i AS i ORDER BY i DESC SKIP 1 LIMIT 3", NULL, &lim, &out, &qe),
                      GS_OK);
