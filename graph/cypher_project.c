@@ -135,6 +135,10 @@ struct cy_proj {
     int64_t skip, limit;      /* limit -1: none */
     int64_t seen;             /* input rows offered so far (with DISTINCT: new rows) */
     cy_hset distinct_seen;    /* a DISTINCT window's rows so far (distinct_window_row) */
+    /* Every aggregate keeps numbers only (count, sum, avg, not DISTINCT), so a
+     * row that adds to an existing group leaves nothing behind in the arena:
+     * `RETURN m.tag, count(*)` over a million rows keeps a row per group. */
+    bool forgets_rows;
     /* A top-k (topk_row): ORDER BY with LIMIT and no grouping or DISTINCT
      * keeps only the SKIP + LIMIT best rows, in a heap whose root is the worst. */
     bool topk;
@@ -187,6 +191,13 @@ cy_proj *cy_proj_begin(cy_q *q, const cy_clause *c, const char **names, size_t n
     if (st->grouping)
         for (size_t i = 0; i < c->nsorts; i++)
             collect_aggs(c->sorts[i].e, &st->aggs, &st->nagg, &st->capagg);
+    st->forgets_rows = true;
+    for (size_t a = 0; a < st->nagg; a++) {
+        const cy_expr *e = st->aggs[a];
+        if (e->k != E_COUNTSTAR && (e->distinct || (strcasecmp(e->name, "count") != 0 &&
+                                                    strcasecmp(e->name, "sum") != 0 && strcasecmp(e->name, "avg") != 0)))
+            st->forgets_rows = false;
+    }
     st->keyvals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *st->keyvals);
     if (st->grouping && ncols) {
         bool *used = cy_alloc(&q->arena, ncols * sizeof *used);
@@ -396,6 +407,7 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
                 return -1;
         return st->window && st->limit >= 0 && st->seen - st->skip >= st->limit ? 1 : 0;
     }
+    cy_arena_mark mark = cy_arena_mark_now(&q->arena);
     cy_buf key = {0};
     for (size_t i = 0; i < st->ni; i++) {
         if (cy_expr_has_agg(st->items[i].e))
@@ -440,6 +452,8 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
         if (cy_agg_step(q, st->aggs[a], &st->states[g * nagg + a], args))
             return -1;
     }
+    if (!fresh && st->forgets_rows)
+        cy_arena_release(&q->arena, mark);   /* nothing of this row was kept */
     return 0;
 }
 

@@ -187,6 +187,11 @@ def scan_memory():
     eq(q(d, "MATCH (n:X) RETURN count(n.id) AS c, sum(n.id) AS s")["rows"], [[30000, 450015000]],
        "one property of every node")
     eq(q(d, "MATCH (n:X) WHERE n.id % 1000 = 0 RETURN count(n) AS c")["rows"], [[30]], "a WHERE on one property")
+    # counting per group keeps a row per group, not every row's three ~65-byte strings
+    groups = q(d, "MATCH (n:X) RETURN n.id % 7 AS k, count(n.a) AS ca, count(n.b) AS cb, sum(size(n.c)) AS sc "
+                  "ORDER BY k")["rows"]
+    want = [[k, n, n, n * (len(pad) + 1)] for k in range(7) for n in [sum(1 for i in range(1, 30001) if i % 7 == k)]]
+    eq(groups, want, "three properties of 30,000 nodes counted in 7 groups")
     # ORDER BY ... LIMIT keeps the three best rows, not 30,000 rows of three ~65-byte strings
     top = q(d, "MATCH (n:X) RETURN n.a AS a, n.b AS b, n.c AS c ORDER BY a DESC LIMIT 3")["rows"]
     eq([r[0] for r in top], [pad + "9999", pad + "9998", pad + "9997"], "the top 3 of 30,000 by a string")
