@@ -89,7 +89,7 @@ static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, con
     cy_rows_extend_pattern(q, in, &c->pat, out);
     cy_proj *sink = next ? cy_proj_begin(q, next, out->names, out->ncols) : NULL;
     bool reach = sink && cy_proj_duplicate_free(sink) && cy_match_reach_ok(&c->pat);
-    /* an aggregating or top-k sink copies what it keeps; a windowed one keeps the row */
+    /* a sink that copies what it keeps (cy_proj_copies_rows) is given scratch memory; a plain window keeps the row */
     cy_value *scratch = sink && cy_proj_copies_rows(sink)
                             ? cy_alloc(&q->arena, (out->ncols ? out->ncols : 1) * sizeof *scratch) : NULL;
     for (size_t r = 0; r < in->n; r++) {
