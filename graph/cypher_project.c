@@ -131,7 +131,7 @@ struct cy_proj {
     /* A window (cy_proj_windowed): SKIP/LIMIT applied as rows arrive, so rows
      * outside it are never evaluated and the producer may stop once it is full. */
     bool window;
-    bool window_set;          /* skip and limit evaluated (at the first row) */
+    bool window_set;          /* skip and limit evaluated (at the first row; also a top-k's) */
     int64_t skip, limit;      /* limit -1: none */
     int64_t seen;             /* input rows offered so far (with DISTINCT: new rows) */
     cy_hset distinct_seen;    /* a DISTINCT window's rows so far (distinct_window_row) */
@@ -142,8 +142,6 @@ struct cy_proj {
     /* A top-k (topk_row): ORDER BY with LIMIT and no grouping or DISTINCT
      * keeps only the SKIP + LIMIT best rows, in a heap whose root is the worst. */
     bool topk;
-    bool topk_set;            /* k evaluated (at the first row) */
-    int64_t k;
     const char **out_names;   /* the items' aliases: what ORDER BY sees first */
 };
 
@@ -229,6 +227,24 @@ static int window_init(cy_q *q, cy_proj *st)
     return 0;
 }
 
+/* The projected columns of an input row, into vals. */
+static int eval_items(cy_q *q, const cy_proj *st, cy_value *row, cy_value *vals)
+{
+    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
+    for (size_t i = 0; i < st->ni; i++)
+        if (cy_eval(q, st->items[i].e, &env, &vals[i]))
+            return -1;
+    return 0;
+}
+
+/* A copy of an input row in the arena (the producer's may be scratch memory). */
+static cy_value *copy_row(cy_q *q, const cy_proj *st, const cy_value *row)
+{
+    cy_value *c = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *c);
+    cy_memcpy(c, row, st->in.ncols * sizeof *row);
+    return c;
+}
+
 /* cy_proj_row for a DISTINCT window: row may be scratch memory (copied when
  * kept); a row seen before gives back what its evaluation took. */
 static int distinct_window_row(cy_q *q, cy_proj *st, cy_value *row)
@@ -239,10 +255,8 @@ static int distinct_window_row(cy_q *q, cy_proj *st, cy_value *row)
         return 1;
     cy_arena_mark mark = cy_arena_mark_now(&q->arena);
     cy_value *vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *vals);
-    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
-    for (size_t i = 0; i < st->ni; i++)
-        if (cy_eval(q, st->items[i].e, &env, &vals[i]))
-            return -1;
+    if (eval_items(q, st, row, vals))
+        return -1;
     if (!cy_hset_row_fresh(q, &st->distinct_seen, vals, st->ni)) {
         cy_arena_release(&q->arena, mark);   /* the set keeps nothing of a row it had */
         return 0;
@@ -251,8 +265,7 @@ static int distinct_window_row(cy_q *q, cy_proj *st, cy_value *row)
         return 0;
     prow *p = push_prow(st);
     p->vals = vals;
-    p->src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p->src);
-    cy_memcpy(p->src, row, st->in.ncols * sizeof *row);
+    p->src = copy_row(q, st, row);
     return st->limit >= 0 && st->seen - st->skip >= st->limit ? 1 : 0;
 }
 
@@ -306,32 +319,22 @@ static void heap_down(prow *h, size_t n, size_t i, const cy_clause *c)
  * that does not make the SKIP + LIMIT best gives back what its evaluation took. */
 static int topk_row(cy_q *q, cy_proj *st, cy_value *row)
 {
-    if (!st->topk_set) {
-        int64_t skip = 0, limit = 0;
-        if ((st->c->skip && count_arg(q, st->c->skip, "SKIP", &skip)) ||
-            count_arg(q, st->c->limit, "LIMIT", &limit))
-            return -1;
-        st->k = limit > INT64_MAX - skip ? INT64_MAX : skip + limit;
-        st->topk_set = true;
-    }
-    if (st->k == 0)
+    if (window_init(q, st))   /* a top-k always has a LIMIT */
+        return -1;
+    int64_t k = st->limit > INT64_MAX - st->skip ? INT64_MAX : st->skip + st->limit;
+    if (k == 0)
         return 1;   /* LIMIT 0 keeps nothing, whatever the order */
     cy_arena_mark mark = cy_arena_mark_now(&q->arena);
     prow p = {.src = row, .idx = (size_t)st->seen++};
     p.vals = cy_alloc(&q->arena, (st->ni ? st->ni : 1) * sizeof *p.vals);
-    cy_env env = {.names = st->in.names, .vals = row, .n = st->in.ncols};
-    for (size_t i = 0; i < st->ni; i++)
-        if (cy_eval(q, st->items[i].e, &env, &p.vals[i]))
-            return -1;
-    if (prow_keys(q, st, &p))
+    if (eval_items(q, st, row, p.vals) || prow_keys(q, st, &p))
         return -1;
-    bool full = (int64_t)st->nrows >= st->k;
+    bool full = (int64_t)st->nrows >= k;
     if (full && prow_cmp(&p, &st->rows[0], (void *)st->c) >= 0) {
         cy_arena_release(&q->arena, mark);   /* not among the best: forget it */
         return 0;
     }
-    p.src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p.src);
-    cy_memcpy(p.src, row, st->in.ncols * sizeof *row);
+    p.src = copy_row(q, st, row);
     if (full) {
         st->rows[0] = p;
         heap_down(st->rows, st->nrows, 0, st->c);
@@ -402,9 +405,8 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
         }
         prow *p = new_prow(q, st);
         p->src = row;
-        for (size_t i = 0; i < st->ni; i++)
-            if (cy_eval(q, st->items[i].e, &env, &p->vals[i]))
-                return -1;
+        if (eval_items(q, st, row, p->vals))
+            return -1;
         return st->window && st->limit >= 0 && st->seen - st->skip >= st->limit ? 1 : 0;
     }
     cy_arena_mark mark = cy_arena_mark_now(&q->arena);
@@ -429,8 +431,7 @@ int cy_proj_row(cy_q *q, cy_proj *st, cy_value *row)
     size_t nagg = st->nagg;
     if (fresh) {
         prow *p = new_prow(q, st);
-        p->src = cy_alloc(&q->arena, (st->in.ncols ? st->in.ncols : 1) * sizeof *p->src);
-        cy_memcpy(p->src, row, st->in.ncols * sizeof *row);
+        p->src = copy_row(q, st, row);
         cy_memcpy(p->vals, st->keyvals, st->ni * sizeof *st->keyvals);
         if ((g + 1) * nagg > st->capstates) {
             size_t nc = st->capstates ? st->capstates * 2 : 64;
@@ -550,7 +551,10 @@ int cy_proj_end(cy_q *q, cy_proj *st, cy_rows *out)
             qsort_r(rows, nrows, sizeof *rows, prow_cmp, (void *)c);
     }
     int64_t skip = 0, limit = -1;
-    if (!st->window_set) {   /* when set, the rows kept are the window already */
+    if (st->topk && st->window_set) {   /* the best SKIP + LIMIT rows, sorted: apply both */
+        skip = st->skip;
+        limit = st->limit;
+    } else if (!st->window_set) {   /* when set, the rows kept are the window already */
         if (c->skip && count_arg(q, c->skip, "SKIP", &skip))
             goto done;
         if (c->limit && count_arg(q, c->limit, "LIMIT", &limit))
