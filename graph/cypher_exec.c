@@ -1,8 +1,8 @@
 /* graph/cypher_exec.c - runs a checked query: each clause maps a table of rows
  * (one value per variable in scope) to the next; UNION joins single queries.
  * Rows are materialised clause by clause (Cypher's write clauses need it),
- * except that a MATCH streams into a following aggregating or windowed
- * (SKIP/LIMIT) WITH/RETURN, and stops when the window is full. */
+ * except that a MATCH streams into a following WITH/RETURN, and stops when a
+ * SKIP/LIMIT window is full. */
 #include "cypher_int.h"
 #include "cypher_agg.h"
 
@@ -80,10 +80,12 @@ void cy_rows_extend_pattern(cy_q *q, const cy_rows *in, const cy_pattern *pat, c
     cy_rows_extend(q, in, extra, nextra, out);
 }
 
-/* MATCH; with next (an aggregating or windowed WITH/RETURN) its rows stream
- * into the projection and *out receives the projection's result instead. A
- * windowed one that is full ends the match: `MATCH (m:Model) RETURN m LIMIT 3`
- * matches three rows, not every Model. */
+/* MATCH; with next (the WITH/RETURN after it) its rows stream into the
+ * projection and *out receives the projection's result instead: the match rows
+ * are never a table of their own, and a projection reads the properties of a
+ * scanned node while its scan page is current (cypher_prefetch.c). A windowed
+ * one that is full ends the match: `MATCH (m:Model) RETURN m LIMIT 3` matches
+ * three rows, not every Model. */
 static int run_match(cy_q *q, const cy_clause *c, cy_rows *in, cy_rows *out, const cy_clause *next)
 {
     cy_rows_extend_pattern(q, in, &c->pat, out);
@@ -247,7 +249,7 @@ static int run_clauses(cy_q *q, const cy_single *s, cy_rows cur, cy_rows *result
         switch (c->k) {
         case C_MATCH: {
             const cy_clause *nx = i + 1 < s->n ? &s->cl[i + 1] : NULL;
-            const cy_clause *proj = nx && (aggregating(nx) || cy_proj_windowed(nx)) ? nx : NULL;
+            const cy_clause *proj = nx && (nx->k == C_WITH || nx->k == C_RETURN) ? nx : NULL;
             rc = run_match(q, c, &cur, &next, proj);
             if (proj) {
                 c = proj; /* the projection ran too */

@@ -94,9 +94,15 @@ struct cy_value {
 typedef struct cy_stmts cy_stmts;
 typedef struct cy_stats cy_stats;
 
-#define CY_ST_SLOTS 32
+#define CY_ST_SLOTS 40
 #define CY_PLAN_CACHE_ENTRIES 32                 /* compiled plans kept per connection */
 #define CY_PLAN_MAX_BYTES ((size_t)256 << 10)    /* a bigger compilation is not kept */
+
+/* The scan page the matcher is on (cypher_prefetch.c): a label (NULL: all nodes),
+ * the page's id range and the node of it being matched now. Plain data: a nested
+ * scan saves and restores it. */
+typedef struct cy_scan_page { const char *label; int64_t lo, hi, cur; unsigned fetches; bool set; } cy_scan_page;
+struct cy_prefetch;
 
 typedef struct cy_query_ctx {
     cy_arena arena;
@@ -125,6 +131,8 @@ typedef struct cy_query_ctx {
      * entry is valid only while its gen equals q->gen + 1; every write bumps q->gen. */
     struct { int64_t id; unsigned gen; bool rel; char *text; size_t len; json_t *doc; } pcache[64];
     unsigned gen;
+    cy_scan_page scan;         /* the current scan page, and the properties read for it */
+    struct cy_prefetch *pf;    /* (cypher_prefetch.c; freed by cy_store_finish) */
     bool profile;
     bool deleted_any;          /* a DELETE ran: reads of entities check they still exist */
     struct cy_buf *prof;       /* PROFILE: JSON rows ["step", rows, ms] appended per clause */
@@ -460,6 +468,15 @@ void cy_store_finish(cy_q *q);
 int cy_out_node_body(cy_q *q, int64_t id, cy_buf *b);
 int cy_out_rel_props(cy_q *q, int64_t id, cy_buf *b);
 sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql);
+/* A JSON value's text (one member of a props text) as a value in the arena. */
+int cy_value_from_json_text(cy_q *q, const char *t, size_t n, cy_value *out);
+
+/* ---- a scan page's properties (cypher_prefetch.c) ---- */
+void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi);
+/* Node id's property key (`path`: its SQLite JSON path) from the scan page's
+ * column of key: 0 with *out set, 1 when it must be read the ordinary way. */
+int cy_prefetch_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out);
+void cy_prefetch_free(cy_q *q);
 
 /* ---- pattern matching (cypher_match.c) ---- */
 typedef int (*cy_match_cb)(cy_q *q, void *arg, const cy_env *env);

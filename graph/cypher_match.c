@@ -26,6 +26,7 @@ typedef struct matcher {
     bool reach;               /* variable-length: each reachable end node once (cy_match_reach) */
     bool found;               /* a shortest path of the current length was found */
     const cy_node_pat *labels_done; /* its labels were checked already (reach_via_index) */
+    const cy_node_pat *scanned;     /* the start node of a label scan: its first label holds */
 } matcher;
 
 static int part_step(matcher *m, size_t pi, size_t ri, int64_t cur);
@@ -104,7 +105,7 @@ static int candidate_props_ok(matcher *m, const cy_expr *props, const cy_value *
 static int node_ok(matcher *m, const cy_node_pat *np, int64_t id, bool *ok)
 {
     *ok = true;
-    for (size_t i = 0; i < np->nlabels && *ok && np != m->labels_done; i++)
+    for (size_t i = np == m->scanned; i < np->nlabels && *ok && np != m->labels_done; i++)
         if (cy_node_has_label(m->q, id, np->labels[i], ok))
             return -1;
     if (!*ok)
@@ -733,14 +734,21 @@ static int match_part_as(matcher *m, size_t pi)
         free(ids);
         return -1;
     }
+    cy_scan_page outer = m->q->scan;   /* a scan inside a scan gives the page back after */
+    if (page && n)
+        cy_scan_page_set(m->q, label, ids[0], ids[n - 1]);
+    const cy_node_pat *outer_scanned = m->scanned;
+    m->scanned = page && label ? &pp->nodes[0] : NULL;
     m->tnodes = cy_alloc(&m->q->arena, (pp->nrels + 1) * sizeof *m->tnodes);
     m->captrail = pp->nrels + 16;
     m->trels = cy_alloc(&m->q->arena, m->captrail * sizeof *m->trels);
     m->ntrail = 0;
     int rc = 0;
     for (;;) {
-        for (size_t i = 0; i < n && !rc; i++)
+        for (size_t i = 0; i < n && !rc; i++) {
+            m->q->scan.cur = ids[i];
             rc = cy_check_time(m->q) ? -1 : match_part_from(m, pi, ids[i]);
+        }
         if (rc || !page || n < page)
             break;
         int64_t after = ids[n - 1];   /* a full page: there may be more */
@@ -750,7 +758,11 @@ static int match_part_as(matcher *m, size_t pi)
             rc = -1;
             break;
         }
+        if (n)
+            cy_scan_page_set(m->q, label, ids[0], ids[n - 1]);
     }
+    m->q->scan = outer;
+    m->scanned = outer_scanned;
     free(ids);
     return rc;
 }

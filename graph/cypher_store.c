@@ -126,6 +126,7 @@ void cy_store_finish(cy_q *q)
         q->pcache[i].text = NULL;
         q->pcache[i].doc = NULL;
     }
+    cy_prefetch_free(q);
 }
 
 /* An SQLite failure as an InternalError. */
@@ -416,7 +417,7 @@ static int load_props(cy_q *q, int sid, int64_t id, cy_value *out)
 
 /* A JSON value's text (one member of a props text) as a value: a string
  * without escapes and true/false directly, anything else through jansson. */
-static int value_from_text(cy_q *q, const char *t, size_t n, cy_value *out)
+int cy_value_from_json_text(cy_q *q, const char *t, size_t n, cy_value *out)
 {
     if (n >= 2 && t[0] == '"' && t[n - 1] == '"' && !memchr(t, '\\', n)) {
         *out = cy_str(&q->arena, t + 1, n - 2);
@@ -456,12 +457,18 @@ static bool path_key_ok(const char *key)
  * document is parsed already, goes through the document. */
 static int load_prop(cy_q *q, int sid, int64_t id, const char *key, cy_value *out)
 {
+    char path[256];
+    int pl = snprintf(path, sizeof path, "$.\"%s\"", key);
+    bool path_ok = pl >= 0 && (size_t)pl < sizeof path && path_key_ok(key);
+    if (path_ok && sid == Q_NODE_PROPS) {   /* a node of the scan page: its column */
+        int rc = cy_prefetch_prop(q, id, key, path, pl, out);
+        if (rc <= 0)
+            return rc;
+    }
     size_t slot;
     if (props_entry(q, sid, id, &slot))
         return -1;
-    char path[256];
-    int pl = snprintf(path, sizeof path, "$.\"%s\"", key);
-    if (q->pcache[slot].doc || pl < 0 || (size_t)pl >= sizeof path || !path_key_ok(key)) {
+    if (q->pcache[slot].doc || !path_ok) {
         const json_t *doc = NULL, *v;
         if (props_doc(q, slot, id, &doc))
             return -1;
@@ -483,7 +490,7 @@ static int load_prop(cy_q *q, int sid, int64_t id, const char *key, cy_value *ou
     if (sqlite3_column_type(st, 0) == SQLITE_NULL)
         *out = cy_null();
     else
-        r = value_from_text(q, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), out);
+        r = cy_value_from_json_text(q, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), out);
     sqlite3_reset(st);
     return r;
 }

@@ -1,0 +1,214 @@
+/* graph/cypher_prefetch.c - one property of a whole scan page, read at once.
+ *
+ * A label (or all-nodes) scan gives the matcher its start nodes a page of ids at
+ * a time (cypher_match.c, cy_scan_page_set). A query that reads n.k of each of
+ * them would otherwise run two statements per node: its props text (the props
+ * cache, cypher_store.c), then the member. Here the first read of n.k for a node
+ * of the current page reads k of every node of the page from that id on, in one
+ * statement with SQLite's JSON reader, and the page's other nodes find theirs in
+ * memory: a column of (id, value text) pairs in id order.
+ *
+ * Invariants:
+ * - a column is valid only while its gen equals q->gen + 1 (every write bumps
+ *   q->gen), and only for ids in [lo, hi]; an id in that range that is not in the
+ *   column is not a node of the scanned set (or was deleted) and is read the
+ *   ordinary way, so a column never answers for a node it did not read;
+ * - at most CY_PF_COLUMNS fetches per scan page (cy_scan_page.fetches): a query
+ *   reading more keys of each node than there are columns reads the rest the
+ *   ordinary way instead of fetching the page again for every read;
+ * - a column holds at most CY_PF_MAX_BYTES of value text; a page whose values are
+ *   bigger ends the column early (hi = the last id read), and the nodes after it
+ *   are read the ordinary way or by the page's next fetch.
+ */
+#include "cypher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CY_PF_COLUMNS 4                      /* keys prefetched per scan page */
+#define CY_PF_MAX_BYTES ((size_t)8 << 20)    /* value text one column holds */
+
+enum { ST_PF_LABEL = CY_ST_FIRST_FREE + 12, ST_PF_ALL };
+_Static_assert(ST_PF_ALL < CY_ST_SLOTS, "CY_ST_SLOTS too small");
+
+static const char pf_label_sql[] =
+    "SELECT l.node_id, n.props -> ?4 FROM node_labels l JOIN nodes n ON n.id = l.node_id "
+    "WHERE l.label = ?1 AND l.node_id BETWEEN ?2 AND ?3 ORDER BY l.node_id";
+static const char pf_all_sql[] = "SELECT id, props -> ?4 FROM nodes WHERE id BETWEEN ?2 AND ?3 ORDER BY id";
+
+#define PF_ABSENT SIZE_MAX   /* a len: the node has no such property */
+
+typedef struct pf_col {
+    char *key;            /* malloc'd; NULL: never filled */
+    unsigned gen;         /* q->gen + 1 when filled */
+    int64_t lo, hi;       /* the ids the column answers for */
+    size_t n, cap;
+    int64_t *ids;         /* ascending */
+    size_t *off, *len;    /* value text of ids[i]: text + off[i], len[i] bytes (or PF_ABSENT) */
+    char *text;
+    size_t tlen, tcap;
+    size_t cursor;        /* where the last lookup hit: a scan reads in id order */
+} pf_col;
+
+struct cy_prefetch {
+    pf_col col[CY_PF_COLUMNS];
+    unsigned next;        /* the column the next fetch replaces */
+};
+
+/* The matcher moved to a new scan page: [lo, hi] of label (NULL: all nodes). */
+void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi)
+{
+    q->scan = (cy_scan_page){.label = label, .lo = lo, .hi = hi, .cur = lo, .fetches = 0, .set = true};
+}
+
+static void col_clear(pf_col *c)
+{
+    free(c->key);
+    free(c->ids);
+    free(c->off);
+    free(c->len);
+    free(c->text);
+    memset(c, 0, sizeof *c);
+}
+
+void cy_prefetch_free(cy_q *q)
+{
+    if (!q->pf)
+        return;
+    for (size_t i = 0; i < CY_PF_COLUMNS; i++)
+        col_clear(&q->pf->col[i]);
+    free(q->pf);
+    q->pf = NULL;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *r = realloc(p, n);
+    if (!r)
+        abort();
+    return r;
+}
+
+/* Appends one row to the column. */
+static void col_push(pf_col *c, int64_t id, const char *t, size_t n, bool absent)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->ids = xrealloc(c->ids, c->cap * sizeof *c->ids);
+        c->off = xrealloc(c->off, c->cap * sizeof *c->off);
+        c->len = xrealloc(c->len, c->cap * sizeof *c->len);
+    }
+    if (!absent && c->tlen + n > c->tcap) {
+        while (c->tlen + n > c->tcap)
+            c->tcap = c->tcap ? c->tcap * 2 : 4096;
+        c->text = xrealloc(c->text, c->tcap);
+    }
+    c->ids[c->n] = id;
+    c->off[c->n] = c->tlen;
+    c->len[c->n] = absent ? PF_ABSENT : n;
+    if (!absent) {
+        memcpy(c->text + c->tlen, t, n);
+        c->tlen += n;
+    }
+    c->n++;
+}
+
+/* Reads key (SQLite path `path`) of the scan page's nodes from id `from` on into
+ * a column, replacing the least recently filled one. */
+static int col_fill(cy_q *q, const char *key, const char *path, int pathlen, int64_t from, pf_col **out)
+{
+    if (!q->pf && !(q->pf = calloc(1, sizeof *q->pf)))
+        abort();
+    pf_col *c = &q->pf->col[q->pf->next];
+    q->pf->next = (q->pf->next + 1) % CY_PF_COLUMNS;
+    col_clear(c);
+    sqlite3_stmt *st = q->scan.label ? cy_stmt_sql(q, ST_PF_LABEL, pf_label_sql) : cy_stmt_sql(q, ST_PF_ALL, pf_all_sql);
+    if (!st)
+        return -1;
+    if (q->scan.label)
+        sqlite3_bind_text(st, 1, q->scan.label, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, q->scan.hi);
+    sqlite3_bind_text(st, 4, path, pathlen, SQLITE_STATIC);
+    c->lo = from;
+    c->hi = q->scan.hi;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        bool absent = sqlite3_column_type(st, 1) == SQLITE_NULL;
+        const char *t = absent ? NULL : (const char *)sqlite3_column_text(st, 1);
+        size_t n = absent ? 0 : (size_t)sqlite3_column_bytes(st, 1);
+        col_push(c, id, t, n, absent);
+        if (c->tlen > CY_PF_MAX_BYTES) {   /* big values: the column ends at this id */
+            c->hi = id;
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        col_clear(c);
+        return cy_rt(q, -1, "InternalError", "", "reading properties: %s", sqlite3_errmsg(graph_store_db(q->store)));
+    }
+    if (!(c->key = strdup(key)))
+        abort();
+    c->gen = q->gen + 1;
+    *out = c;
+    return 0;
+}
+
+/* The valid column of key that covers id, or NULL. */
+static pf_col *col_find(cy_q *q, int64_t id, const char *key)
+{
+    if (!q->pf)
+        return NULL;
+    for (size_t i = 0; i < CY_PF_COLUMNS; i++) {
+        pf_col *c = &q->pf->col[i];
+        if (c->key && c->gen == q->gen + 1 && id >= c->lo && id <= c->hi && strcmp(c->key, key) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Index of id in the column, or -1: the cursor and the row after it first (a
+ * scan's nodes come in id order), then a binary search. */
+static ptrdiff_t col_index(pf_col *c, int64_t id)
+{
+    for (size_t i = c->cursor; i < c->n && i < c->cursor + 2; i++)
+        if (c->ids[i] == id)
+            return (ptrdiff_t)(c->cursor = i);
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->n && c->ids[lo] == id)
+        return (ptrdiff_t)(c->cursor = lo);
+    return -1;
+}
+
+/* Node id's property key (SQLite path `path`) from a column, fetching the
+ * column if id is in the current scan page: 0 with *out set, 1 when the
+ * caller must read it the ordinary way, -1 on error. */
+int cy_prefetch_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out)
+{
+    pf_col *c = col_find(q, id, key);
+    if (!c) {
+        if (!q->scan.set || id != q->scan.cur || q->scan.fetches >= CY_PF_COLUMNS)
+            return 1;
+        q->scan.fetches++;
+        if (col_fill(q, key, path, pathlen, id, &c))
+            return -1;
+    }
+    ptrdiff_t i = col_index(c, id);
+    if (i < 0)
+        return 1;
+    if (c->len[i] == PF_ABSENT) {
+        *out = cy_null();
+        return 0;
+    }
+    return cy_value_from_json_text(q, c->text + c->off[i], c->len[i], out);
+}
