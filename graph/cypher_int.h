@@ -478,6 +478,22 @@ void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi);
 int cy_prefetch_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out);
 void cy_prefetch_free(cy_q *q);
 
+/* ---- reachability over the adjacency index (cypher_reach.c) ---- */
+/* Open-addressing set of node ids (a breadth-first search's visited set); zero
+ * it to start, free(v) to end. */
+typedef struct cy_idset { int64_t *v; size_t cap, n; } cy_idset;
+bool cy_idset_add(cy_idset *s, int64_t id);   /* false: id was there already */
+/* The end nodes a reachability step rp reaches from start, each once, in
+ * breadth-first order, walked in the in-memory adjacency index instead of one
+ * SQLite statement per node: *emit malloc'd. Usable only when the index is
+ * exactly this read's snapshot (graph_adj_begin), the step names its types (the
+ * index cannot list "every type") and has no property map; the caller also
+ * keeps it for matches that use no relationship yet. *labels_done: the end
+ * pattern's labels were checked too (emit holds only nodes that have them).
+ * 1: not usable (walk SQLite); 0; -1 on error (a timeout). */
+int cy_reach_index(cy_q *q, const cy_rel_pat *rp, const cy_node_pat *end, int64_t start, int64_t **emit, size_t *nemit,
+                   bool *labels_done);
+
 /* ---- pattern matching (cypher_match.c) ---- */
 typedef int (*cy_match_cb)(cy_q *q, void *arg, const cy_env *env);
 /* Calls cb for every match of pat over env's bindings; new variables are bound in

@@ -3,7 +3,6 @@
  * Invariant: within one cy_match call a relationship is used at most once
  * (relationship isomorphism, as openCypher requires for one MATCH). */
 #include "cypher_int.h"
-#include "adjacency.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@ typedef struct matcher {
     int shortest_len;         /* exact length for shortestPath search, or -1 */
     bool reach;               /* variable-length: each reachable end node once (cy_match_reach) */
     bool found;               /* a shortest path of the current length was found */
-    const cy_node_pat *labels_done; /* its labels were checked already (reach_via_index) */
+    const cy_node_pat *labels_done; /* its labels were checked already (cy_reach_index) */
     const cy_node_pat *scanned;     /* the start node of a label scan: its first label holds */
 } matcher;
 
@@ -210,172 +209,6 @@ static void ensure_trail(matcher *m, size_t idx)
 
 static int64_t other_end(const cy_rel *r, int64_t cur) { return r->start == cur ? r->end : r->start; }
 
-/* Open-addressing set of node ids (the breadth-first search's visited set). */
-typedef struct idset { int64_t *v; size_t cap, n; } idset;
-/* Adds id; false when it was already there. */
-static bool idset_add(idset *s, int64_t id)
-{
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        int64_t *nv = malloc(cap * sizeof *nv);
-        if (!nv)
-            abort();
-        for (size_t i = 0; i < cap; i++)
-            nv[i] = INT64_MIN;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->v[i] != INT64_MIN) {
-                size_t j = (size_t)((uint64_t)s->v[i] * 0x9E3779B97F4A7C15ULL) & (cap - 1);
-                while (nv[j] != INT64_MIN)
-                    j = (j + 1) & (cap - 1);
-                nv[j] = s->v[i];
-            }
-        free(s->v);
-        s->v = nv;
-        s->cap = cap;
-    }
-    size_t j = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
-    while (s->v[j] != INT64_MIN) {
-        if (s->v[j] == id)
-            return false;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->v[j] = id;
-    s->n++;
-    return true;
-}
-
-/* Breadth-first state of varlen_reach over the adjacency index: the queue
- * (node, depth) and, in order, the end nodes to report (each once). */
-typedef struct adj_bfs {
-    idset seen;
-    int64_t *node, *depth;
-    size_t qhead, qtail, qcap;
-    int64_t *emit;
-    size_t nemit, cemit;
-    int64_t start, d;
-    bool start_done;
-} adj_bfs;
-
-/* Appends to a malloc'd int64 array, doubling it (aborts on OOM like idset). */
-static void push_i64(int64_t **v, size_t *n, size_t *cap, int64_t x)
-{
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 1024;
-        int64_t *nv = realloc(*v, *cap * sizeof *nv);
-        if (!nv)
-            abort();
-        *v = nv;
-    }
-    (*v)[(*n)++] = x;
-}
-
-/* Appends (node, depth) to the queue; both arrays grow together. */
-static void bfs_enqueue(adj_bfs *b, int64_t node, int64_t depth)
-{
-    if (b->qtail == b->qcap) {
-        b->qcap = b->qcap ? b->qcap * 2 : 1024;
-        int64_t *nn = realloc(b->node, b->qcap * sizeof *nn);
-        if (nn)
-            b->node = nn;
-        int64_t *nd = nn ? realloc(b->depth, b->qcap * sizeof *nd) : NULL;
-        if (!nd)
-            abort();
-        b->depth = nd;
-    }
-    b->node[b->qtail] = node;
-    b->depth[b->qtail++] = depth;
-}
-
-/* graph_adj_each callback: the same discovery rule as the SQLite loop of
- * varlen_reach (the start node is reported once when a cycle reaches it). */
-static int adj_bfs_visit(void *arg, int64_t rel, int64_t other, int type_id)
-{
-    (void)rel;
-    adj_bfs *b = arg;
-    if (other == b->start) {
-        if (!b->start_done) {
-            b->start_done = true;
-            push_i64(&b->emit, &b->nemit, &b->cemit, other);
-        }
-        return 0;
-    }
-    if (!idset_add(&b->seen, other))
-        return 0;
-    bfs_enqueue(b, other, b->d + 1);
-    push_i64(&b->emit, &b->nemit, &b->cemit, other);
-    return 0;
-}
-
-/* varlen_reach's walk through the in-memory adjacency index, which saves one
- * SQLite statement per visited node. Usable only when the index is exactly this
- * read's snapshot (graph_adj_begin), the step has types (the index cannot list
- * "every type") and no property map. The whole reachable set is collected under
- * the index's read lock and reported after graph_adj_end, so no SQL or nested
- * match runs while the lock is held. 1: not usable (use SQLite); 0/-1 otherwise. */
-static int reach_via_index(matcher *m, const cy_rel_pat *rp, const cy_node_pat *end, int64_t start, int64_t **emit,
-                           size_t *nemit, bool *labels_done)
-{
-    graph_store *s = m->q->store;
-    if (rp->ntypes == 0 || rp->props || m->nused || rp->ntypes > 64 || !graph_adj_begin(s))
-        return 1;
-    int tids[64];
-    size_t nt = 0;
-    for (size_t i = 0; i < rp->ntypes; i++) {
-        int t = graph_adj_type_id(s, rp->types[i]);
-        if (t >= 0)
-            tids[nt++] = t;
-    }
-    adj_bfs b = {.start = start, .start_done = rp->min == 0};
-    if (rp->min == 0)
-        push_i64(&b.emit, &b.nemit, &b.cemit, start);
-    idset_add(&b.seen, start);
-    bfs_enqueue(&b, start, 0);
-    int rc = 0;
-    while (nt && b.qhead < b.qtail) {
-        int64_t cur = b.node[b.qhead];
-        b.d = b.depth[b.qhead++];
-        if (rp->max >= 0 && b.d >= rp->max)
-            continue;
-        if ((rc = cy_check_time(m->q)))
-            break;
-        if (rp->dir != DIR_IN)
-            graph_adj_each(s, cur, GRAPH_UP, tids, nt, adj_bfs_visit, &b);
-        if (rp->dir != DIR_OUT)
-            graph_adj_each(s, cur, GRAPH_DOWN, tids, nt, adj_bfs_visit, &b);
-    }
-    /* the end node's labels, under the same lock: `(d:Model)` on every reached node */
-    uint64_t want = 0;
-    bool none = false;
-    *labels_done = rc == 0;
-    for (size_t i = 0; i < end->nlabels && *labels_done; i++) {
-        int bit = graph_adj_label_bit(s, end->labels[i]);
-        if (bit == GRAPH_ADJ_LABEL_UNINDEXED)
-            *labels_done = false;
-        else if (bit == GRAPH_ADJ_LABEL_NONE)
-            none = true;
-        else
-            want |= (uint64_t)1 << bit;
-    }
-    if (*labels_done && end->nlabels) {
-        size_t w = 0;
-        for (size_t i = 0; i < b.nemit && !none; i++)
-            if ((graph_adj_node_labels(s, b.emit[i]) & want) == want)
-                b.emit[w++] = b.emit[i];
-        b.nemit = w;
-    }
-    graph_adj_end(s);
-    free(b.node);
-    free(b.depth);
-    free(b.seen.v);
-    if (rc) {
-        free(b.emit);
-        return -1;
-    }
-    *emit = b.emit;
-    *nemit = b.nemit;
-    return 0;
-}
-
 /* Reachability form of a variable-length step (min <= 1, no variables on the
  * relationship or path): breadth-first, each end node once. A node is reachable
  * by a trail of length <= max iff its shortest walk is that short, and a
@@ -388,7 +221,7 @@ static int varlen_reach(matcher *m, size_t pi, size_t ri, int64_t start)
     int64_t *emit = NULL;
     size_t nemit = 0;
     bool labels_done = false;
-    int via = reach_via_index(m, rp, &pp->nodes[ri + 1], start, &emit, &nemit, &labels_done);
+    int via = m->nused ? 1 : cy_reach_index(m->q, rp, &pp->nodes[ri + 1], start, &emit, &nemit, &labels_done);
     if (via <= 0) {
         const cy_node_pat *saved = m->labels_done;
         if (labels_done)
@@ -399,7 +232,7 @@ static int varlen_reach(matcher *m, size_t pi, size_t ri, int64_t start)
         free(emit);
         return via;
     }
-    idset seen = {0};
+    cy_idset seen = {0};
     size_t qcap = 1024, qhead = 0, qtail = 0;
     int64_t *queue = malloc(qcap * sizeof *queue), *depth = malloc(qcap * sizeof *depth);
     if (!queue || !depth)
@@ -410,7 +243,7 @@ static int varlen_reach(matcher *m, size_t pi, size_t ri, int64_t start)
         start_done = true;
         rc = with_node(m, &pp->nodes[ri + 1], start, pi, ri + 1);
     }
-    idset_add(&seen, start);
+    cy_idset_add(&seen, start);
     queue[qtail] = start;
     depth[qtail++] = 0;
     while (rc == 0 && qhead < qtail) {
@@ -430,7 +263,7 @@ static int varlen_reach(matcher *m, size_t pi, size_t ri, int64_t start)
                 rc = with_node(m, &pp->nodes[ri + 1], start, pi, ri + 1);
                 continue;
             }
-            if (!idset_add(&seen, next))
+            if (!cy_idset_add(&seen, next))
                 continue;
             if (qtail == qcap) {
                 qcap *= 2;
