@@ -267,10 +267,77 @@ int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, 
     return 0;
 }
 
+/* What expand_via_index gathers: one direction's relationships of a node. */
+typedef struct adj_rels {
+    cy_rel *v;
+    size_t n, cap;
+    int64_t node;
+    bool out, skip_loops;
+    const char *type;         /* the one type asked for, in the arena */
+} adj_rels;
+
+/* graph_adj_each callback: one relationship as cy_expand lists it. */
+static int adj_rels_add(void *arg, int64_t rel, int64_t other, int type_id)
+{
+    (void)type_id;
+    adj_rels *c = arg;
+    if (c->skip_loops && other == c->node)
+        return 0;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        cy_rel *nv = realloc(c->v, c->cap * sizeof *nv);
+        if (!nv)
+            abort();
+        c->v = nv;
+    }
+    c->v[c->n++] = (cy_rel){.id = rel, .type = c->type, .start = c->out ? c->node : other, .end = c->out ? other : c->node};
+    return 0;
+}
+
+static int rel_id_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const cy_rel *)a)->id, y = ((const cy_rel *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* cy_expand of one type from the in-memory adjacency index, when it is exactly
+ * this read's snapshot (adjacency.h): no statement per node expanded. Each
+ * direction is sorted by id, as the statements order them. 1: not usable. */
+static int expand_via_index(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
+{
+    if (!type || !graph_adj_begin(q->store))
+        return 1;
+    adj_rels c = {.node = node, .type = cy_str0(&q->arena, type).u.s.p};
+    int tid = graph_adj_type_id(q->store, type);   /* -1: no relationship has the type */
+    size_t before = 0;
+    if (tid >= 0 && (dir == DIR_OUT || dir == DIR_BOTH)) {
+        c.out = true;
+        graph_adj_each(q->store, node, GRAPH_UP, &tid, 1, adj_rels_add, &c);
+        if (c.n > 1)
+            qsort(c.v, c.n, sizeof *c.v, rel_id_cmp);
+        before = c.n;
+    }
+    if (tid >= 0 && (dir == DIR_IN || dir == DIR_BOTH)) {
+        c.out = false;
+        c.skip_loops = dir == DIR_BOTH;   /* a loop is found once, going out */
+        graph_adj_each(q->store, node, GRAPH_DOWN, &tid, 1, adj_rels_add, &c);
+        if (c.n - before > 1)
+            qsort(c.v + before, c.n - before, sizeof *c.v, rel_id_cmp);
+    }
+    graph_adj_end(q->store);
+    *n = c.n;
+    *rels = cy_alloc(&q->arena, (c.n ? c.n : 1) * sizeof **rels);
+    cy_memcpy(*rels, c.v, c.n * sizeof *c.v);
+    free(c.v);
+    return 0;
+}
+
 /* Relationships of node in direction dir (DIR_BOTH: outgoing, then incoming
  * ones that are not self-loops, so a loop is found once). */
 int cy_expand(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
 {
+    if (expand_via_index(q, node, dir, type, rels, n) == 0)
+        return 0;
     cy_rel *v = NULL;
     size_t cap = 0;
     *n = 0;
@@ -460,6 +527,22 @@ static int load_prop(cy_q *q, int sid, int64_t id, const char *key, cy_value *ou
     char path[256];
     int pl = snprintf(path, sizeof path, "$.\"%s\"", key);
     bool path_ok = pl >= 0 && (size_t)pl < sizeof path && path_key_ok(key);
+    if (sid == Q_NODE_PROPS && strcmp(key, "name") == 0 && graph_adj_begin(q->store)) {
+        /* names are kept in the in-memory index too (adjacency.h): no row read */
+        const char *t;
+        size_t len;
+        int rc = 1;
+        if (graph_adj_node_name(q->store, id, &t, &len)) {
+            rc = 0;
+            if (t)
+                rc = cy_value_from_json_text(q, t, len, out);
+            else
+                *out = cy_null();
+        }
+        graph_adj_end(q->store);
+        if (rc <= 0)
+            return rc;
+    }
     if (path_ok && sid == Q_NODE_PROPS) {   /* a node of the scan page: its column */
         int rc = cy_prefetch_prop(q, id, key, path, pl, out);
         if (rc <= 0)
