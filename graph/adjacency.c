@@ -515,6 +515,9 @@ int graph_adj_type_id(graph_store *s, const char *type) {
     return -1;
 }
 
+size_t graph_adj_type_count(graph_store *s) { return s->adj->ntypes; }
+const char *graph_adj_type_name(graph_store *s, int type_id) { return s->adj->types[type_id]; }
+
 /* True if t is one of the wanted type ids. */
 static bool adj_type_in(int t, const int *ids, size_t n) {
     for (size_t i = 0; i < n; i++)

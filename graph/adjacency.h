@@ -65,6 +65,10 @@ bool graph_adj_begin(graph_store *s);
 void graph_adj_end(graph_store *s);
 /* Type ids for type names (-1 for a type the index has never seen). Between begin and end. */
 int graph_adj_type_id(graph_store *s, const char *type);
+/* The type ids are 0 .. graph_adj_type_count() - 1; a name stays valid until
+ * graph_adj_end. Between begin and end. */
+size_t graph_adj_type_count(graph_store *s);
+const char *graph_adj_type_name(graph_store *s, int type_id);
 /* Calls fn(arg, rel_id, other_end, type_id) for every relationship of one of
  * the ntypes type ids leaving node (UP: node is start) or entering it (DOWN:
  * node is end). Between begin and end. fn returns non-zero to stop; that value is returned. */

@@ -269,18 +269,25 @@ int cy_degree(cy_q *q, int64_t node, cy_dir dir, const char *type, int64_t cap, 
 
 /* What expand_via_index gathers: one direction's relationships of a node. */
 typedef struct adj_rels {
+    cy_q *q;
     cy_rel *v;
     size_t n, cap;
     int64_t node;
     bool out, skip_loops;
-    const char *type;         /* the one type asked for, in the arena */
+    const char *type;         /* the one type asked for, in the arena (NULL: any) */
+    const char **names;       /* any type: type id -> its name in the arena, as met */
 } adj_rels;
 
 /* graph_adj_each callback: one relationship as cy_expand lists it. */
 static int adj_rels_add(void *arg, int64_t rel, int64_t other, int type_id)
 {
-    (void)type_id;
     adj_rels *c = arg;
+    const char *type = c->type;
+    if (!type) {
+        if (!c->names[type_id])
+            c->names[type_id] = cy_str0(&c->q->arena, graph_adj_type_name(c->q->store, type_id)).u.s.p;
+        type = c->names[type_id];
+    }
     if (c->skip_loops && other == c->node)
         return 0;
     if (c->n == c->cap) {
@@ -290,7 +297,7 @@ static int adj_rels_add(void *arg, int64_t rel, int64_t other, int type_id)
             abort();
         c->v = nv;
     }
-    c->v[c->n++] = (cy_rel){.id = rel, .type = c->type, .start = c->out ? c->node : other, .end = c->out ? other : c->node};
+    c->v[c->n++] = (cy_rel){.id = rel, .type = type, .start = c->out ? c->node : other, .end = c->out ? other : c->node};
     return 0;
 }
 
@@ -300,31 +307,51 @@ static int rel_id_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* cy_expand of one type from the in-memory adjacency index, when it is exactly
- * this read's snapshot (adjacency.h): no statement per node expanded. Each
- * direction is sorted by id, as the statements order them. 1: not usable. */
+/* cy_expand from the in-memory adjacency index, when it is exactly this read's
+ * snapshot (adjacency.h): no statement per node expanded. Each direction is
+ * sorted by id, as the statements order them. 1: not usable. */
 static int expand_via_index(cy_q *q, int64_t node, cy_dir dir, const char *type, cy_rel **rels, size_t *n)
 {
-    if (!type || !graph_adj_begin(q->store))
+    if (!graph_adj_begin(q->store))
         return 1;
-    adj_rels c = {.node = node, .type = cy_str0(&q->arena, type).u.s.p};
-    int tid = graph_adj_type_id(q->store, type);   /* -1: no relationship has the type */
+    adj_rels c = {.q = q, .node = node};
+    int one, *tids = &one;
+    size_t nt = 1;
+    if (type) {
+        c.type = cy_str0(&q->arena, type).u.s.p;
+        one = graph_adj_type_id(q->store, type);   /* -1: no relationship has the type */
+        nt = one >= 0;
+    } else {   /* any type: every type id the index has */
+        nt = graph_adj_type_count(q->store);
+        if (nt > 64) {   /* the index tests each entry against every id asked for */
+            graph_adj_end(q->store);
+            return 1;
+        }
+        tids = malloc((nt ? nt : 1) * sizeof *tids);
+        if (!tids)
+            abort();
+        for (size_t i = 0; i < nt; i++)
+            tids[i] = (int)i;
+        c.names = cy_alloc(&q->arena, (nt ? nt : 1) * sizeof *c.names);
+    }
     size_t before = 0;
-    if (tid >= 0 && (dir == DIR_OUT || dir == DIR_BOTH)) {
+    if (nt && (dir == DIR_OUT || dir == DIR_BOTH)) {
         c.out = true;
-        graph_adj_each(q->store, node, GRAPH_UP, &tid, 1, adj_rels_add, &c);
+        graph_adj_each(q->store, node, GRAPH_UP, tids, nt, adj_rels_add, &c);
         if (c.n > 1)
             qsort(c.v, c.n, sizeof *c.v, rel_id_cmp);
         before = c.n;
     }
-    if (tid >= 0 && (dir == DIR_IN || dir == DIR_BOTH)) {
+    if (nt && (dir == DIR_IN || dir == DIR_BOTH)) {
         c.out = false;
         c.skip_loops = dir == DIR_BOTH;   /* a loop is found once, going out */
-        graph_adj_each(q->store, node, GRAPH_DOWN, &tid, 1, adj_rels_add, &c);
+        graph_adj_each(q->store, node, GRAPH_DOWN, tids, nt, adj_rels_add, &c);
         if (c.n - before > 1)
             qsort(c.v + before, c.n - before, sizeof *c.v, rel_id_cmp);
     }
     graph_adj_end(q->store);
+    if (tids != &one)
+        free(tids);
     *n = c.n;
     *rels = cy_alloc(&q->arena, (c.n ? c.n : 1) * sizeof **rels);
     cy_memcpy(*rels, c.v, c.n * sizeof *c.v);
