@@ -646,6 +646,18 @@ int cy_check_alive(cy_q *q, const cy_value *ent, int pos)
 /* A node's labels, in their stored order. */
 int cy_node_labels(cy_q *q, int64_t id, cy_value *out)
 {
+    if (graph_adj_begin(q->store)) {   /* a node of none or one label: the index knows (adjacency.h) */
+        const char *sole;
+        int k = graph_adj_sole_label(q->store, id, &sole);
+        if (k >= 0) {
+            *out = cy_list_new(&q->arena, (size_t)k);
+            if (k == 1)
+                out->u.l->v[0] = cy_str0(&q->arena, sole);
+        }
+        graph_adj_end(q->store);
+        if (k >= 0)
+            return 0;
+    }
     sqlite3_stmt *st = stmt(q, Q_NODE_LABELS);
     if (!st)
         return -1;
