@@ -224,19 +224,26 @@ static void rel_from_row(cy_q *q, sqlite3_stmt *st, cy_rel *r, const cy_rel *pre
     r->end = sqlite3_column_int64(st, 3);
 }
 
+/* Room for one more relationship in a malloc'd array (aborts on OOM like xmalloc). */
+static cy_rel *rels_grow(cy_rel **v, size_t n, size_t *cap)
+{
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        cy_rel *nv = realloc(*v, *cap * sizeof *nv);
+        if (!nv)
+            abort();
+        *v = nv;
+    }
+    return &(*v)[n];
+}
+
 /* Appends the (id, type, start, end) rows of st. */
 static int collect_rels(cy_q *q, sqlite3_stmt *st, cy_rel **out, size_t *n, size_t *cap)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == *cap) {
-            *cap = *cap ? *cap * 2 : 8;
-            cy_rel *nv = realloc(*out, *cap * sizeof *nv);
-            if (!nv)
-                abort();
-            *out = nv;
-        }
-        rel_from_row(q, st, &(*out)[*n], *n ? &(*out)[*n - 1] : NULL);
+        cy_rel *r = rels_grow(out, *n, cap);   /* first: it may move the array prev points into */
+        rel_from_row(q, st, r, *n ? &(*out)[*n - 1] : NULL);
         (*n)++;
     }
     sqlite3_reset(st);
@@ -290,14 +297,8 @@ static int adj_rels_add(void *arg, int64_t rel, int64_t other, int type_id)
     }
     if (c->skip_loops && other == c->node)
         return 0;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 8;
-        cy_rel *nv = realloc(c->v, c->cap * sizeof *nv);
-        if (!nv)
-            abort();
-        c->v = nv;
-    }
-    c->v[c->n++] = (cy_rel){.id = rel, .type = type, .start = c->out ? c->node : other, .end = c->out ? other : c->node};
+    *rels_grow(&c->v, c->n++, &c->cap) =
+        (cy_rel){.id = rel, .type = type, .start = c->out ? c->node : other, .end = c->out ? other : c->node};
     return 0;
 }
 
