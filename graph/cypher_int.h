@@ -476,6 +476,9 @@ void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi);
 /* Node id's property key (`path`: its SQLite JSON path) from the scan page's
  * column of key: 0 with *out set, 1 when it must be read the ordinary way. */
 int cy_prefetch_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out);
+/* The same for relationship id, from a column read ahead while the reads come
+ * in ascending id order. */
+int cy_prefetch_rel_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out);
 void cy_prefetch_free(cy_q *q);
 
 /* ---- reachability over the adjacency index (cypher_reach.c) ---- */

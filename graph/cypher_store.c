@@ -571,8 +571,9 @@ static int load_prop(cy_q *q, int sid, int64_t id, const char *key, cy_value *ou
         if (rc <= 0)
             return rc;
     }
-    if (path_ok && sid == Q_NODE_PROPS) {   /* a node of the scan page: its column */
-        int rc = cy_prefetch_prop(q, id, key, path, pl, out);
+    if (path_ok) {   /* a node of the scan page, or relationships read in order: a column */
+        int rc = sid == Q_NODE_PROPS ? cy_prefetch_prop(q, id, key, path, pl, out)
+                                     : cy_prefetch_rel_prop(q, id, key, path, pl, out);
         if (rc <= 0)
             return rc;
     }
