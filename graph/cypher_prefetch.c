@@ -81,6 +81,16 @@ void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi)
     q->scan = (cy_scan_page){.label = label, .lo = lo, .hi = hi, .cur = lo, .fetches = 0, .set = true};
 }
 
+/* Empties a column for its next fill; its arrays keep their room (a scan fills
+ * the same columns page after page). */
+static void col_reset(pf_col *c)
+{
+    free(c->key);
+    c->key = NULL;
+    c->gen = 0;
+    c->n = c->tlen = c->cursor = 0;
+}
+
 static void col_clear(pf_col *c)
 {
     free(c->key);
@@ -153,7 +163,7 @@ static int col_fill(cy_q *q, bool rel, const char *key, const char *path, int pa
     struct cy_prefetch *pf = pf_state(q);
     pf_col *c = &pf->col[pf->next];
     pf->next = (pf->next + 1) % CY_PF_COLUMNS;
-    col_clear(c);
+    col_reset(c);
     sqlite3_stmt *st = rel ? cy_stmt_sql(q, ST_PF_RELS, pf_rels_sql)
                        : q->scan.label ? cy_stmt_sql(q, ST_PF_LABEL, pf_label_sql) : cy_stmt_sql(q, ST_PF_ALL, pf_all_sql);
     if (!st)
@@ -181,7 +191,7 @@ static int col_fill(cy_q *q, bool rel, const char *key, const char *path, int pa
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        col_clear(c);
+        col_reset(c);
         return cy_rt(q, -1, "InternalError", "", "reading properties: %s", sqlite3_errmsg(graph_store_db(q->store)));
     }
     if (!(c->key = strdup(key)))

@@ -552,9 +552,15 @@ static bool path_key_ok(const char *key)
  * document is parsed already, goes through the document. */
 static int load_prop(cy_q *q, int sid, int64_t id, const char *key, cy_value *out)
 {
-    char path[256];
-    int pl = snprintf(path, sizeof path, "$.\"%s\"", key);
-    bool path_ok = pl >= 0 && (size_t)pl < sizeof path && path_key_ok(key);
+    char path[256];   /* $."key" (no snprintf: this runs for every property read) */
+    size_t kl = strlen(key);
+    int pl = kl + 5 <= sizeof path ? (int)kl + 4 : -1;
+    if (pl > 0) {
+        memcpy(path, "$.\"", 3);
+        memcpy(path + 3, key, kl);
+        memcpy(path + 3 + kl, "\"", 2);
+    }
+    bool path_ok = pl > 0 && path_key_ok(key);
     if (sid == Q_NODE_PROPS && strcmp(key, "name") == 0 && graph_adj_begin(q->store)) {
         /* names are kept in the in-memory index too (adjacency.h): no row read */
         const char *t;
