@@ -9,7 +9,8 @@
  *   anc_*      recursive CTE: ancestors of a leaf
  *   scan_*     one property of every model through SQLite's JSON reader (an
  *              author's models; the number of pipeline tags); first_edges: the
- *              first 10 (child, parent) name pairs
+ *              first 10 (child, parent) name pairs; scan_relation_groups: the
+ *              number of relation values over every edge
  *   lookup     prepared point lookup by name (random names, ops/s)
  * Prints one JSON object on stdout.
  */
@@ -232,6 +233,9 @@ int main(int argc, char **argv) {
                             "WHERE ?1 IS NOT NULL GROUP BY t HAVING t IS NOT NULL)", "", 1},
         {"first_edges", "SELECT count(*) FROM (SELECT c.name, p.name FROM edges e JOIN models c ON c.id = e.child "
                         "JOIN models p ON p.id = e.parent WHERE ?1 IS NOT NULL LIMIT 10)", "", 1},
+        /* relation is a column of edges here, not a member of a JSON text as in dsgraphd */
+        {"scan_relation_groups", "SELECT count(*) FROM (SELECT relation FROM edges WHERE ?1 IS NOT NULL "
+                                 "GROUP BY relation HAVING relation IS NOT NULL AND relation <> '')", "", 1},
     };
     for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
         long long res = time_query(db, q[k].sql, q[k].name, q[k].count_col, ms, runs);

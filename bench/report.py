@@ -219,7 +219,9 @@ def table(r):
              "in-process, properties through SQLite's JSON reader)", "", "", "", ""))
         for key, bkey, label in (("author_count", "scan_author_count", "one author's models, `WHERE m.author = $a`"),
                                  ("tag_groups", "scan_tag_groups", "pipeline tags, grouping on `m.pipeline_tag`"),
-                                 ("first_edges", "first_edges", "the first 10 (child, parent) name pairs, LIMIT")):
+                                 ("first_edges", "first_edges", "the first 10 (child, parent) name pairs, LIMIT"),
+                                 ("relation_groups", "scan_relation_groups",
+                                  "relation values, grouping on `r.relation` of every `BASED_ON` (SQL: a column)")):
             a = cs.get(key)
             if not a:
                 continue

@@ -354,13 +354,16 @@ CYPHER_SCANS = (
     ("tag_groups", "MATCH (m:Model) WITH m.pipeline_tag AS t, count(*) AS c RETURN count(t)", "scan_tag_groups"),
     ("first_edges", "MATCH (m:Model)-[:BASED_ON]->(p:Model) WITH m.name AS child, p.name AS parent LIMIT 10 RETURN count(*)",
      "first_edges"),
+    ("relation_groups", "MATCH ()-[r:BASED_ON]->() WITH r.relation AS k, count(*) AS c RETURN count(k)",
+     "scan_relation_groups"),
 )
 
 
 def cypher_scan_bench(args, sock, pid, author, base):
-    """Cypher queries that read one property of every model (a filter, a grouping) and one that
-    stops at its first rows (a LIMIT over a pattern every model matches): round trips on one
-    connection; each answer must equal the baseline's."""
+    """Cypher queries that read one property of every model (a filter, a grouping), one that
+    stops at its first rows (a LIMIT over a pattern every model matches), and a grouping on a
+    property of every relationship: round trips on one connection; each answer must equal the
+    baseline's."""
     out = {}
     for key, text, bkey in CYPHER_SCANS:
         body = json.dumps({"method": "query", "params": {"query": text, "params": {"author": author}}})[1:-1]

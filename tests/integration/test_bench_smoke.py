@@ -54,7 +54,7 @@ def main():
                 problems.append("%s matrix incomplete: %s" % (mode, sorted(res[mode])))
         cs = res.get("cypher_scan", {})   # run.py checked each answer against the baseline's
         for key, bkey in (("author_count", "scan_author_count"), ("tag_groups", "scan_tag_groups"),
-                          ("first_edges", "first_edges")):
+                          ("first_edges", "first_edges"), ("relation_groups", "scan_relation_groups")):
             if cs.get(key, {}).get("result") != base[bkey]["result"] or base[bkey]["result"] < 1:
                 problems.append("cypher_scan %s: %s, baseline %s" % (key, cs.get(key), base[bkey]))
         if "**Cypher scans**" not in p.stdout:
