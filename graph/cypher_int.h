@@ -99,9 +99,9 @@ typedef struct cy_stats cy_stats;
 #define CY_PLAN_MAX_BYTES ((size_t)256 << 10)    /* a bigger compilation is not kept */
 
 /* The scan page the matcher is on (cypher_prefetch.c): a label (NULL: all nodes),
- * the page's id range and the node of it being matched now. Plain data: a nested
- * scan saves and restores it. */
-typedef struct cy_scan_page { const char *label; int64_t lo, hi, cur; unsigned fetches; bool set; } cy_scan_page;
+ * the page's last id and the node of it being matched now (the matcher sets cur
+ * before each). Plain data: a nested scan saves and restores it. */
+typedef struct cy_scan_page { const char *label; int64_t hi, cur; unsigned fetches; bool set; } cy_scan_page;
 struct cy_prefetch;
 
 typedef struct cy_query_ctx {
@@ -472,7 +472,8 @@ sqlite3_stmt *cy_stmt_sql(cy_q *q, int slot, const char *sql);
 int cy_value_from_json_text(cy_q *q, const char *t, size_t n, cy_value *out);
 
 /* ---- a scan page's properties (cypher_prefetch.c) ---- */
-void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi);
+/* The matcher moved to a new scan page, whose last id is `last`. */
+void cy_scan_page_set(cy_q *q, const char *label, int64_t last);
 /* Node id's property key (`path`: its SQLite JSON path) from the scan page's
  * column of key: 0 with *out set, 1 when it must be read the ordinary way. */
 int cy_prefetch_prop(cy_q *q, int64_t id, const char *key, const char *path, int pathlen, cy_value *out);

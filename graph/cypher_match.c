@@ -569,7 +569,7 @@ static int match_part_as(matcher *m, size_t pi)
     }
     cy_scan_page outer = m->q->scan;   /* a scan inside a scan gives the page back after */
     if (page && n)
-        cy_scan_page_set(m->q, label, ids[0], ids[n - 1]);
+        cy_scan_page_set(m->q, label, ids[n - 1]);
     const cy_node_pat *outer_scanned = m->scanned;
     m->scanned = page && label ? &pp->nodes[0] : NULL;
     m->tnodes = cy_alloc(&m->q->arena, (pp->nrels + 1) * sizeof *m->tnodes);
@@ -592,7 +592,7 @@ static int match_part_as(matcher *m, size_t pi)
             break;
         }
         if (n)
-            cy_scan_page_set(m->q, label, ids[0], ids[n - 1]);
+            cy_scan_page_set(m->q, label, ids[n - 1]);
     }
     m->q->scan = outer;
     m->scanned = outer_scanned;

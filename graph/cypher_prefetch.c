@@ -75,10 +75,10 @@ struct cy_prefetch {
     uint64_t rel_reads, rel_rows;   /* relationship property reads, rows read ahead */
 };
 
-/* The matcher moved to a new scan page: [lo, hi] of label (NULL: all nodes). */
-void cy_scan_page_set(cy_q *q, const char *label, int64_t lo, int64_t hi)
+/* See cypher_int.h: a new page of label (NULL: all nodes) ending at id last. */
+void cy_scan_page_set(cy_q *q, const char *label, int64_t last)
 {
-    q->scan = (cy_scan_page){.label = label, .lo = lo, .hi = hi, .cur = lo, .fetches = 0, .set = true};
+    q->scan = (cy_scan_page){.label = label, .hi = last, .cur = INT64_MIN, .fetches = 0, .set = true};
 }
 
 /* Empties a column for its next fill; its arrays keep their room (a scan fills
