@@ -80,44 +80,44 @@ static int l_is_list(lua_State *L) {
 
 /* ---- Lua -> JSON ---- */
 
+/* One step of the path to the value being converted: a key, or an index when key is NULL. */
+typedef struct conv_step {
+    const char *key;   /* still on the Lua stack (lua_next's key) while the step is */
+    lua_Integer index;
+} conv_step;
+
 typedef struct conv {
     lua_State *L;
-    int seen;          /* stack index of a table: tables being converted (cycles) */
-    char path[256];    /* "props.tags[3]" of the value being converted */
+    const char *what;  /* the root's name in messages ("props") */
+    const void *list_mt, *map_mt;   /* the marker metatables, fetched once per conversion */
+    /* The path is kept as steps and only turned into text ("props.tags[3]") when a
+     * conversion fails: formatting it for every value was a tenth of an encode. */
+    conv_step steps[LUA_DSGRAPH_MAX_DEPTH + 2];
+    int nsteps;
+    /* The tables being converted, outermost first (a table met again among them is a cycle). */
+    const void *open[LUA_DSGRAPH_MAX_DEPTH + 2];
+    int nopen;
     char *err;
     size_t errlen;
 } conv;
 
 /* Writes the error naming the current path; always returns NULL. */
 static json_t *conv_fail(conv *c, const char *fmt, ...) {
-    char msg[200];
+    char msg[200], path[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->err && c->errlen) snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
-    return NULL;
-}
-
-/* Appends one path step; returns the old length so the caller can cut it back. */
-static size_t path_push(conv *c, const char *fmt, ...) {
-    size_t old = strlen(c->path);
-    if (old < sizeof c->path - 1) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->path + old, sizeof c->path - old, fmt, ap);
-        va_end(ap);
+    if (!c->err || !c->errlen) return NULL;
+    size_t n = (size_t)snprintf(path, sizeof path, "%s", c->what);
+    for (int i = 0; i < c->nsteps && n < sizeof path - 1; i++) {
+        const conv_step *st = &c->steps[i];
+        int k = st->key ? snprintf(path + n, sizeof path - n, ".%s", st->key)
+                        : snprintf(path + n, sizeof path - n, "[%lld]", (long long)st->index);
+        n = k < 0 ? sizeof path : n + (size_t)k;
     }
-    return old;
-}
-
-/* 1 if the metatable of the table at idx is the registry one named mt. */
-static int has_mt(lua_State *L, int idx, const char *mt) {
-    if (!lua_getmetatable(L, idx)) return 0;
-    luaL_getmetatable(L, mt);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
+    snprintf(c->err, c->errlen, "%s: %s", path, msg);
+    return NULL;
 }
 
 static json_t *to_json(conv *c, int idx, int depth);
@@ -125,8 +125,13 @@ static json_t *to_json(conv *c, int idx, int depth);
 /* Classifies the table at idx: 1 array of n elements, 0 object, -1 error (message set). */
 static int table_kind(conv *c, int idx, lua_Integer *n_out) {
     lua_State *L = c->L;
-    int forced_list = has_mt(L, idx, LUA_DSGRAPH_LIST_MT);
-    int forced_map = has_mt(L, idx, LUA_DSGRAPH_MAP_MT);
+    int forced_list = 0, forced_map = 0;
+    if (lua_getmetatable(L, idx)) {
+        const void *mt = lua_topointer(L, -1);
+        forced_list = mt == c->list_mt;
+        forced_map = mt == c->map_mt;
+        lua_pop(L, 1);
+    }
     lua_Integer count = 0, maxkey = 0;
     int ints = 0, strs = 0, others = 0;
     lua_pushnil(L);
@@ -170,34 +175,43 @@ static int table_kind(conv *c, int idx, lua_Integer *n_out) {
     return 0;
 }
 
+/* Sets out[k] = v (v's reference is taken, also on failure); NULL with the message set on a bad key. */
+static json_t *object_set(conv *c, json_t *out, const char *k, size_t klen, json_t *v) {
+    if (!memchr(k, '\0', klen)) {
+        if (json_object_setn_new(out, k, klen, v) == 0) return out;   /* checks UTF-8 */
+        json_decref(out);
+        return conv_fail(c, "key is not valid UTF-8");
+    }
+    json_decref(v);
+    json_decref(out);
+    json_t *key = json_stringn(k, klen);   /* which message: UTF-8 is checked first */
+    if (!key) return conv_fail(c, "key is not valid UTF-8");
+    json_decref(key);
+    return conv_fail(c, "key contains a NUL byte");
+}
+
 /* Converts a table (array or object), guarding against cycles. */
 static json_t *table_to_json(conv *c, int idx, int depth) {
     lua_State *L = c->L;
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, c->seen) != LUA_TNIL) {
-        lua_pop(L, 1);
-        return conv_fail(c, "cycle: a table contains itself");
-    }
-    lua_pop(L, 1);
+    const void *self = lua_topointer(L, idx);
+    for (int i = 0; i < c->nopen; i++)
+        if (c->open[i] == self) return conv_fail(c, "cycle: a table contains itself");
     lua_Integer n = 0;
     int kind = table_kind(c, idx, &n);
     if (kind < 0) return NULL;
-    lua_pushvalue(L, idx);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, c->seen);
     json_t *out = kind ? json_array() : json_object();
     if (!out) return conv_fail(c, "out of memory");
+    c->open[c->nopen++] = self;
+    conv_step *step = &c->steps[c->nsteps++];
     if (kind == 1) {
         for (lua_Integer i = 1; i <= n && out; i++) {
-            size_t old = path_push(c, "[%lld]", (long long)i);
+            *step = (conv_step){.index = i};
             lua_rawgeti(L, idx, i);
             json_t *v = to_json(c, lua_gettop(L), depth + 1);
             lua_pop(L, 1);
             if (!v || json_array_append_new(out, v)) {
                 json_decref(out);
                 out = NULL;
-            } else {
-                c->path[old] = '\0';
             }
         }
     } else {
@@ -205,36 +219,20 @@ static json_t *table_to_json(conv *c, int idx, int depth) {
         while (out && lua_next(L, idx)) {
             size_t klen;
             const char *k = lua_tolstring(L, -2, &klen); /* keys are strings here */
-            size_t old = path_push(c, ".%s", k);
+            *step = (conv_step){.key = k};
             json_t *v = to_json(c, lua_gettop(L), depth + 1);
             lua_pop(L, 1);
             if (!v) {
                 json_decref(out);
                 out = NULL;
-                lua_pop(L, 1);
-                break;
+            } else {
+                out = object_set(c, out, k, klen, v);
             }
-            json_t *key = json_stringn(k, klen); /* validates UTF-8 */
-            if (!key) {
-                json_decref(v);
-                json_decref(out);
-                out = conv_fail(c, "key is not valid UTF-8");
-                lua_pop(L, 1);
-                break;
-            }
-            json_decref(key);
-            if (memchr(k, '\0', klen) || json_object_set_new(out, k, v)) {
-                json_decref(out);
-                out = conv_fail(c, "key contains a NUL byte");
-                lua_pop(L, 1);
-                break;
-            }
-            c->path[old] = '\0';
+            if (!out) lua_pop(L, 1);   /* the key lua_next left */
         }
     }
-    lua_pushvalue(L, idx);
-    lua_pushnil(L);
-    lua_rawset(L, c->seen);
+    c->nsteps--;
+    c->nopen--;
     return out;
 }
 
@@ -273,18 +271,23 @@ static json_t *to_json(conv *c, int idx, int depth) {
 
 /* See lua_dsgraph.h: the host's way to turn props (and anything else) into JSON. */
 json_t *lua_dsgraph_tojson(lua_State *L, int idx, const char *what, char *err, size_t errlen) {
-    conv c = {.L = L, .err = err, .errlen = errlen};
+    conv cv, *c = &cv;   /* ~12 KiB of C stack, less than the recursion it bounds */
+    c->L = L;
+    c->what = what ? what : "value";
+    c->nsteps = c->nopen = 0;
+    c->err = err;
+    c->errlen = errlen;
     idx = lua_absindex(L, idx);
     if (!lua_checkstack(L, 8)) {
         if (err && errlen) snprintf(err, errlen, "%s: Lua stack exhausted", what ? what : "value");
         return NULL;
     }
-    snprintf(c.path, sizeof c.path, "%s", what ? what : "value");
-    lua_newtable(L);
-    c.seen = lua_gettop(L);
-    json_t *v = to_json(&c, idx, 0);
-    lua_pop(L, 1);
-    return v;
+    luaL_getmetatable(L, LUA_DSGRAPH_LIST_MT);
+    luaL_getmetatable(L, LUA_DSGRAPH_MAP_MT);
+    c->list_mt = lua_topointer(L, -2);   /* NULL if not registered (then nothing is marked) */
+    c->map_mt = lua_topointer(L, -1);
+    lua_pop(L, 2);
+    return to_json(c, idx, 0);
 }
 
 /* ---- JSON -> Lua ---- */

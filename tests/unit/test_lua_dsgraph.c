@@ -134,6 +134,50 @@ static void c_conversion_api(void **state) {
     lua_settop(L, 0);
 }
 
+/* Converts global T with lua_dsgraph_tojson and checks the exact message (NULL: must succeed,
+ * and then the compact sorted text must be want_text). */
+static void conv_case(lua_State *L, const char *setup, const char *want_err, const char *want_text) {
+    char err[600] = "";
+    run(L, setup);
+    lua_getglobal(L, "T");
+    json_t *v = lua_dsgraph_tojson(L, -1, "value", err, sizeof err);
+    lua_settop(L, 0);
+    if (want_err) {
+        assert_null(v);
+        assert_string_equal(err, want_err);
+        return;
+    }
+    assert_non_null(v);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_string_equal(text, want_text);
+    free(text);
+    json_decref(v);
+}
+
+/* The path is kept as steps and written only on failure: each kind of step, a cycle
+ * below the root, a table met twice that is no cycle, keys that fail, a path too long. */
+static void conversion_paths_are_exact(void **state) {
+    lua_State *L = *state;
+    conv_case(L, "T = {t = {{}, {u = {function() end}}}}", "value.t[2].u[1]: a function has no JSON form", NULL);
+    conv_case(L, "T = {a = {b = {}}}; T.a.b.c = T.a", "value.a.b.c: cycle: a table contains itself", NULL);
+    conv_case(L, "T = {1}; T[2] = T", "value[2]: cycle: a table contains itself", NULL);
+    conv_case(L, "local s = {1, {2}}; T = {x = s, y = {s, s}}", NULL, "{\"x\":[1,[2]],\"y\":[[1,[2]],[1,[2]]]}");
+    conv_case(L, "T = {ok = 1, n = {['a\\0b'] = 1}}", "value.n.a: key contains a NUL byte", NULL);
+    conv_case(L, "T = {n = {['\\xff'] = 1}}", "value.n.\xff: key is not valid UTF-8", NULL);
+    conv_case(L, "T = {n = {['\\xff\\0'] = 1}}", "value.n.\xff: key is not valid UTF-8", NULL);
+    conv_case(L, "T = {a = {{}, {[1] = 1, [3] = 3}}}", "value.a[2]: array has holes (keys must be exactly 1..3)", NULL);
+    conv_case(L, "T = {l = dsgraph.list{x = 1}}", "value.l: a dsgraph.list must have keys 1..n only", NULL);
+    conv_case(L, "T = {m = dsgraph.map{}, l = dsgraph.list{}, e = {}}", NULL, "{\"e\":{},\"l\":[],\"m\":{}}");
+    /* 300-byte keys: the path is cut at 255 bytes, the message still follows it */
+    char ks[250], want[600];
+    memset(ks, 'k', 249);
+    ks[249] = '\0';
+    snprintf(want, sizeof want, "value.%s: a function has no JSON form", ks);
+    conv_case(L, "local k = string.rep('k', 300); T = {[k] = {[k] = function() end}}", want, NULL);
+    /* a failure after a sibling's deep path was written does not inherit it */
+    conv_case(L, "T = {{a = {b = 1}}, {c = function() end}}", "value[2].c: a function has no JSON form", NULL);
+}
+
 static void csv_quoted_fields_and_lines(void **state) {
     run(*state,
         "local data = 'name,desc,n\\n\"a, b\",\"line1\\nline2\",1\\n\"say \"\"hi\"\"\",x,2\\n\\nc,  spaced  ,3\\r\\nd,,4\\n'\n"
@@ -259,6 +303,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(json_decode_errors_have_line_and_column, setup, teardown),
         cmocka_unit_test_setup_teardown(json_deep_nesting_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(c_conversion_api, setup, teardown),
+        cmocka_unit_test_setup_teardown(conversion_paths_are_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(csv_quoted_fields_and_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(csv_errors_name_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(markdown_tree_and_lines, setup, teardown),
