@@ -2,8 +2,10 @@
  * exporter over a read-only snapshot of the graph (see plugin_export.h). */
 #include "plugin_export.h"
 #include "cypher.h"
+#include "export_page.h"
 #include "log.h"
 #include "lua_dsgraph.h"
+#include "lua_dsgraph_internal.h"
 #include "plugin_sandbox.h"
 #include "provenance.h"
 
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT_BATCH 256      /* ids fetched per step of ctx:nodes / ctx:rels */
+#define EXPORT_ITER_MT "dsgraph.export_iter"
 #define EXPORT_HELD 4
 
 typedef struct export_run {
@@ -30,13 +32,13 @@ typedef struct export_run {
     size_t chunk;              /* streaming: ctx:write yields once len reaches this (0: one-shot) */
 } export_run;
 
-/* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata). */
+/* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata whose __gc frees the page). */
 typedef struct export_iter {
     int64_t last;              /* the last id handed out */
-    int n, pos;                /* ids[pos..n) are still to hand out */
-    bool done, rels;
-    bool claims;               /* each entity carries its claims (opts.claims); the page's are upvalue 4 */
-    int64_t ids[EXPORT_BATCH];
+    int pos;                   /* page.ent[pos..page.n) are still to hand out */
+    bool rels;
+    bool claims;               /* each entity carries its claims (opts.claims) */
+    graph_page page;           /* the current page (graph/export_page.h) */
 } export_iter;
 
 /* Why: every ctx closure carries the run as upvalue 1. */
@@ -113,91 +115,138 @@ static void push_rel(lua_State *L, json_t *body)
     lua_setfield(L, -2, "props");
 }
 
-/* Replaces the claims page (upvalue 4 of the iterator) with the claims of the batch just
- * fetched, a Lua table by entity id. Why per batch: three range queries per 256 entities
- * instead of three queries per entity (prov_claims_range). */
-static void iter_fetch_claims(lua_State *L, export_run *r, export_iter *it)
+/* Pushes list l of page entity k's claims as a Lua list of {import=, ...}. */
+static void push_claim_list(lua_State *L, export_run *r, const graph_page *pg, int k, graph_claim_list l)
 {
-    json_t *page = NULL;
-    gs_error gerr;
-    if (prov_claims_range(r->s, it->rels ? "rel" : "node", it->ids[0], it->ids[it->n - 1], &page, &gerr) != GS_OK)
-        fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
-    hold(r, page);
-    lua_createtable(L, it->n, 0);
-    for (int i = 0; i < it->n; i++) {
-        char key[24];
-        snprintf(key, sizeof key, "%lld", (long long)it->ids[i]);
-        json_t *c = json_object_get(page, key);
-        if (!c)
+    const graph_page_ent *e = &pg->ent[k];
+    lua_createtable(L, (int)e->nclaims[l], 0);
+    for (uint32_t i = 0; i < e->nclaims[l]; i++) {
+        const graph_page_claim *c = &pg->claims[l][e->claims[l] + i];
+        lua_createtable(L, 0, 3);
+        lua_pushinteger(L, c->import);
+        lua_setfield(L, -2, "import");
+        if (l == GRAPH_CLAIM_ENTITY) {
+            lua_pushstring(L, c->effect);
+            lua_setfield(L, -2, "effect");
+        } else if (l == GRAPH_CLAIM_PROPERTY) {
+            size_t n;
+            const char *key = graph_page_str(pg, c->key, &n);
+            lua_pushlstring(L, key, n);
+            lua_setfield(L, -2, "key");
+            /* as every claim reader: a value that does not parse reads as null */
+            json_t *v = json_loads(graph_page_str(pg, c->value, NULL), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+            lua_dsgraph_pushjson(L, v ? hold(r, v) : NULL);   /* NULL: dsgraph.null */
+            release(r);
+            lua_setfield(L, -2, "value");
+        } else {
+            size_t n;
+            const char *alias = graph_page_str(pg, c->alias, &n);
+            lua_pushlstring(L, alias, n);
+            lua_setfield(L, -2, "alias");
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_dsgraph_marklist(L, -1);
+}
+
+/* Sets the claims field of the entity table on top (only the lists that are not empty,
+ * no field at all when it has none), as ctx:nodes / ctx:rels have always shaped them. */
+static void push_claims(lua_State *L, export_run *r, const graph_page *pg, int k)
+{
+    static const char *const names[GRAPH_CLAIM__LISTS] = {"entity", "properties", "aliases"};
+    const graph_page_ent *e = &pg->ent[k];
+    if (!e->nclaims[0] && !e->nclaims[1] && !e->nclaims[2])
+        return;
+    lua_createtable(L, 0, 3);
+    for (int l = 0; l < GRAPH_CLAIM__LISTS; l++) {
+        if (!e->nclaims[l])
             continue;
-        lua_dsgraph_pushjson(L, c);
-        lua_rawseti(L, -2, it->ids[i]);
+        push_claim_list(L, r, pg, k, (graph_claim_list)l);
+        lua_setfield(L, -2, names[l]);
     }
-    lua_replace(L, lua_upvalueindex(4));
-    release(r);
+    lua_setfield(L, -2, "claims");
 }
 
-/* Fills the iterator with the next batch of ids after it->last (by id, with
- * the label/type filter). Why batches: bounded memory however big the graph,
- * and one SQL statement per EXPORT_BATCH entities rather than per entity. */
-static void iter_fetch(lua_State *L, export_run *r, export_iter *it, const char *filter)
+/* Pushes n consecutive page strings from first as a Lua list. */
+static void push_str_list(lua_State *L, const graph_page *pg, uint32_t first, uint32_t n)
 {
-    static const char *const sql[2][2] = {
-        {"SELECT id FROM nodes WHERE id > ?1 ORDER BY id LIMIT 256",
-         "SELECT node_id FROM node_labels WHERE label = ?2 AND node_id > ?1 ORDER BY node_id LIMIT 256"},
-        {"SELECT id FROM rels WHERE id > ?1 ORDER BY id LIMIT 256",
-         "SELECT id FROM rels WHERE type = ?2 AND id > ?1 ORDER BY id LIMIT 256"}};
-    json_t *params = hold(r, filter ? json_pack("[I,s]", (json_int_t)it->last, filter)
-                                    : json_pack("[I]", (json_int_t)it->last));
-    json_t *res = NULL;
-    gs_error gerr;
-    if (graph_sql(r->s, sql[it->rels][filter != NULL], params, &res, &gerr) != GS_OK)
-        fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
-    json_t *rows = json_object_get(hold(r, res), "rows"), *row;
-    size_t i;
-    it->n = it->pos = 0;
-    json_array_foreach(rows, i, row) {
-        if (it->n < EXPORT_BATCH)
-            it->ids[it->n++] = json_integer_value(json_array_get(row, 0));
+    lua_createtable(L, (int)n, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *str = graph_page_str(pg, first + i, &len);
+        lua_pushlstring(L, str, len);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    it->done = it->n < EXPORT_BATCH;
-    release(r);
-    if (it->claims && it->n > 0)
-        iter_fetch_claims(L, r, it);
+    lua_dsgraph_marklist(L, -1);
 }
 
-/* The iterator function of ctx:nodes / ctx:rels: the next entity, or nil at the end. */
+/* Pushes page entity k as ctx:nodes / ctx:rels hand it out: the shapes of push_node
+ * ({id, labels, props, aliases}) and push_rel ({id, type, start, end, props}). */
+static void push_page_entity(lua_State *L, export_run *r, export_iter *it, int k)
+{
+    const graph_page *pg = &it->page;
+    const graph_page_ent *e = &pg->ent[k];
+    gs_error gerr;
+    json_t *props = graph_page_props(pg, k, &gerr);
+    if (!props)
+        fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
+    hold(r, props);
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, e->id);
+    lua_setfield(L, -2, "id");
+    if (it->rels) {
+        lua_pushstring(L, graph_page_str(pg, e->type, NULL));
+        lua_setfield(L, -2, "type");
+        lua_pushinteger(L, e->start);
+        lua_setfield(L, -2, "start");
+        lua_pushinteger(L, e->end);
+        lua_setfield(L, -2, "end");
+    } else {
+        push_str_list(L, pg, e->labels, e->nlabels);
+        lua_setfield(L, -2, "labels");
+    }
+    lua_dsgraph_pushjson(L, props);
+    lua_setfield(L, -2, "props");
+    release(r);
+    if (!it->rels) {
+        push_str_list(L, pg, e->aliases, e->naliases);
+        lua_setfield(L, -2, "aliases");
+    }
+    if (it->claims)
+        push_claims(L, r, pg, k);
+}
+
+/* The iterator function of ctx:nodes / ctx:rels: the next entity, or nil at the end.
+ * Why pages: bounded memory however big the graph (export_page.h), and a few range
+ * statements per GRAPH_PAGE_MAX entities rather than several per entity. */
 static int iter_next(lua_State *L)
 {
     export_run *r = run_of(L);
     export_iter *it = lua_touserdata(L, lua_upvalueindex(2));
     const char *filter = lua_tostring(L, lua_upvalueindex(3));
     release(r);
-    if (it->pos >= it->n) {
-        if (it->done)
+    if (it->pos >= it->page.n) {
+        if (it->page.done)
             return 0;
-        iter_fetch(L, r, it, filter);
-        if (it->n == 0)
+        gs_error gerr;
+        it->pos = 0;
+        if (graph_page_read(r->s, it->rels, filter, it->last, it->claims, &it->page, &gerr) != GS_OK)
+            return fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
+        if (it->page.n == 0)
             return 0;
     }
-    int64_t id = it->ids[it->pos++];
-    it->last = id;
-    json_t *v = NULL;
-    gs_error gerr;
-    gs_status st = it->rels ? graph_rel_get(r->s, id, &v, &gerr) : graph_node_get(r->s, id, &v, &gerr);
-    if (st != GS_OK)
-        return fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
-    hold(r, v);
-    if (it->rels)
-        push_rel(L, json_object_get(v, "$rel"));
-    else
-        push_node(L, r, json_object_get(v, "$node"), true);
-    release(r);
-    if (it->claims && lua_rawgeti(L, lua_upvalueindex(4), id) != LUA_TNIL)
-        lua_setfield(L, -2, "claims");
-    else if (it->claims)
-        lua_pop(L, 1);
+    int k = it->pos++;
+    it->last = it->page.ent[k].id;
+    push_page_entity(L, r, it, k);
     return 1;
+}
+
+/* Frees the page of an iterator Lua has collected (or the run's end closed). */
+static int iter_gc(lua_State *L)
+{
+    export_iter *it = luaL_checkudata(L, 1, EXPORT_ITER_MT);
+    graph_page_free(&it->page);
+    return 0;
 }
 
 /* Why one constructor for both: ctx:nodes(label) and ctx:rels(type) differ
@@ -217,6 +266,14 @@ static int iter_new(lua_State *L, bool rels)
     memset(it, 0, sizeof *it);
     it->rels = rels;
     it->claims = claims;
+    it->page.done = false;   /* nothing read yet */
+    if (luaL_newmetatable(L, EXPORT_ITER_MT)) {
+        lua_pushcfunction(L, iter_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
     int ud = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, ud);
@@ -224,8 +281,7 @@ static int iter_new(lua_State *L, bool rels)
         lua_pushstring(L, filter);
     else
         lua_pushnil(L);
-    lua_newtable(L);   /* the claims page (filled by iter_fetch_claims) */
-    lua_pushcclosure(L, iter_next, 4);
+    lua_pushcclosure(L, iter_next, 3);
     return 1;
 }
 

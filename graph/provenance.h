@@ -83,15 +83,6 @@ void prov_retract_set_shortcut(graph_store *s, bool on);
  * import 0 is the direct source. */
 gs_status prov_claims_of(graph_store *s, const char *kind, int64_t id, json_t **out, gs_error *err);
 
-/* The claims on every node ("node") or relationship ("rel") with an id in [first, last], as
- * {"<id>": {"entity":[{"import","effect"}], "properties":[{"import","key","value"}],
- *           "aliases":[{"import","alias"}]}} with only the lists that are not empty; effect is
- * "created", "updated" (the import changed an existing entity) or "asserted"; properties are
- * ordered by key, oldest claim first (the last one is what reads show, unless a direct write
- * changed the value since); aliases in the node's alias order. Entities without claims are absent. */
-gs_status prov_claims_range(graph_store *s, const char *kind, int64_t first, int64_t last, json_t **out,
-                            gs_error *err);
-
 /* ---- replaying recorded history (an import restoring an export's provenance) ----
  * Only the running import may replay (plugin_import.c: ctx:replay_import, ctx:replay_claims). */
 /* Recreates a historical import row from rec {"plugin","input","sha256","started_at" (required),

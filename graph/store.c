@@ -99,6 +99,27 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
         "INSERT INTO rel_claim_ranges(lo, hi, import_id, created, props_implicit) VALUES (?1, ?2, ?3, ?4, ?5)",
     [GS_ST_CLAIMED_NODES_IN] =
         "SELECT node_id FROM node_claims WHERE import_id = ?1 AND node_id BETWEEN ?2 AND ?3 ORDER BY node_id",
+    /* export_page.c: a page of entities after ?1 (at most ?2, of label/type ?3), then its
+     * labels, aliases and claims by id range; rows of one entity together, in read order */
+    [GS_ST_PAGE_NODES] = "SELECT id, props FROM nodes WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [GS_ST_PAGE_NODES_LABEL] = "SELECT l.node_id, n.props FROM node_labels l JOIN nodes n ON n.id = l.node_id "
+                               "WHERE l.label = ?3 AND l.node_id > ?1 ORDER BY l.node_id LIMIT ?2",
+    [GS_ST_PAGE_RELS] = "SELECT id, type, start, end, props FROM rels WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [GS_ST_PAGE_RELS_TYPE] =
+        "SELECT id, type, start, end, props FROM rels WHERE type = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
+    [GS_ST_PAGE_LABELS] = "SELECT node_id, label FROM node_labels WHERE node_id BETWEEN ?1 AND ?2 ORDER BY node_id, pos",
+    [GS_ST_PAGE_ALIASES] = "SELECT node_id, alias FROM aliases WHERE node_id BETWEEN ?1 AND ?2 ORDER BY node_id, rowid",
+    [GS_ST_PAGE_NODE_CLAIMS] = "SELECT node_id, import_id, created FROM node_claims WHERE node_id BETWEEN ?1 AND ?2 "
+                               "ORDER BY node_id, import_id",
+    [GS_ST_PAGE_REL_CLAIMS] = "SELECT rel_id, import_id, created FROM rel_claims WHERE rel_id BETWEEN ?1 AND ?2 "
+                              "ORDER BY rel_id, import_id",
+    [GS_ST_PAGE_NODE_PROP_CLAIMS] = "SELECT entity_id, import_id, key, value FROM prop_claims WHERE kind = 'node' "
+                                    "AND entity_id BETWEEN ?1 AND ?2 ORDER BY entity_id, key, seq",
+    [GS_ST_PAGE_REL_PROP_CLAIMS] = "SELECT entity_id, import_id, key, value FROM prop_claims WHERE kind = 'rel' "
+                                   "AND entity_id BETWEEN ?1 AND ?2 ORDER BY entity_id, key, seq",
+    [GS_ST_PAGE_ALIAS_CLAIMS] = "SELECT c.node_id, c.import_id, a.alias FROM alias_claims c JOIN aliases a "
+                                "ON a.node_id = c.node_id AND a.alias_key = c.alias_key "
+                                "WHERE c.node_id BETWEEN ?1 AND ?2 ORDER BY c.node_id, a.rowid, c.import_id",
 };
 
 /* Records an error message; err may be NULL when the caller does not care. */

@@ -64,6 +64,17 @@ typedef enum gs_stmt_id {
     GS_ST_CLAIM_RANGE_NODE,
     GS_ST_CLAIM_RANGE_REL,
     GS_ST_CLAIMED_NODES_IN,
+    GS_ST_PAGE_NODES,              /* export_page.c: ?1 after, ?2 limit, ?3 label or type */
+    GS_ST_PAGE_NODES_LABEL,
+    GS_ST_PAGE_RELS,
+    GS_ST_PAGE_RELS_TYPE,
+    GS_ST_PAGE_LABELS,             /* export_page.c: ?1..?2 an id range */
+    GS_ST_PAGE_ALIASES,
+    GS_ST_PAGE_NODE_CLAIMS,
+    GS_ST_PAGE_REL_CLAIMS,
+    GS_ST_PAGE_NODE_PROP_CLAIMS,
+    GS_ST_PAGE_REL_PROP_CLAIMS,
+    GS_ST_PAGE_ALIAS_CLAIMS,
     GS_ST__COUNT
 } gs_stmt_id;
 
