@@ -319,20 +319,16 @@ gs_status prov_replay_import(graph_store *s, const json_t *rec, int64_t *id_out,
 
 /* Why: the running import's own claims on an entity make way for the replayed ones. */
 static gs_status prov_replay_clear(graph_store *s, bool node, int64_t id, gs_error *err) {
-    static const char *const sql[2][3] = {
-        {"DELETE FROM rel_claims WHERE rel_id = ?1 AND import_id = ?2",
-         "DELETE FROM prop_claim_rows WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2", NULL},
-        {"DELETE FROM node_claims WHERE node_id = ?1 AND import_id = ?2",
-         "DELETE FROM prop_claim_rows WHERE kind = 'node' AND entity_id = ?1 AND import_id = ?2",
-         "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2"}};
-    for (int i = 0; i < 3 && sql[node][i]; i++) {
-        sqlite3_stmt *st = gs_prov_prepare(s, sql[node][i], err);
+    static const gs_stmt_id sids[2][3] = {
+        {GS_ST_REPLAY_CLEAR_REL, GS_ST_REPLAY_CLEAR_REL_PROPS, GS_ST__COUNT},
+        {GS_ST_REPLAY_CLEAR_NODE, GS_ST_REPLAY_CLEAR_NODE_PROPS, GS_ST_REPLAY_CLEAR_NODE_ALIASES}};
+    for (int i = 0; i < 3 && sids[node][i] != GS_ST__COUNT; i++) {
+        sqlite3_stmt *st = gs_stmt(s, sids[node][i], err);
         if (!st) return GS_IO;
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, s->prov_import);
-        gs_status r = sqlite3_step(st) == SQLITE_DONE ? GS_OK : gs_sqlfail(s, err, "replacing claims");
+        gs_status r = gs_exec_stmt(s, st, "replacing claims", err);
         if (r == GS_OK && i == 1) s->prov.props_set -= sqlite3_changes(s->db);   /* no longer this run's */
-        sqlite3_finalize(st);
         if (r != GS_OK) return r;
     }
     return GS_OK;
@@ -364,7 +360,7 @@ static gs_status prov_replay_alias(graph_store *s, int64_t id, const json_t *c, 
     if (imp == 0) return gs_fail(err, GS_INVALID, "direct writes (import 0) claim no aliases");
     char *key = graph_name_key(alias, err);
     if (!key) return GS_INVALID;
-    sqlite3_stmt *st = gs_prov_prepare(s, "SELECT 1 FROM aliases WHERE node_id = ?1 AND alias_key = ?2", err);
+    sqlite3_stmt *st = gs_stmt(s, GS_ST_ALIAS_EXISTS, err);
     gs_status r = st ? GS_OK : GS_IO;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
@@ -372,7 +368,7 @@ static gs_status prov_replay_alias(graph_store *s, int64_t id, const json_t *c, 
         int rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) r = gs_fail(err, GS_INVALID, "\"%s\" is not an alias of node %" PRId64, alias, id);
         else if (rc != SQLITE_ROW) r = gs_sqlfail(s, err, "reading an alias");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
     }
     if (r == GS_OK) {
         st = gs_stmt(s, GS_ST_PROV_ALIAS_CLAIM, err);
@@ -393,12 +389,11 @@ gs_status prov_replay_claims(graph_store *s, const char *kind, int64_t id, const
     bool node = strcmp(kind, "node") == 0;
     if (!node && strcmp(kind, "rel") != 0) return gs_fail(err, GS_INVALID, "kind must be \"node\" or \"rel\"");
     if (!s->prov_import) return gs_fail(err, GS_INVALID, "history can only be replayed by an import");
-    sqlite3_stmt *st = gs_prov_prepare(s, node ? "SELECT 1 FROM nodes WHERE id = ?1" : "SELECT 1 FROM rels WHERE id = ?1",
-                                       err);
+    sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_EXISTS : GS_ST_REL_EXISTS, err);
     if (!st) return GS_IO;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc == SQLITE_DONE) return gs_fail(err, GS_NOT_FOUND, "no %s with id %" PRId64, node ? "node" : "relationship", id);
     if (rc != SQLITE_ROW) return gs_sqlfail(s, err, "replaying claims");
     gs_status r = prov_replay_clear(s, node, id, err);
