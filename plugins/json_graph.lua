@@ -22,6 +22,23 @@
 -- relationship gets exactly the claims its "claims" lists, attributed to those imports
 -- (ctx:replay_claims; a record without "claims" has none). This import itself then claims
 -- nothing, so the daemon keeps no row of its own for it: the replayed imports are its record.
+--
+-- Size: a document laid out as json_export writes it (first line '{"imports":[' or
+-- '{"nodes":[', then one record per line) is read one record at a time, so memory stays
+-- flat however big the graph; any other JSON graph is decoded whole, within
+-- plugin_memory_limit (64 MiB by default: tens of thousands of nodes).
+
+-- The key of a file's node id in the ids map (file id -> node id): integers (and strings
+-- spelling one, as tostring would) are integer keys, so a million ids fill the table's
+-- array part (16 MiB), not its hash; any other id is its tostring. Two ids meet exactly
+-- when their tostring is equal.
+local function idkey(v)
+  if math.type(v) == "integer" then return v end
+  local s = tostring(v)
+  local i = math.tointeger(tonumber(s))
+  if i and tostring(i) == s then return i end
+  return s
+end
 
 local function describe(what, idx, rec)
   local id = type(rec) == "table" and rec.id
@@ -99,7 +116,7 @@ local function put_node(ctx, ids, rec, where)
   local id = rec.id
   if id ~= nil and id ~= dsgraph.null then
     if type(id) ~= "number" and type(id) ~= "string" then ctx:error(where .. ": id must be a number or a string") end
-    ids[tostring(id)] = h
+    ids[idkey(id)] = h.id   -- the id, not the handle table: 16 bytes a node, not ~100
   end
   return h
 end
@@ -107,7 +124,7 @@ end
 -- Resolves "start"/"end": a file id or {label, name}.
 local function endpoint(ctx, ids, ref, where, which)
   if type(ref) == "number" or type(ref) == "string" then
-    local h = ids[tostring(ref)]
+    local h = ids[idkey(ref)]
     if not h then ctx:error(string.format("%s: %s %s is not a node of this input", where, which, tostring(ref))) end
     return h
   end
@@ -130,8 +147,9 @@ local function put_rel(ctx, ids, rec, rtype, where)
   return ctx:rel(a, rtype, b, props)
 end
 
--- Whole-document JSON graph.
-local function run_graph(ctx, input, first)
+-- A whole-document JSON graph, decoded at once (any layout); memory grows with it
+-- (plugin_memory_limit).
+local function run_document(ctx, input, first)
   local parts = { first }
   while true do
     local s = input:read(65536)
@@ -162,6 +180,133 @@ local function run_graph(ctx, input, first)
     if i % 1000 == 0 then ctx:progress(#nodes + i, total) end
   end
   ctx:progress(total, total)
+end
+
+-- The layout json_export writes, read one record at a time so that memory stays flat
+-- however big the graph:
+--   {"imports":[            (or {"nodes":[ without provenance)
+--   {...},                  one record per line, a comma after all but a section's last
+--   ],"nodes":[
+--   ...
+--   ],"relationships":[
+--   ...
+--   ]}
+-- A line is either structure (braces, brackets, commas and the three section names) or
+-- one record. Sections come in that order, each at most once.
+local SECTIONS = { imports = 1, nodes = 2, relationships = 3 }
+
+-- The tokens of a structure line ("{", "[", "]", "}", ",", or a section name), or nil.
+local function structure(line)
+  local toks, pos, n = {}, 1, #line
+  while pos <= n do
+    local c = line:sub(pos, pos)
+    if c == "{" or c == "}" or c == "[" or c == "]" or c == "," then
+      toks[#toks + 1] = c
+      pos = pos + 1
+    elseif c:find("%s") then
+      pos = pos + 1
+    else
+      local key, after = line:match('^"(%a+)"%s*:()', pos)
+      if not SECTIONS[key] then return nil end
+      toks[#toks + 1] = key
+      pos = after
+    end
+  end
+  return toks
+end
+
+-- True if the first line is json_export's own (compact, no spaces): '{"imports":[' or
+-- '{"nodes":[', with what an empty section adds. Any other document, pretty-printed or on
+-- one line, is read whole.
+local function streamable(first_line)
+  return (first_line:find('^{"imports":%[') or first_line:find('^{"nodes":%[')) and not first_line:find("%s")
+    and structure(first_line) ~= nil
+end
+
+local function run_stream(ctx, input, first)
+  local ids, imports, list = {}, nil, dsgraph.list {}
+  local state, section, last_section = "start", nil, 0
+  local counts, done = { imports = 0, nodes = 0, relationships = 0 }, 0
+  local more = false       -- the last record ended with a comma: another record must follow
+  local lineno = 0
+  local function fail(msg) ctx:error(msg) end
+  local function record(text)
+    local rec, err = dsgraph.json.decode(text)
+    if rec == nil then fail("invalid JSON: " .. err:gsub("^line 1, ", "")) end
+    local i = counts[section] + 1
+    counts[section] = i
+    local where = describe(section, i, rec)
+    if section == "imports" then
+      list[i] = rec
+    elseif section == "nodes" then
+      local h = put_node(ctx, ids, rec, where)
+      if imports then replay_claims(ctx, imports, "node", h, rec.claims, where) end
+    else
+      local h = put_rel(ctx, ids, rec, type(rec) == "table" and rec.type or nil, where)
+      if imports then replay_claims(ctx, imports, "rel", h, rec.claims, where) end
+    end
+    done = done + 1
+    if done % 1000 == 0 then ctx:progress(done, nil) end
+  end
+  local function close_section()
+    if more then fail("invalid JSON: a comma after the last record of \"" .. section .. "\"") end
+    if section == "imports" then imports = replay_imports(ctx, list) end
+    state, section = "object", nil
+  end
+  local function line_of(text)
+    lineno = lineno + 1
+    ctx:line(lineno)
+    if state == "array" and text:find("^%s*{") then   -- a record
+      local body, comma = text:match("^(.-)%s*(,?)%s*$")
+      if not more and counts[section] > 0 then fail("invalid JSON: a comma missing after the previous record") end
+      more = comma == ","
+      return record(body)
+    end
+    if not text:find("%S") then return end
+    if state == "done" then fail("invalid JSON: text after the end of the JSON graph") end
+    local toks = structure(text)
+    if not toks then
+      fail("invalid JSON: expected a record or the end of a section here (a JSON graph that starts as json_export writes it is read one record per line)")
+    end
+    for _, t in ipairs(toks) do
+      if state == "start" and t == "{" then state = "object"
+      elseif (state == "object" or state == "comma") and SECTIONS[t] then
+        if state == "object" and last_section > 0 then fail("invalid JSON: a comma missing before \"" .. t .. "\"") end
+        if SECTIONS[t] <= last_section then
+          fail("\"" .. t .. "\" after another section: read one record per line, a JSON graph lists imports, nodes and relationships in that order, each once")
+        end
+        section, last_section, state = t, SECTIONS[t], "key"
+      elseif state == "key" and t == "[" then state, more = "array", false
+      elseif state == "array" and t == "]" then close_section()
+      elseif state == "object" and t == "," and last_section > 0 then state = "comma"
+      elseif state == "object" and t == "}" then state = "done"
+      else fail("invalid JSON: unexpected \"" .. t .. "\" in the structure of the JSON graph") end
+    end
+  end
+  -- the lines of the chunk run() has read, then the rest of the input
+  local pos, carry = 1, ""
+  while true do
+    local nl = first:find("\n", pos, true)
+    if not nl then carry = first:sub(pos) break end
+    line_of((first:sub(pos, nl - 1):gsub("\r$", "")))
+    pos = nl + 1
+  end
+  local started = false
+  for line in input:lines() do
+    if not started then line, started = carry .. line, true end
+    line_of(line)
+  end
+  if not started and carry ~= "" then line_of((carry:gsub("\r$", ""))) end
+  if state ~= "done" then
+    ctx:line(lineno)
+    fail("invalid JSON: the JSON graph ends before its closing \"]}\"")
+  end
+  ctx:progress(done, done)
+end
+
+local function run_graph(ctx, input, first)
+  if streamable(first:match("^([^\n]*)") or first) then return run_stream(ctx, input, first) end
+  return run_document(ctx, input, first)
 end
 
 -- JSON Lines: one record per line; ctx.line is the line being read.
@@ -200,7 +345,7 @@ end
 
 return {
   name = "json_graph",
-  version = "1.1.0",
+  version = "1.2.0",
   description = "JSON graph ({nodes, relationships}) and JSON Lines of the same records",
   importer = {
     extensions = { "json", "jsonl", "ndjson" },

@@ -350,6 +350,77 @@ C.json_deep_nesting_is_error = function()
   expect_error(rec, err, "deep%.jsonl:5: invalid JSON")
 end
 
+-- The layout json_export writes: read one record per line (flat memory). The same graph
+-- written as one line, pretty-printed, in CRLF lines, and with a record across the first
+-- 64 KiB read gives the same graph.
+local function export_layout(nodes, rels, eol)
+  local out = { '{"nodes":[' }
+  for i, n in ipairs(nodes) do out[#out + 1] = n .. (i < #nodes and "," or "") end
+  out[#out + 1] = '],"relationships":['
+  for i, r in ipairs(rels) do out[#out + 1] = r .. (i < #rels and "," or "") end
+  out[#out + 1] = "]}"
+  return table.concat(out, eol or "\n") .. (eol or "\n")
+end
+
+local STREAM_NODES = {
+  '{"aliases":["DeepSeek V3"],"id":1,"labels":["Model"],"properties":{"name":"DeepSeek-V3","n":1,"r":1.0,"l":[],"m":{}}}',
+  '{"aliases":[],"id":"t1","labels":["Technique","Idea"],"properties":{"name":"MLA","note":"中文, \\"quoted\\"\\n"}}',
+  '{"id":3,"labels":["Model"],"properties":{"name":"DeepSeek-V3-Base"}}',
+}
+local STREAM_RELS = {
+  '{"end":3,"id":1,"properties":{"relation":"finetune"},"start":1,"type":"BASED_ON"}',
+  '{"end":"t1","id":2,"properties":{},"start":1,"type":"USES"}',
+  '{"end":{"label":"Organization","name":"DeepSeek"},"id":3,"start":1,"type":"DEVELOPED_BY"}',
+}
+
+C.json_graph_export_layout_streams = function()
+  local json = plugin("plugins/json_graph.lua")
+  local one_line = '{"nodes":[' .. table.concat(STREAM_NODES, ",") .. '],"relationships":[' ..
+    table.concat(STREAM_RELS, ",") .. "]}"
+  local want = H.dump(assert(H.import(json, one_line, "one.json")))
+  eq(H.dump(assert(H.import(json, export_layout(STREAM_NODES, STREAM_RELS), "s.json"))), want, "streamed")
+  eq(H.dump(assert(H.import(json, export_layout(STREAM_NODES, STREAM_RELS, "\r\n"), "s.json"))), want, "CRLF")
+  local pretty = '{\n "nodes": [\n  ' .. table.concat(STREAM_NODES, ",\n  ") .. '\n ],\n "relationships": [\n  ' ..
+    table.concat(STREAM_RELS, ",\n  ") .. "\n ]\n}\n"
+  eq(H.dump(assert(H.import(json, pretty, "p.json"))), want, "pretty-printed (read whole)")
+  -- empty sections on the header's line, as json_export writes them
+  local empty = assert(H.import(json, '{"nodes":[],"relationships":[]}\n', "e.json"))
+  eq(H.dump(empty), H.dump(assert(H.import(json, '{ "nodes": [], "relationships": [] }', "e2.json"))), "empty")
+  -- 1,000 nodes of ~100 bytes: a record straddles the first 64 KiB the importer reads
+  local many, chain = {}, {}
+  for i = 1, 1000 do
+    many[i] = string.format('{"id":%d,"labels":["Model"],"properties":{"name":"m%d","pad":"%s"}}', i, i,
+      string.rep("x", 40 + i % 17))
+    if i > 1 then chain[#chain + 1] = string.format('{"end":%d,"id":%d,"start":%d,"type":"BASED_ON"}', i - 1, i, i) end
+  end
+  local doc = export_layout(many, chain)
+  assert(#doc > 65536 and doc:sub(65536, 65536) ~= "\n", "a record crosses the first read")
+  local rec = assert(H.import(json, doc, "many.json"))
+  local whole = '{"nodes":[' .. table.concat(many, ",") .. '],"relationships":[' .. table.concat(chain, ",") .. "]}"
+  eq(H.dump(rec), H.dump(assert(H.import(json, whole, "whole.json"))), "1,000 nodes streamed")
+  eq(has_rel(rec, "m1000", "BASED_ON", "m999").type, "BASED_ON")
+end
+
+C.json_graph_export_layout_errors_name_the_line = function()
+  local json = plugin("plugins/json_graph.lua")
+  local n, r = STREAM_NODES, STREAM_RELS
+  local function fails(doc, pattern)
+    local rec, err = H.import(json, doc, "s.json")
+    expect_error(rec, err, "^json_graph: s%.json:" .. pattern)
+  end
+  -- line 3 lacks the comma line 2 needed
+  fails('{"nodes":[\n' .. n[1] .. '\n' .. n[3] .. '\n]}\n', "3: invalid JSON: a comma missing after the previous record")
+  fails('{"nodes":[\n' .. n[1] .. ',\n' .. n[3] .. ',\n]}\n', '4: invalid JSON: a comma after the last record of "nodes"')
+  fails('{"nodes":[\n' .. n[3] .. '\n],"imports":[\n]}\n', '3: "imports" after another section')
+  fails('{"nodes":[\n' .. n[3] .. '\n]}\n{"nodes":[]}\n', "4: invalid JSON: text after the end of the JSON graph")
+  fails('{"nodes":[\n' .. n[3] .. ',\n' .. n[1] .. '\n', '3: invalid JSON: the JSON graph ends before its closing "%]}"')
+  fails('{"nodes":[\n{"id":3,\n"labels":["Model"],"properties":{"name":"x"}}\n]}\n', "2: invalid JSON: ")
+  fails('{"nodes":[\n' .. n[3] .. '\n],"relationships":[\n' .. r[1] .. '\n]}\n', "4: relationships%[1%] %(id 1%): start 1 is not a node of this input")
+  fails('{"nodes":[\n' .. n[3] .. '\n]"relationships":[\n]}\n', '3: invalid JSON: a comma missing before "relationships"')
+  fails('{"nodes":[\n' .. n[3] .. '\n],"nodes":[\n]}\n', '3: "nodes" after another section')
+  fails('{"nodes":[[[[\n', '1: invalid JSON: unexpected "%[" in the structure of the JSON graph')
+end
+
 C.json_invalid_utf8_is_error = function()
   local bad = LINES:gsub("DeepSeek%-V3%-Base", "DeepSeek-\xff")
   local rec, err = H.import(plugin("plugins/json_graph.lua"), bad, "u.jsonl")

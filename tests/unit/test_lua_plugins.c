@@ -117,6 +117,8 @@ CASE(json_lines_good)
 CASE(json_truncated_is_error)
 CASE(json_deep_nesting_is_error)
 CASE(json_invalid_utf8_is_error)
+CASE(json_graph_export_layout_streams)
+CASE(json_graph_export_layout_errors_name_the_line)
 CASE(json_bad_reference_is_error)
 /* CSV (neo4j-admin) */
 CASE(csv_nodes_and_rels_good)
@@ -153,7 +155,8 @@ int main(int argc, char **argv) {
         T(seed_unplaced_facts_warn_with_line),
         T(report_invalid_utf8_is_error_with_line),
         T(json_graph_good), T(json_lines_good), T(json_truncated_is_error), T(json_deep_nesting_is_error),
-        T(json_invalid_utf8_is_error), T(json_bad_reference_is_error),
+        T(json_invalid_utf8_is_error), T(json_graph_export_layout_streams),
+        T(json_graph_export_layout_errors_name_the_line), T(json_bad_reference_is_error),
         T(csv_nodes_and_rels_good), T(csv_bad_quoting_is_error), T(csv_unknown_type_is_error),
         T(csv_bad_value_is_error), T(csv_invalid_utf8_is_error),
         T(hf_sample_good), T(hf_bad_line_is_error), T(hf_truncated_is_error),
