@@ -288,6 +288,11 @@ def table(r):
         if e:
             add(("%s (s)" % label, "%s; %s MiB written; daemon peak RSS %s MiB" % (
                 _num(e["s"]), _num(e["bytes"] / 1048576.0), _num(e["rss"].get("VmHWM"))), "", "", ""))
+        rs = ex.get("restore") if key == "json" else None
+        if rs:
+            add(("`dsctl import --in-place` of that export into an empty daemon (plugins/json_graph.lua), "
+                 "which then exports the same bytes (s)" , "%s; daemon peak RSS %s MiB" % (
+                     _num(rs["s"]), _num(rs["rss"].get("VmHWM"))), "", "", "(no target)"))
 
     head = ("benchmark", "dsgraphd median (min–max)", "baseline, same run", "ratio", "target")
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

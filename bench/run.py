@@ -14,6 +14,7 @@ node and relationship. Any failure prints "BENCH FAILED: ..." and exits 1.
 python3 stdlib only. Every subprocess has a timeout; every process started is killed at exit.
 """
 import argparse
+import filecmp
 import json
 import os
 import platform
@@ -420,8 +421,37 @@ def export_bench(args, work, sock, pid, big):
         if r.returncode != 0 or not os.path.exists(path):
             fail("export %s: exit %d: %s" % (key, r.returncode, r.stderr.decode("utf-8", "replace")[:300]))
         out[key] = {"s": elapsed, "bytes": os.path.getsize(path), "rss": proc_status(pid)}
+        if key == "json":
+            out["restore"] = restore_bench(args, work, path)
         os.unlink(path)
     return out
+
+
+def restore_bench(args, work, path):
+    """The JSON export restored (json_graph, in place) into a fresh daemon, which must then
+    export the same bytes: the backup round trip at full size. Wall time of the import, the
+    restoring daemon's peak RSS."""
+    d = Daemon(args.dsgraphd, work, "restore", import_dirs=[work])
+    try:
+        t0 = time.monotonic()
+        r = subprocess.run([args.dsctl, "--socket", d.sock, "import", "--in-place", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=7200)
+        elapsed = time.monotonic() - t0
+        if r.returncode != 0:
+            fail("restore of the JSON export: exit %d: %s" % (r.returncode, r.stderr.decode("utf-8", "replace")[:300]))
+        rss = proc_status(d.pid)
+        again = os.path.join(work, "export.again.json")
+        r = subprocess.run([args.dsctl, "--socket", d.sock, "export", "json_export", "-o", again],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=7200)
+        if r.returncode != 0 or not filecmp.cmp(path, again, shallow=False):
+            fail("the restored graph exports other bytes than the graph it came from (%s vs %s)" % (again, path))
+        os.unlink(again)
+        return {"s": elapsed, "rss": rss, "same_bytes": True}
+    finally:
+        d.stop()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(d.db + suffix):
+                os.unlink(d.db + suffix)
 
 
 def main():

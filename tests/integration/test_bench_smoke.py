@@ -66,6 +66,8 @@ def main():
         for key in ("json", "dot"):
             if not res.get("export", {}).get(key, {}).get("bytes"):
                 problems.append("export %s wrote nothing: %s" % (key, res.get("export")))
+        if not res.get("export", {}).get("restore", {}).get("same_bytes"):   # run.py compared the two exports
+            problems.append("restore of the JSON export: %s" % res.get("export", {}).get("restore"))
         rt = res.get("import_csv_in_place", {}).get("retract", {})   # run.py checked the graph is empty after it
         if [i["result"]["import"] for i in rt.get("imports", [])] != [2, 1]:
             problems.append("retract of the in-place imports: %s" % rt)
