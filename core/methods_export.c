@@ -9,6 +9,7 @@
 #include "log.h"
 #include "plugin_export.h"
 #include "rpc.h"
+#include "workers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,7 @@ int m_export_begin(method_ctx *ctx, json_t *params, json_t **result, rpc_error *
         plugin_host_release(set);
         return rpc_fail(err, RPC_INTERNAL_ERROR, "%s: cannot open the database: %s", M, gerr.msg);
     }
+    workers_attach_index(s);   /* ctx:lineage and Cypher patterns walk it while the snapshot matches */
     export_limits lim = {.max_bytes = ctx->cfg->export_max_bytes, .query_timeout_ms = ctx->cfg->query_timeout_ms,
                          .query_max_rows = ctx->cfg->query_max_rows, .query_max_memory = ctx->cfg->query_memory_limit};
     json_t *empty = json_object();

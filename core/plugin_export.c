@@ -664,10 +664,12 @@ plugin_export_stream *plugin_export_stream_open(graph_store *s, plugin_set *set,
      * No mmap: an export reads the whole file, which would otherwise all be
      * mapped into the daemon's resident memory; SQLite's page cache (2 MiB
      * by default) bounds what the export's connection keeps. */
-    if (sqlite3_exec(graph_store_db(s), "PRAGMA mmap_size = 0; BEGIN; SELECT count(*) FROM sqlite_master", NULL,
-                     NULL, &emsg) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open a read snapshot: %s", p->name, emsg ? emsg : "failed");
+    gs_error gerr = {{0}};
+    if (sqlite3_exec(graph_store_db(s), "PRAGMA mmap_size = 0", NULL, NULL, &emsg) != SQLITE_OK ||
+        graph_store_read_begin(s, &gerr) != GS_OK ||   /* notes the adjacency index's state first */
+        sqlite3_exec(graph_store_db(s), "SELECT count(*) FROM sqlite_master", NULL, NULL, &emsg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open a read snapshot: %s", p->name,
+                 emsg ? emsg : gerr.msg[0] ? gerr.msg : "failed");
         sqlite3_free(emsg);
         plugin_export_stream_close(x);
         return NULL;

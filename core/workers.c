@@ -334,6 +334,15 @@ int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_option
     return 0;
 }
 
+/* See workers.h. The index lives as long as the process (workers_adj is never
+ * freed), so a connection may outlive workers_stop(); its reads then use SQLite
+ * (the writer's detach leaves the index unusable). */
+void workers_attach_index(graph_store *s)
+{
+    if (workers_adj && s)
+        graph_adj_attach_reader(workers_adj, s);
+}
+
 graph_store *workers_stop(void)
 {
     pthread_mutex_lock(&W.mu);

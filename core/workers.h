@@ -33,6 +33,9 @@ void workers_submit_write(work_item *w);
 /* The loop thread's read-only connection (opened on first use; NULL if it
  * cannot be opened). Loop thread only; closed by workers_stop(). */
 graph_store *workers_loop_store(void);
+/* Lets a read-only connection the daemon opened outside the pools (an export's
+ * own snapshot) read the adjacency index, as the readers do; a no-op without one. */
+void workers_attach_index(graph_store *s);
 /* Items submitted and not yet done. */
 int workers_in_flight(void);
 /* Shutdown past its deadline: interrupts what the writer and the pool
