@@ -81,19 +81,15 @@ local function replay_claims(ctx, imports, kind, h, claims, where)
     local src = claims[list]
     if src ~= nil then
       if type(src) ~= "table" or not dsgraph.is_list(src) then ctx:error(where .. ": claims." .. list .. " must be a list") end
-      local dst = {}
       for i, c in ipairs(src) do
         local imp = type(c) == "table" and imports[c.import]
         if not imp then
           ctx:error(string.format("%s: claims.%s[%d] names import %s, which is not in \"imports\"", where, list, i,
             tostring(type(c) == "table" and c.import)))
         end
-        local copy = {}
-        for k, v in pairs(c) do copy[k] = v end
-        copy.import = imp
-        dst[i] = copy
       end
-      out[list] = dst
+      for _, c in ipairs(src) do c.import = imports[c.import] end   -- the record's own tables, read once
+      out[list] = src
     end
   end
   local ok, err = pcall(ctx.replay_claims, ctx, kind, h, out)
