@@ -1,11 +1,10 @@
 /* core/plugin_export.c - the exporter context (ctx) and one run of an
  * exporter over a read-only snapshot of the graph (see plugin_export.h). */
 #include "plugin_export.h"
+#include "plugin_export_int.h"
 #include "cypher.h"
-#include "export_page.h"
 #include "log.h"
 #include "lua_dsgraph.h"
-#include "lua_dsgraph_internal.h"
 #include "plugin_sandbox.h"
 #include "provenance.h"
 
@@ -14,39 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT_ITER_MT "dsgraph.export_iter"
-#define EXPORT_HELD 4
-
-typedef struct export_run {
-    plugin_sandbox sb;
-    graph_store *s;
-    const plugin_info *p;
-    const export_limits *lim;
-    char *buf;                 /* the output so far (malloc'd, outside the Lua cap) */
-    size_t len, cap;
-    bool over_limit;           /* the output passed max_bytes (sticky) */
-    json_t *held[EXPORT_HELD]; /* JSON being turned into Lua: freed even if a push longjmps */
-    const char *part;          /* "exporter", or another part run the same way ("check") */
-    plugin_ctx_hook hook;      /* adds that part's members to ctx (or NULL) */
-    void *hook_ud;
-    size_t chunk;              /* streaming: ctx:write yields once len reaches this (0: one-shot) */
-} export_run;
-
-/* The state of one ctx:nodes / ctx:rels iterator (a Lua userdata whose __gc frees the page). */
-typedef struct export_iter {
-    int64_t last;              /* the last id handed out */
-    int pos;                   /* page.ent[pos..page.n) are still to hand out */
-    bool rels;
-    bool claims;               /* each entity carries its claims (opts.claims) */
-    graph_page page;           /* the current page (graph/export_page.h) */
-} export_iter;
-
 /* Why: every ctx closure carries the run as upvalue 1. */
-static export_run *run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+export_run *export_run_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
 /* Why: a Lua error (or the memory cap) may longjmp out of a push; JSON kept
  * here is freed at the next ctx call or at the end of the run, never leaked. */
-static json_t *hold(export_run *r, json_t *v)
+json_t *export_hold(export_run *r, json_t *v)
 {
     for (int i = 0; i < EXPORT_HELD; i++)
         if (!r->held[i]) {
@@ -58,8 +30,8 @@ static json_t *hold(export_run *r, json_t *v)
     return v;
 }
 
-/* Why: drops everything hold() kept; called once the pushes are done. */
-static void release(export_run *r)
+/* Why: drops everything export_hold() kept; called once the pushes are done. */
+void export_release(export_run *r)
 {
     for (int i = 0; i < EXPORT_HELD; i++) {
         json_decref(r->held[i]);
@@ -69,9 +41,9 @@ static void release(export_run *r)
 
 /* Why: store errors become Lua errors naming the ctx call; the JSON held so
  * far is released first (luaL_error does not return). */
-static int fail_store(lua_State *L, export_run *r, const char *fn, const gs_error *gerr)
+int export_fail_store(lua_State *L, export_run *r, const char *fn, const gs_error *gerr)
 {
-    release(r);
+    export_release(r);
     return luaL_error(L, "%s: %s", fn, gerr->msg);
 }
 
@@ -92,8 +64,8 @@ static void push_node(lua_State *L, export_run *r, json_t *body, bool with_alias
         json_t *aliases = NULL;
         gs_error gerr;
         if (graph_node_aliases(r->s, id, &aliases, &gerr) != GS_OK)
-            fail_store(L, r, "ctx:nodes", &gerr);
-        lua_dsgraph_pushjson(L, hold(r, aliases));
+            export_fail_store(L, r, "ctx:nodes", &gerr);
+        lua_dsgraph_pushjson(L, export_hold(r, aliases));
         lua_setfield(L, -2, "aliases");
     }
 }
@@ -115,196 +87,21 @@ static void push_rel(lua_State *L, json_t *body)
     lua_setfield(L, -2, "props");
 }
 
-/* Pushes list l of page entity k's claims as a Lua list of {import=, ...}. */
-static void push_claim_list(lua_State *L, export_run *r, const graph_page *pg, int k, graph_claim_list l)
-{
-    const graph_page_ent *e = &pg->ent[k];
-    lua_createtable(L, (int)e->nclaims[l], 0);
-    for (uint32_t i = 0; i < e->nclaims[l]; i++) {
-        const graph_page_claim *c = &pg->claims[l][e->claims[l] + i];
-        lua_createtable(L, 0, 3);
-        lua_pushinteger(L, c->import);
-        lua_setfield(L, -2, "import");
-        if (l == GRAPH_CLAIM_ENTITY) {
-            lua_pushstring(L, c->effect);
-            lua_setfield(L, -2, "effect");
-        } else if (l == GRAPH_CLAIM_PROPERTY) {
-            size_t n;
-            const char *key = graph_page_str(pg, c->key, &n);
-            lua_pushlstring(L, key, n);
-            lua_setfield(L, -2, "key");
-            /* as every claim reader: a value that does not parse reads as null */
-            json_t *v = json_loads(graph_page_str(pg, c->value, NULL), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-            lua_dsgraph_pushjson(L, v ? hold(r, v) : NULL);   /* NULL: dsgraph.null */
-            release(r);
-            lua_setfield(L, -2, "value");
-        } else {
-            size_t n;
-            const char *alias = graph_page_str(pg, c->alias, &n);
-            lua_pushlstring(L, alias, n);
-            lua_setfield(L, -2, "alias");
-        }
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_dsgraph_marklist(L, -1);
-}
-
-/* Sets the claims field of the entity table on top (only the lists that are not empty,
- * no field at all when it has none), as ctx:nodes / ctx:rels have always shaped them. */
-static void push_claims(lua_State *L, export_run *r, const graph_page *pg, int k)
-{
-    static const char *const names[GRAPH_CLAIM__LISTS] = {"entity", "properties", "aliases"};
-    const graph_page_ent *e = &pg->ent[k];
-    if (!e->nclaims[0] && !e->nclaims[1] && !e->nclaims[2])
-        return;
-    lua_createtable(L, 0, 3);
-    for (int l = 0; l < GRAPH_CLAIM__LISTS; l++) {
-        if (!e->nclaims[l])
-            continue;
-        push_claim_list(L, r, pg, k, (graph_claim_list)l);
-        lua_setfield(L, -2, names[l]);
-    }
-    lua_setfield(L, -2, "claims");
-}
-
-/* Pushes n consecutive page strings from first as a Lua list. */
-static void push_str_list(lua_State *L, const graph_page *pg, uint32_t first, uint32_t n)
-{
-    lua_createtable(L, (int)n, 0);
-    for (uint32_t i = 0; i < n; i++) {
-        size_t len;
-        const char *str = graph_page_str(pg, first + i, &len);
-        lua_pushlstring(L, str, len);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_dsgraph_marklist(L, -1);
-}
-
-/* Pushes page entity k as ctx:nodes / ctx:rels hand it out: the shapes of push_node
- * ({id, labels, props, aliases}) and push_rel ({id, type, start, end, props}). */
-static void push_page_entity(lua_State *L, export_run *r, export_iter *it, int k)
-{
-    const graph_page *pg = &it->page;
-    const graph_page_ent *e = &pg->ent[k];
-    gs_error gerr;
-    json_t *props = graph_page_props(pg, k, &gerr);
-    if (!props)
-        fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
-    hold(r, props);
-    lua_createtable(L, 0, 6);
-    lua_pushinteger(L, e->id);
-    lua_setfield(L, -2, "id");
-    if (it->rels) {
-        lua_pushstring(L, graph_page_str(pg, e->type, NULL));
-        lua_setfield(L, -2, "type");
-        lua_pushinteger(L, e->start);
-        lua_setfield(L, -2, "start");
-        lua_pushinteger(L, e->end);
-        lua_setfield(L, -2, "end");
-    } else {
-        push_str_list(L, pg, e->labels, e->nlabels);
-        lua_setfield(L, -2, "labels");
-    }
-    lua_dsgraph_pushjson(L, props);
-    lua_setfield(L, -2, "props");
-    release(r);
-    if (!it->rels) {
-        push_str_list(L, pg, e->aliases, e->naliases);
-        lua_setfield(L, -2, "aliases");
-    }
-    if (it->claims)
-        push_claims(L, r, pg, k);
-}
-
-/* The iterator function of ctx:nodes / ctx:rels: the next entity, or nil at the end.
- * Why pages: bounded memory however big the graph (export_page.h), and a few range
- * statements per GRAPH_PAGE_MAX entities rather than several per entity. */
-static int iter_next(lua_State *L)
-{
-    export_run *r = run_of(L);
-    export_iter *it = lua_touserdata(L, lua_upvalueindex(2));
-    const char *filter = lua_tostring(L, lua_upvalueindex(3));
-    release(r);
-    if (it->pos >= it->page.n) {
-        if (it->page.done)
-            return 0;
-        gs_error gerr;
-        it->pos = 0;
-        if (graph_page_read(r->s, it->rels, filter, it->last, it->claims, &it->page, &gerr) != GS_OK)
-            return fail_store(L, r, it->rels ? "ctx:rels" : "ctx:nodes", &gerr);
-        if (it->page.n == 0)
-            return 0;
-    }
-    int k = it->pos++;
-    it->last = it->page.ent[k].id;
-    push_page_entity(L, r, it, k);
-    return 1;
-}
-
-/* Frees the page of an iterator Lua has collected (or the run's end closed). */
-static int iter_gc(lua_State *L)
-{
-    export_iter *it = luaL_checkudata(L, 1, EXPORT_ITER_MT);
-    graph_page_free(&it->page);
-    return 0;
-}
-
-/* Why one constructor for both: ctx:nodes(label) and ctx:rels(type) differ
- * only in the table they page through. */
-static int iter_new(lua_State *L, bool rels)
-{
-    const char *filter = luaL_optstring(L, 2, NULL);
-    bool claims = false;
-    if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "claims");
-        claims = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    } else if (!lua_isnoneornil(L, 3)) {
-        return luaL_argerror(L, 3, "options must be a table ({claims = true})");
-    }
-    export_iter *it = lua_newuserdatauv(L, sizeof *it, 0);
-    memset(it, 0, sizeof *it);
-    it->rels = rels;
-    it->claims = claims;
-    it->page.done = false;   /* nothing read yet */
-    if (luaL_newmetatable(L, EXPORT_ITER_MT)) {
-        lua_pushcfunction(L, iter_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushboolean(L, 0);
-        lua_setfield(L, -2, "__metatable");
-    }
-    lua_setmetatable(L, -2);
-    int ud = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, ud);
-    if (filter)
-        lua_pushstring(L, filter);
-    else
-        lua_pushnil(L);
-    lua_pushcclosure(L, iter_next, 3);
-    return 1;
-}
-
-/* for n in ctx:nodes([label]) do ... end */
-static int ctx_nodes(lua_State *L) { return iter_new(L, false); }
-/* for r in ctx:rels([type]) do ... end */
-static int ctx_rels(lua_State *L) { return iter_new(L, true); }
-
 /* ctx:node(id): the node {id, labels, props, aliases}, or nil if there is none. */
 static int ctx_node(lua_State *L)
 {
-    export_run *r = run_of(L);
+    export_run *r = export_run_of(L);
     lua_Integer id = luaL_checkinteger(L, 2);
-    release(r);
+    export_release(r);
     json_t *v = NULL;
     gs_error gerr;
     gs_status st = graph_node_get(r->s, id, &v, &gerr);
     if (st == GS_NOT_FOUND)
         return 0;
     if (st != GS_OK)
-        return fail_store(L, r, "ctx:node", &gerr);
-    push_node(L, r, json_object_get(hold(r, v), "$node"), true);
-    release(r);
+        return export_fail_store(L, r, "ctx:node", &gerr);
+    push_node(L, r, json_object_get(export_hold(r, v), "$node"), true);
+    export_release(r);
     return 1;
 }
 
@@ -312,7 +109,7 @@ static int ctx_node(lua_State *L)
  * {root=node, nodes={node+depth, ...}, rels={rel, ...}} (graph_lineage's order). */
 static int ctx_lineage(lua_State *L)
 {
-    export_run *r = run_of(L);
+    export_run *r = export_run_of(L);
     lua_Integer id = luaL_checkinteger(L, 2);
     const char *dir = luaL_optstring(L, 3, "up");
     lua_Integer depth = luaL_optinteger(L, 5, 0);
@@ -336,13 +133,13 @@ static int ctx_lineage(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    release(r);
+    export_release(r);
     json_t *res = NULL;
     gs_error gerr;
     gs_status st = graph_lineage(r->s, id, d, types, ntypes, (int)(depth > 1000000 ? 1000000 : depth), &res, &gerr);
     if (st != GS_OK)
-        return fail_store(L, r, "ctx:lineage", &gerr);
-    hold(r, res);
+        return export_fail_store(L, r, "ctx:lineage", &gerr);
+    export_hold(r, res);
     lua_createtable(L, 0, 3);
     push_node(L, r, json_object_get(json_object_get(res, "root"), "$node"), false);
     lua_setfield(L, -2, "root");
@@ -363,23 +160,23 @@ static int ctx_lineage(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "rels");
-    release(r);
+    export_release(r);
     return 1;
 }
 
 /* ctx:search(text [, limit]) -> list of {id, labels, props, score}, best first. */
 static int ctx_search(lua_State *L)
 {
-    export_run *r = run_of(L);
+    export_run *r = export_run_of(L);
     const char *text = luaL_checkstring(L, 2);
     lua_Integer limit = luaL_optinteger(L, 3, 20);
     luaL_argcheck(L, limit >= 1 && limit <= 1000, 3, "must be in [1, 1000]");
-    release(r);
+    export_release(r);
     json_t *res = NULL;
     gs_error gerr;
     if (graph_search(r->s, text, (int)limit, &res, &gerr) != GS_OK)
-        return fail_store(L, r, "ctx:search", &gerr);
-    hold(r, res);
+        return export_fail_store(L, r, "ctx:search", &gerr);
+    export_hold(r, res);
     json_t *e;
     size_t i;
     lua_createtable(L, (int)json_array_size(res), 0);
@@ -390,7 +187,7 @@ static int ctx_search(lua_State *L)
         lua_setfield(L, -2, "score");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    release(r);
+    export_release(r);
     return 1;
 }
 
@@ -399,20 +196,20 @@ static int ctx_search(lua_State *L)
  * message should say that exporters cannot write. */
 static int ctx_query(lua_State *L)
 {
-    export_run *r = run_of(L);
+    export_run *r = export_run_of(L);
     const char *text = luaL_checkstring(L, 2);
     if (graph_query_writes(text))
         return luaL_error(L, "ctx:query: exporters are read-only; the query writes");
-    release(r);
+    export_release(r);
     char err[600];
     json_t *params = NULL;
     if (!lua_isnoneornil(L, 3)) {
         params = lua_dsgraph_tojson(L, 3, "params", err, sizeof err);
         if (!params)
             return luaL_error(L, "ctx:query: %s", err);
-        hold(r, params);
+        export_hold(r, params);
         if (!json_is_object(params)) {
-            release(r);
+            export_release(r);
             return luaL_error(L, "ctx:query: params must be a table with string keys");
         }
     }
@@ -421,18 +218,18 @@ static int ctx_query(lua_State *L)
     graph_query_error qe;
     char *out = NULL;
     if (graph_query(r->s, text, params, &lim, &out, &qe) != GS_OK) {
-        release(r);
+        export_release(r);
         return luaL_error(L, "ctx:query: %s%s%s: %s", qe.type, qe.code[0] ? "/" : "", qe.code, qe.message);
     }
     json_error_t jerr;
     json_t *res = json_loads(out, JSON_DECODE_ANY, &jerr);
     free(out);
     if (!res) {
-        release(r);
+        export_release(r);
         return luaL_error(L, "ctx:query: the result holds a value JSON cannot carry (NaN or infinity)");
     }
-    lua_dsgraph_pushjson(L, hold(r, res));
-    release(r);
+    lua_dsgraph_pushjson(L, export_hold(r, res));
+    export_release(r);
     return 1;
 }
 
@@ -441,14 +238,14 @@ static int ctx_query(lua_State *L)
  * Why: an exporter that writes provenance (json_export) lists the imports its claims name. */
 static int ctx_imports(lua_State *L)
 {
-    export_run *r = run_of(L);
-    release(r);
+    export_run *r = export_run_of(L);
+    export_release(r);
     json_t *res = NULL;
     gs_error gerr;
     if (prov_imports_list(r->s, &res, &gerr) != GS_OK)
-        return fail_store(L, r, "ctx:imports", &gerr);
-    lua_dsgraph_pushjson(L, hold(r, res));
-    release(r);
+        return export_fail_store(L, r, "ctx:imports", &gerr);
+    lua_dsgraph_pushjson(L, export_hold(r, res));
+    export_release(r);
     return 1;
 }
 
@@ -460,7 +257,7 @@ static int ctx_imports(lua_State *L)
  * exporter goes on (back-pressure: it runs only while the client asks). */
 static int ctx_write(lua_State *L)
 {
-    export_run *r = run_of(L);
+    export_run *r = export_run_of(L);
     int n = lua_gettop(L);
     for (int i = 2; i <= n; i++) {
         size_t len;
@@ -493,7 +290,7 @@ static int ctx_write(lua_State *L)
 /* Builds ctx: a table of closures over the run. */
 static void ctx_push(lua_State *L, export_run *r)
 {
-    static const luaL_Reg fns[] = {{"nodes", ctx_nodes},   {"rels", ctx_rels},     {"node", ctx_node},
+    static const luaL_Reg fns[] = {{"nodes", export_ctx_nodes},   {"rels", export_ctx_rels},     {"node", ctx_node},
                                    {"lineage", ctx_lineage}, {"search", ctx_search}, {"query", ctx_query},
                                    {"write", ctx_write},   {"imports", ctx_imports}, {NULL, NULL}};
     lua_newtable(L);
@@ -530,7 +327,7 @@ static int export_exec(export_run *r, const plugin_set *set, json_t *opts, char 
                      ? PLUGIN_EXPORT_LIMIT : PLUGIN_EXPORT_FAILED;
     }
     plugin_sandbox_close(&r->sb);
-    release(r);
+    export_release(r);
     return rc;
 }
 
@@ -719,7 +516,7 @@ int plugin_export_stream_next(plugin_export_stream *x, size_t max_bytes, char **
         int nres = 0;
         int st = lua_resume(x->co, r->sb.L, x->started ? 0 : 2, &nres);
         x->started = true;
-        release(r);
+        export_release(r);
         if (st == LUA_YIELD) {
             lua_pop(x->co, nres);
             continue;
@@ -784,7 +581,7 @@ void plugin_export_stream_close(plugin_export_stream *x)
         return;
     if (x->r.sb.L)
         plugin_sandbox_close(&x->r.sb);   /* frees the coroutine with the state */
-    release(&x->r);
+    export_release(&x->r);
     free(x->r.buf);
     if (x->s) {
         sqlite3_exec(graph_store_db(x->s), "ROLLBACK", NULL, NULL, NULL);
