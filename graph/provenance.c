@@ -389,7 +389,8 @@ gs_status prov_replay_claims(graph_store *s, const char *kind, int64_t id, const
     bool node = strcmp(kind, "node") == 0;
     if (!node && strcmp(kind, "rel") != 0) return gs_fail(err, GS_INVALID, "kind must be \"node\" or \"rel\"");
     if (!s->prov_import) return gs_fail(err, GS_INVALID, "history can only be replayed by an import");
-    sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_EXISTS : GS_ST_REL_EXISTS, err);
+    /* the statements every existence check in the store uses (gs_node_exists) */
+    sqlite3_stmt *st = gs_stmt(s, node ? GS_ST_NODE_PROPS : GS_ST_REL_GET, err);
     if (!st) return GS_IO;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);

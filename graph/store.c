@@ -122,8 +122,6 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
                                 "WHERE c.node_id BETWEEN ?1 AND ?2 ORDER BY c.node_id, a.rowid, c.import_id",
     /* provenance.c's replay of recorded claims: ?1 the entity, ?2 the running import (a
      * DELETE on a view compiles its INSTEAD OF trigger: prepared once, not per entity) */
-    [GS_ST_NODE_EXISTS] = "SELECT 1 FROM nodes WHERE id = ?1",
-    [GS_ST_REL_EXISTS] = "SELECT 1 FROM rels WHERE id = ?1",
     [GS_ST_ALIAS_EXISTS] = "SELECT 1 FROM aliases WHERE node_id = ?1 AND alias_key = ?2",
     [GS_ST_REPLAY_CLEAR_NODE] = "DELETE FROM node_claims WHERE node_id = ?1 AND import_id = ?2",
     [GS_ST_REPLAY_CLEAR_NODE_PROPS] = "DELETE FROM prop_claim_rows WHERE kind = 'node' AND entity_id = ?1 AND import_id = ?2",

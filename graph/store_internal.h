@@ -75,9 +75,7 @@ typedef enum gs_stmt_id {
     GS_ST_PAGE_NODE_PROP_CLAIMS,
     GS_ST_PAGE_REL_PROP_CLAIMS,
     GS_ST_PAGE_ALIAS_CLAIMS,
-    GS_ST_NODE_EXISTS,             /* provenance.c's replay, once per replayed entity */
-    GS_ST_REL_EXISTS,
-    GS_ST_ALIAS_EXISTS,
+    GS_ST_ALIAS_EXISTS,            /* provenance.c's replay, once per replayed alias claim */
     GS_ST_REPLAY_CLEAR_NODE,       /* the running import's claims on one entity (views: triggers) */
     GS_ST_REPLAY_CLEAR_NODE_PROPS,
     GS_ST_REPLAY_CLEAR_NODE_ALIASES,
