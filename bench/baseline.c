@@ -12,6 +12,12 @@
  *              first 10 (child, parent) name pairs; scan_relation_groups: the
  *              number of relation values over every edge
  *   lookup     prepared point lookup by name (random names, ops/s)
+ *   floor      (--floor-db FILE) the same files loaded the leanest way SQLite
+ *              allows with the daemon's journal settings, into a second file:
+ *              ids from an in-memory name map, rows appended in id order, every
+ *              index built once at the end. No labels, aliases, claims or search
+ *              index: what no schema of a graph store could load faster, so issue
+ *              6's load target can be read against it (docs/performance.md).
  * Prints one JSON object on stdout.
  */
 #include <errno.h>
@@ -134,6 +140,141 @@ static void load(sqlite3 *db, const char *dir, names *ns, long *nn, long *ne, do
     sqlite3_finalize(edge);
 }
 
+/* The floor load's name -> id map: open addressing over a power-of-two table,
+ * FNV-1a hashes, names owned by the map. Grows at half full. */
+typedef struct name_map {
+    char **key;
+    sqlite3_int64 *id;
+    size_t cap, len;
+} name_map;
+
+/* FNV-1a of a NUL-terminated string. */
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of key in m: where it is, or the empty slot where it would go. */
+static size_t name_slot(const name_map *m, const char *key) {
+    size_t i = (size_t)name_hash(key) & (m->cap - 1);
+    while (m->key[i] && strcmp(m->key[i], key) != 0) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* Adds key -> id (a copy of key); false if key is there already. Exits on OOM. */
+static int name_map_add(name_map *m, const char *key, sqlite3_int64 id) {
+    if (2 * (m->len + 1) > m->cap) {
+        name_map old = *m;
+        m->cap = old.cap ? old.cap * 2 : 1 << 16;
+        m->key = calloc(m->cap, sizeof *m->key);
+        m->id = malloc(m->cap * sizeof *m->id);
+        if (!m->key || !m->id) { perror("baseline"); exit(1); }
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.key[i]) continue;
+            size_t j = name_slot(m, old.key[i]);
+            m->key[j] = old.key[i];
+            m->id[j] = old.id[i];
+        }
+        free(old.key);
+        free(old.id);
+    }
+    size_t i = name_slot(m, key);
+    if (m->key[i]) return 0;
+    if (!(m->key[i] = strdup(key))) { perror("baseline"); exit(1); }
+    m->id[i] = id;
+    m->len++;
+    return 1;
+}
+
+/* The id of key, or -1. */
+static sqlite3_int64 name_map_get(const name_map *m, const char *key) {
+    if (!m->cap) return -1;
+    size_t i = name_slot(m, key);
+    return m->key[i] ? m->id[i] : -1;
+}
+
+/* The floor load (see the top of the file) into a fresh database at path;
+ * prints "floor":{...}, with the rows read back from the built file. */
+static void floor_load(const char *dir, const char *path) {
+    char tmp[4200], *line = NULL, *f[8], props[512];
+    size_t cap = 0;
+    ssize_t len;
+    unlink(path);
+    snprintf(tmp, sizeof tmp, "%s-wal", path); unlink(tmp);
+    snprintf(tmp, sizeof tmp, "%s-shm", path); unlink(tmp);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK) die_db(db, path);
+    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+             "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL, props TEXT NOT NULL);"
+             "CREATE TABLE edges(id INTEGER PRIMARY KEY, child INTEGER NOT NULL, parent INTEGER NOT NULL, "
+             "props TEXT NOT NULL);");
+    name_map m = {0};
+    double t0 = now();
+    exec(db, "BEGIN");
+    sqlite3_stmt *ins = prep(db, "INSERT INTO models(id, name, props) VALUES (?1, ?2, ?3)");
+    snprintf(tmp, sizeof tmp, "%s/nodes.csv", dir);
+    FILE *in = fopen(tmp, "r");
+    if (!in) { perror(tmp); exit(1); }
+    sqlite3_int64 nn = 0, ne = 0;
+    for (long lineno = 0; (len = getline(&line, &cap, in)) > 0; lineno++) {
+        if (line[len - 1] == '\n') line[--len] = '\0';
+        if (lineno == 0 || split(line, f, 8) < 6) continue;
+        if (!name_map_add(&m, f[0], nn + 1)) {
+            fprintf(stderr, "baseline: nodes.csv:%ld: %s twice\n", lineno + 1, f[0]);
+            exit(1);
+        }
+        int pl = snprintf(props, sizeof props, "{\"author\":\"%s\",\"created_at\":\"%s\",\"pipeline_tag\":\"%s\"}",
+                          f[2], f[3], f[4]);
+        sqlite3_bind_int64(ins, 1, ++nn);
+        sqlite3_bind_text(ins, 2, f[0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, props, pl, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) die_db(db, "floor: insert model");
+        sqlite3_reset(ins);
+    }
+    fclose(in);
+    double t1 = now();
+    sqlite3_stmt *edge = prep(db, "INSERT INTO edges(id, child, parent, props) VALUES (?1, ?2, ?3, ?4)");
+    snprintf(tmp, sizeof tmp, "%s/rels.csv", dir);
+    if (!(in = fopen(tmp, "r"))) { perror(tmp); exit(1); }
+    for (long lineno = 0; (len = getline(&line, &cap, in)) > 0; lineno++) {
+        if (line[len - 1] == '\n') line[--len] = '\0';
+        if (lineno == 0 || split(line, f, 8) < 4) continue;
+        sqlite3_int64 c = name_map_get(&m, f[0]), p = name_map_get(&m, f[1]);
+        if (c < 0 || p < 0) { fprintf(stderr, "baseline: rels.csv:%ld: unknown model\n", lineno + 1); exit(1); }
+        int pl = snprintf(props, sizeof props, "{\"relation\":\"%s\"}", f[3]);
+        sqlite3_bind_int64(edge, 1, ++ne);
+        sqlite3_bind_int64(edge, 2, c);
+        sqlite3_bind_int64(edge, 3, p);
+        sqlite3_bind_text(edge, 4, props, pl, SQLITE_STATIC);
+        if (sqlite3_step(edge) != SQLITE_DONE) die_db(db, "floor: insert edge");
+        sqlite3_reset(edge);
+    }
+    fclose(in);
+    free(line);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(edge);
+    double t2 = now();
+    exec(db, "CREATE UNIQUE INDEX models_name ON models(name);"
+             "CREATE INDEX edges_parent ON edges(parent, child); CREATE INDEX edges_child ON edges(child, parent);");
+    double t3 = now();
+    exec(db, "COMMIT");
+    double t4 = now();
+    /* read back: the file holds what was read, and the name index answers */
+    sqlite3_stmt *cnt = prep(db, "SELECT (SELECT count(*) FROM models INDEXED BY models_name), "
+                                 "(SELECT count(*) FROM edges INDEXED BY edges_child)");
+    if (sqlite3_step(cnt) != SQLITE_ROW) die_db(db, "floor: count");
+    printf("  \"floor\":{\"nodes\":%lld,\"edges\":%lld,\"nodes_s\":%.3f,\"edges_s\":%.3f,\"indexes_s\":%.3f,"
+           "\"commit_s\":%.3f,\"total_s\":%.3f,\"read_nodes\":%lld,\"read_edges\":%lld},\n",
+           (long long)nn, (long long)ne, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0,
+           (long long)sqlite3_column_int64(cnt, 0), (long long)sqlite3_column_int64(cnt, 1));
+    sqlite3_finalize(cnt);
+    sqlite3_close(db);
+    for (size_t i = 0; i < m.cap; i++) free(m.key[i]);
+    free(m.key);
+    free(m.id);
+}
+
 /* Ascending double comparison for medians. */
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -180,7 +321,7 @@ static long long time_query(sqlite3 *db, const char *sql, const char *name, int 
 
 /* Parses options, runs, prints JSON (see the comment at the top of the file). */
 int main(int argc, char **argv) {
-    const char *dir = NULL, *dbpath = NULL, *big = NULL, *mid = NULL, *leaf = NULL, *author = NULL;
+    const char *floor_db = NULL, *dir = NULL, *dbpath = NULL, *big = NULL, *mid = NULL, *leaf = NULL, *author = NULL;
     int runs = 5;
     long lookups = 200000;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -193,11 +334,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--author")) author = v;
         else if (!strcmp(a, "--runs")) runs = atoi(v);
         else if (!strcmp(a, "--lookups")) lookups = atol(v);
+        else if (!strcmp(a, "--floor-db")) floor_db = v;
         else { fprintf(stderr, "baseline: unknown option %s\n", a); return 2; }
     }
     if (!dir || !dbpath || !big || !mid || !leaf || runs < 1 || runs > 100 || lookups < 1) {
         fprintf(stderr, "usage: baseline --data DIR --db FILE --largest NAME --mid NAME --leaf NAME "
-                        "[--author A] [--runs R] [--lookups N]\n");
+                        "[--author A] [--runs R] [--lookups N] [--floor-db FILE]\n");
         return 2;
     }
     char tmp[4200];
@@ -220,6 +362,7 @@ int main(int argc, char **argv) {
     double *ms = malloc((size_t)runs * sizeof *ms);
     if (!ms || ns.len == 0) { fprintf(stderr, "baseline: nothing loaded\n"); return 1; }
     printf("{\n  \"load\":{\"nodes\":%ld,\"edges\":%ld,\"nodes_s\":%.3f,\"total_s\":%.3f},\n", nn, ne, t_nodes, t_total);
+    if (floor_db) floor_load(dir, floor_db);
     struct { const char *key, *sql, *name; int count_col; } q[] = {
         {"desc_count_largest", DESC_CTE "SELECT count(*) - 1 FROM d", big, 1},
         {"desc_list_largest", DESC_CTE "SELECT m.name FROM d JOIN models m ON m.id = d.id", big, 0},

@@ -531,7 +531,14 @@ def bench(args, work, res):
     base = res["baseline"] = run_json([args.baseline, "--data", data, "--db", os.path.join(work, "baseline.db"),
                                        "--largest", big, "--mid", mid, "--leaf", leaf, "--runs", str(args.runs),
                                        "--author", big.split("/")[0],
-                                       "--lookups", str(50000 if args.models <= 100000 else 200000)], 1800)
+                                       "--lookups", str(50000 if args.models <= 100000 else 200000),
+                                       "--floor-db", os.path.join(work, "floor.db")], 1800)
+    fl = base["floor"]
+    for key, want in (("nodes", gen["models"]), ("edges", gen["edges"])):
+        if fl[key] != want or fl["read_" + key] != want:
+            fail("baseline floor load: %s %d read, %d in the file, generator says %d"
+                 % (key, fl[key], fl["read_" + key], want))
+    os.unlink(os.path.join(work, "floor.db"))
     for key, want in (("desc_count_largest", gen["largest_root"]["descendants"]),
                       ("desc_count_mid", gen["mid_root"]["descendants"]),
                       ("anc_count_leaf", gen["deep_leaf"]["ancestors"]),

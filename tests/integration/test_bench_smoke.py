@@ -49,6 +49,11 @@ def main():
                           ("anc_leaf", "anc_count_leaf")):
             if lin[key]["result"] != base[bkey]["result"]:
                 problems.append("%s: daemon %s, baseline %s" % (key, lin[key]["result"], base[bkey]["result"]))
+        fl = base.get("floor", {})   # the leanest SQLite load of the same files, read back from its file
+        if [fl.get(k) for k in ("nodes", "read_nodes", "edges", "read_edges")] != [gen["models"]] * 2 + [gen["edges"]] * 2:
+            problems.append("floor load: %s" % fl)
+        if "SQLite floor" not in p.stdout:
+            problems.append("no SQLite floor row in the table")
         for mode in ("get", "ping"):
             if sorted(res[mode]) != ["c16_w1", "c16_w16", "c1_w1", "c1_w16", "c64_w1", "c64_w16"]:
                 problems.append("%s matrix incomplete: %s" % (mode, sorted(res[mode])))
