@@ -27,6 +27,7 @@ typedef struct dsg_config {
     int64_t query_max_rows;    /* rows of any intermediate or final Cypher result */
     int64_t query_memory_limit; /* bytes of a Cypher query's working memory */
     int64_t read_mmap_bytes;   /* PRAGMA mmap_size of each reader connection; 0: no mmap */
+    int64_t read_cache_bytes;  /* page cache of each reader connection (PRAGMA cache_size in KiB) */
     int64_t search_defer_nodes; /* bulk loads creating more nodes fill their search rows after the commit; 0: never */
     int64_t heap_trim_after_ms; /* the idle writer returns freed heap after this much time in writes; 0: never */
     int shutdown_timeout_ms;   /* how long SIGTERM waits for in-flight work */

@@ -401,6 +401,15 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
             snprintf(pragma, sizeof pragma, "PRAGMA mmap_size = %lld", (long long)opts->mmap_bytes);
             st = gs_exec(s, pragma, err);
         }
+        /* A reader's private page cache: pages it holds cost no pread() and no copy
+         * out of the OS page cache, and every byte of it counts in the RSS once per
+         * reader (read_cache_bytes, etc/dsgraph.conf). */
+        if (st == GS_OK && opts && opts->cache_bytes > 0) {
+            char pragma[64];
+            long long kib = (long long)(opts->cache_bytes / 1024);
+            snprintf(pragma, sizeof pragma, "PRAGMA cache_size = %lld", kib > 0 ? -kib : -1);
+            st = gs_exec(s, pragma, err);
+        }
         if (st != GS_OK) goto fail;
     } else {
         if (version == 0) {   /* still read-only checks: refuse foreign files before touching them */

@@ -69,6 +69,8 @@ typedef struct graph_store_options {
     int64_t sql_max_rows;  /* graph_sql row cap; default 100000 when 0 */
     int64_t mmap_bytes;    /* read-only stores: PRAGMA mmap_size (0: read with pread into the OS
                               page cache, which is then not counted in the daemon's RSS) */
+    int64_t cache_bytes;   /* read-only stores: their own page cache (PRAGMA cache_size = -KiB);
+                              0: SQLite's default (2,048,000 bytes) */
     int64_t search_defer_nodes; /* a bulk load creating more nodes than this leaves their search
                                    rows to the backlog (graph_search_backlog_step); 0: the
                                    default GS_SEARCH_DEFER_NODES, < 0: never */

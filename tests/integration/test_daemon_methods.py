@@ -354,6 +354,21 @@ def sql_method():
 
 
 @test
+def reader_page_cache_follows_the_config():
+    """read_cache_bytes sets each reader connection's page cache (the `sql` method runs on one)."""
+    for config, want in ((None, -2048), ({"read_cache_bytes": 16 * 1024 * 1024}, -16384)):
+        d = Daemon(config=config).start()
+        with d.client() as c:
+            res = c.ok("sql", {"sql": "SELECT cache_size FROM pragma_cache_size"})
+            eq(res["rows"], [[want]], "reader cache_size with config %s" % config)
+        d.stop()
+    d = Daemon(config={"read_cache_bytes": 1000})
+    d.start(wait=False)
+    check(d.wait_exit(10) != 0, "read_cache_bytes below 64 KiB must be refused")
+    check("read_cache_bytes" in d.log(), "the error must name read_cache_bytes: " + d.log()[-300:])
+
+
+@test
 def stats_counts():
     d = Daemon().start()
     with d.client() as c:

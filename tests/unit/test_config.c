@@ -34,6 +34,7 @@ static void defaults(void **st)
     assert_int_equal(c.max_pending_requests, 1024);
     assert_null(c.socket);
     assert_int_equal(c.read_mmap_bytes, 0);
+    assert_int_equal(c.read_cache_bytes, 2 << 20);
     assert_int_equal(c.search_defer_nodes, 65536);
     assert_int_equal(c.heap_trim_after_ms, 1000);
 }
@@ -45,7 +46,8 @@ static void settings_are_read(void **st)
     config_defaults(&c);
     assert_int_equal(write_conf("socket = '/tmp/x.sock'\nsocket_mode = '0666'\nmax_line_bytes = 64 * 1024\n"
                                 "write_uids = {0, 65534, 'root'}\nlog_level = 'debug'\n"
-                                "local n = 3\nread_threads = n + 1\nread_mmap_bytes = 256 * 1024 * 1024\n"), 0);
+                                "local n = 3\nread_threads = n + 1\nread_mmap_bytes = 256 * 1024 * 1024\n"
+                                "read_cache_bytes = 16 * 1024 * 1024\n"), 0);
     assert_int_equal(config_load(&c, path, err, sizeof err), 0);
     assert_string_equal(c.socket, "/tmp/x.sock");
     assert_int_equal(c.socket_mode, 0666);
@@ -56,6 +58,7 @@ static void settings_are_read(void **st)
     assert_int_equal(c.log_level, LOG_DEBUG);
     assert_int_equal(c.read_threads, 4);
     assert_int_equal(c.read_mmap_bytes, 256 << 20);
+    assert_int_equal(c.read_cache_bytes, 16 << 20);
     config_free(&c);
     unlink(path);
 }
@@ -69,6 +72,7 @@ static void errors_name_the_problem(void **st)
         {"socket_mode = '999'\n", "socket_mode"},
         {"log_level = 'loud'\n", "log_level"},
         {"read_mmap_bytes = -1\n", "read_mmap_bytes"},
+        {"read_cache_bytes = 1024\n", "read_cache_bytes"},
         {"search_defer_nodes = -1\n", "search_defer_nodes"},
         {"heap_trim_after_ms = -5\n", "heap_trim_after_ms"},
         {"write_uids = {'no-such-user-xyz'}\n", "write_uids[1]"},

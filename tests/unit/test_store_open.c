@@ -215,6 +215,18 @@ static void test_readonly(void **state) {
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(q, 0), 0);
     sqlite3_finalize(q);
+    /* and keep SQLite's default page cache unless asked (read_cache_bytes) */
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA cache_size", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), -2000);
+    sqlite3_finalize(q);
+    graph_store_close(ro);
+    graph_store_options cached = {.cache_bytes = 16 << 20};
+    assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, &cached, &ro, &err), GS_OK);
+    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA cache_size", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), -16384);
+    sqlite3_finalize(q);
     graph_store_close(ro);
     graph_store_options mapped = {.mmap_bytes = 1 << 20};
     assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, &mapped, &ro, &err), GS_OK);
