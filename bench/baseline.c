@@ -195,19 +195,27 @@ static sqlite3_int64 name_map_get(const name_map *m, const char *key) {
     return m->key[i] ? m->id[i] : -1;
 }
 
+/* Opens a fresh database at path (the file and its WAL removed first) with the
+ * settings of the daemon's writable connection (graph/store.c), or exits. */
+static sqlite3 *fresh_db(const char *path) {
+    char tmp[4200];
+    unlink(path);
+    snprintf(tmp, sizeof tmp, "%s-wal", path); unlink(tmp);
+    snprintf(tmp, sizeof tmp, "%s-shm", path); unlink(tmp);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK) die_db(db, path);
+    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
+    return db;
+}
+
 /* The floor load (see the top of the file) into a fresh database at path;
  * prints "floor":{...}, with the rows read back from the built file. */
 static void floor_load(const char *dir, const char *path) {
     char tmp[4200], *line = NULL, *f[8], props[512];
     size_t cap = 0;
     ssize_t len;
-    unlink(path);
-    snprintf(tmp, sizeof tmp, "%s-wal", path); unlink(tmp);
-    snprintf(tmp, sizeof tmp, "%s-shm", path); unlink(tmp);
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK) die_db(db, path);
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-             "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL, props TEXT NOT NULL);"
+    sqlite3 *db = fresh_db(path);
+    exec(db, "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL, props TEXT NOT NULL);"
              "CREATE TABLE edges(id INTEGER PRIMARY KEY, child INTEGER NOT NULL, parent INTEGER NOT NULL, "
              "props TEXT NOT NULL);");
     name_map m = {0};
@@ -362,17 +370,10 @@ int main(int argc, char **argv) {
                         "[--author A] [--runs R] [--lookups N] [--floor-db FILE]\n");
         return 2;
     }
-    char tmp[4200];
-    unlink(dbpath);
-    snprintf(tmp, sizeof tmp, "%s-wal", dbpath); unlink(tmp);
-    snprintf(tmp, sizeof tmp, "%s-shm", dbpath); unlink(tmp);
-    sqlite3 *db;
     /* The same settings as the daemon's store (graph/store.c): no memory statistics, */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    if (sqlite3_open(dbpath, &db) != SQLITE_OK) die_db(db, dbpath);
-    /* and those of its writable connection. */
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-             "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, props TEXT NOT NULL);"
+    sqlite3 *db = fresh_db(dbpath);   /* and those of its writable connection */
+    exec(db, "CREATE TABLE models(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, props TEXT NOT NULL);"
              "CREATE TABLE edges(child INTEGER NOT NULL, parent INTEGER NOT NULL, relation TEXT);"
              "CREATE INDEX edges_parent ON edges(parent, child); CREATE INDEX edges_child ON edges(child, parent);");
     names ns = {0};

@@ -210,30 +210,17 @@ static void test_readonly(void **state) {
     assert_int_equal(json_integer_value(json_array_get(json_array_get(json_object_get(res, "rows"), 0), 0)), 2);
     json_decref(res);
     /* readers map nothing unless asked (read_mmap_bytes): mapped pages count in the RSS */
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA mmap_size", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), 0);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(graph_store_db(ro), "PRAGMA mmap_size"), 0);
     /* and keep SQLite's default page cache unless asked (read_cache_bytes) */
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA cache_size", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), -2000);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(graph_store_db(ro), "PRAGMA cache_size"), -2000);
     graph_store_close(ro);
     graph_store_options cached = {.cache_bytes = 16 << 20};
     assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, &cached, &ro, &err), GS_OK);
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA cache_size", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), -16384);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(graph_store_db(ro), "PRAGMA cache_size"), -16384);
     graph_store_close(ro);
     graph_store_options mapped = {.mmap_bytes = 1 << 20};
     assert_int_equal(graph_store_open(f->path, GS_OPEN_READONLY, &mapped, &ro, &err), GS_OK);
-    assert_int_equal(sqlite3_prepare_v2(graph_store_db(ro), "PRAGMA mmap_size", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(q, 0), 1 << 20);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(graph_store_db(ro), "PRAGMA mmap_size"), 1 << 20);
     graph_store_close(ro);
     assert_int_equal(graph_store_checkpoint(s, &err), GS_OK);
     graph_store_close(s);
