@@ -9,6 +9,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* pthread_rwlockattr_setkind_np: writers must not starve behind lineage readers */
 #endif
+/* sqlite3_preupdate_hook's declarations (Debian's libsqlite3 is built with it;
+ * docs/dependencies.md): node_labels is WITHOUT ROWID, which the update hook skips. */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "adjacency_int.h"
 
 #include <stdlib.h>
@@ -242,13 +245,28 @@ void adj_touch(graph_adj *a, int64_t **list, size_t *n, size_t *cap, int64_t id)
     (*list)[(*n)++] = id;
 }
 
-static const char adj_label_triggers[] =
-    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_ins AFTER INSERT ON main.node_labels "
-    "BEGIN SELECT dsg_adj_label_touch(NEW.node_id); END;"
-    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_del AFTER DELETE ON main.node_labels "
-    "BEGIN SELECT dsg_adj_label_touch(OLD.node_id); END;"
-    "CREATE TEMP TRIGGER IF NOT EXISTS dsg_adj_nl_upd AFTER UPDATE ON main.node_labels "
-    "BEGIN SELECT dsg_adj_label_touch(OLD.node_id); SELECT dsg_adj_label_touch(NEW.node_id); END;";
+/* Pre-update hook: remembers the nodes whose node_labels rows this transaction
+ * touches (inserted, deleted, updated, removed by a cascade or a REPLACE).
+ * node_labels is WITHOUT ROWID, so the update hook never sees it. This was
+ * three TEMP triggers calling a C function; a trigger on a table makes every
+ * INSERT into it open a statement journal, which inside a bulk load's
+ * savepoint wrote one 4 KiB page to a temporary file per label row (5 GB of
+ * writes for 1M nodes; docs/performance.md, session 16). Firing before a row
+ * changes, it may note a node whose statement then fails: that node's labels
+ * are merely re-read at commit. */
+static void adj_on_preupdate(void *arg, sqlite3 *db, int op, const char *zdb, const char *table, sqlite3_int64 k1,
+                             sqlite3_int64 k2) {
+    (void)k1;
+    (void)k2;
+    graph_adj *a = arg;
+    if (strcmp(table, "node_labels") != 0 || strcmp(zdb, "main") != 0) return;
+    sqlite3_value *v = NULL;
+    if (op != SQLITE_INSERT && sqlite3_preupdate_old(db, 0, &v) == SQLITE_OK && v)
+        adj_touch(a, &a->ltouched, &a->nltouched, &a->cltouched, sqlite3_value_int64(v));
+    v = NULL;
+    if (op != SQLITE_DELETE && sqlite3_preupdate_new(db, 0, &v) == SQLITE_OK && v)
+        adj_touch(a, &a->ltouched, &a->nltouched, &a->cltouched, sqlite3_value_int64(v));
+}
 
 /* Update hook: remembers which rels rows this transaction touched. */
 static void adj_on_update(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid) {
@@ -307,16 +325,13 @@ gs_status graph_adj_attach_writer(graph_adj *a, graph_store *w, gs_error *err) {
                        sqlite3_prepare_v3(w->db, "SELECT props, name_key FROM nodes WHERE id = ?1", -1,
                                           SQLITE_PREPARE_PERSISTENT, &a->nget, NULL) != SQLITE_OK))
         r = gs_sqlfail(w, err, "adjacency index: preparing");
-    if (r == GS_OK && sqlite3_create_function(w->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, a, adj_label_touch,
-                                              NULL, NULL) != SQLITE_OK)
-        r = gs_sqlfail(w, err, "adjacency index: registering the label hook");
-    if (r == GS_OK) r = gs_exec(w, adj_label_triggers, err);
     if (r == GS_OK) {
         a->writer = w;
         a->ntouched = a->nltouched = a->nntouched = 0;
         w->adj = a;
         w->adj_writer = true;
         sqlite3_update_hook(w->db, adj_on_update, a);
+        sqlite3_preupdate_hook(w->db, adj_on_preupdate, a);
         sqlite3_rollback_hook(w->db, adj_on_rollback, a);
         sqlite3_commit_hook(w->db, adj_on_commit, a);
         atomic_store(&a->stale, false);
@@ -340,11 +355,9 @@ void graph_adj_detach(graph_store *s) {
     if (s->adj_writer) {
         pthread_rwlock_wrlock(&a->lock);
         sqlite3_update_hook(s->db, NULL, NULL);
+        sqlite3_preupdate_hook(s->db, NULL, NULL);
         sqlite3_rollback_hook(s->db, NULL, NULL);
         sqlite3_commit_hook(s->db, NULL, NULL);
-        sqlite3_exec(s->db, "DROP TRIGGER IF EXISTS temp.dsg_adj_nl_ins; DROP TRIGGER IF EXISTS temp.dsg_adj_nl_del;"
-                            "DROP TRIGGER IF EXISTS temp.dsg_adj_nl_upd;", NULL, NULL, NULL);
-        sqlite3_create_function(s->db, "dsg_adj_label_touch", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
         sqlite3_finalize(a->get);
         sqlite3_finalize(a->lget);
         sqlite3_finalize(a->nget);

@@ -74,8 +74,8 @@ const char *graph_adj_type_name(graph_store *s, int type_id);
  * node is end). Between begin and end. fn returns non-zero to stop; that value is returned. */
 int graph_adj_each(graph_store *s, int64_t node, graph_direction dir, const int *type_ids, size_t ntypes,
                    int (*fn)(void *arg, int64_t rel, int64_t other, int type_id), void *arg);
-/* Node labels, kept the same way (the writer's TEMP triggers on node_labels
- * record touched nodes; their labels are re-read after COMMIT). The first 64
+/* Node labels, kept the same way (the writer's pre-update hook records the
+ * nodes whose node_labels rows change; their labels are re-read after COMMIT). The first 64
  * label names get a bit. graph_adj_label_bit: the bit of a label, or
  * GRAPH_ADJ_LABEL_NONE when no node has ever had it, or GRAPH_ADJ_LABEL_UNINDEXED
  * when it has no bit (ask SQLite). Between begin and end. */

@@ -73,15 +73,6 @@ bool adj_apply_labels(graph_adj *a, int64_t n) {
     return rc == SQLITE_DONE;
 }
 
-/* SQL function the writer's TEMP triggers on node_labels call: remembers the
- * node whose labels this transaction touched (WITHOUT ROWID tables get no
- * update hook). */
-void adj_label_touch(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-    (void)argc;
-    graph_adj *a = sqlite3_user_data(ctx);
-    adj_touch(a, &a->ltouched, &a->nltouched, &a->cltouched, sqlite3_value_int64(argv[0]));
-}
-
 /* Sets node n's name from its props text and its name key (both NULL: the
  * node is gone); false on OOM. The old text stays in the pool as dead bytes
  * until the next compaction. */

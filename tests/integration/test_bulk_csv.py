@@ -12,7 +12,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dsgtest import Daemon, check, eq, make_tmpdir, run_all, test  # noqa: E402
+from dsgtest import Daemon, TestFailure, check, eq, make_tmpdir, run_all, test  # noqa: E402
 from plugtest import SHIPPED_PLUGINS, upload  # noqa: E402
 
 NODES1 = "\n".join([
@@ -229,6 +229,37 @@ def lineage_sees_every_edge_of_a_large_import():
         eq(c.ok("sql", {"sql": "SELECT count(*) FROM rel_claims WHERE created = 1"})["rows"], [[n - 1]], "claims")
         eq(c.ok("sql", {"sql": "SELECT count(*), count(DISTINCT node_id) FROM node_claims WHERE import_id = 2"})
            ["rows"], [[n, n]], "the relationships' import claims each end once")
+    d.stop_ok()
+
+
+def written_bytes(pid):
+    """wchar of /proc/PID/io: every byte the process handed to write()/pwrite()."""
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    raise TestFailure("no wchar in /proc/%d/io" % pid)
+
+
+@test(timeout=300)
+def a_bulk_load_writes_about_its_database_once():
+    """A bulk load's label rows open no statement journal (the adjacency index's label tracking is a
+    pre-update hook, not a trigger): with one, every row wrote a 4 KiB page to a temporary file
+    inside the load's savepoint, ~10x the database's own size in writes."""
+    n = 30000
+    pdir = plugin_dir()
+    d = daemon(pdir)
+    nodes = "name:ID,:LABEL,step:long\n" + "".join("m%d,Model,%d\n" % (i, i) for i in range(n))
+    with d.client() as c:
+        c.ok("ping")
+        before = written_bytes(d.pid)
+        eq(imported(c, "csv", "many_nodes.csv", nodes)["nodes_created"], n, "nodes")
+        wrote = written_bytes(d.pid) - before
+    on_disk = sum(os.path.getsize(d.db + sfx) for sfx in ("", "-wal") if os.path.exists(d.db + sfx))
+    check(on_disk > 0, "database files")
+    print("  wrote %d bytes, database + WAL %d bytes" % (wrote, on_disk))
+    check(wrote < 4 * on_disk, "the import wrote %d bytes for %d bytes of database and WAL (more than 4x: a "
+                               "statement journal per row?)" % (wrote, on_disk))
     d.stop_ok()
 
 

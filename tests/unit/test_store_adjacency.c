@@ -224,8 +224,9 @@ static void labels_of(adj_fix *x, int64_t n, char *buf) {
 }
 
 /* Node labels follow committed writes the same way: added, removed, rolled
- * back (whole transactions and savepoints), deleted with their node; a label
- * past the 64 indexed ones is reported as not indexed. */
+ * back (whole transactions and savepoints), deleted with their node, moved
+ * to another node, replaced; a label past the 64 indexed ones is reported as
+ * not indexed. */
 static void test_labels_kept_current(void **state) {
     adj_fix *x = *state;
     graph_store *w = x->f->s;
@@ -268,6 +269,22 @@ static void test_labels_kept_current(void **state) {
     assert_int_equal(graph_store_commit(w, &err), GS_OK);
     labels_of(x, 5000, buf);
     assert_string_equal(buf, "Model:no,Org:yes,Gone:no,Never:no");
+    /* a row moved from one node to another changes both; a REPLACE's delete is seen too */
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE node_labels SET node_id = 3 WHERE node_id = 5000 AND label = 'Org'; "
+                                      "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Gone')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    labels_of(x, 3, buf);
+    assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
+    labels_of(x, 5000, buf);
+    assert_string_equal(buf, "Model:no,Org:no,Gone:yes,Never:no");
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (3, 9, 'Org')",
+                                  NULL, NULL, NULL), SQLITE_OK);   /* replaces the moved row: same key */
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    labels_of(x, 3, buf);
+    assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
     /* 70 label names: the first 64 get bits, the rest are not indexed */
     assert_int_equal(graph_store_begin(w, &err), GS_OK);
     for (int i = 0; i < 70; i++) {
