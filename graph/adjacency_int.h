@@ -91,7 +91,5 @@ gs_status adj_build_labels(graph_adj *a, graph_store *w, gs_error *err);
 bool adj_apply_labels(graph_adj *a, int64_t n);
 gs_status adj_build_names(graph_adj *a, graph_store *w, gs_error *err);
 bool adj_apply_name(graph_adj *a, int64_t n);
-/* The SQL function the TEMP triggers on node_labels call (WITHOUT ROWID
- * tables get no update hook): notes the node whose labels changed. */
 
 #endif
