@@ -27,7 +27,9 @@
  * A load runs inside a running import (prov_import_begin) and the caller's
  * transaction, in a savepoint of its own: graph_bulk_end(b, false) undoes
  * everything the load did. One load at a time per store; no other writes to
- * the store between begin and end.
+ * the store between begin and end. Foreign keys are not enforced between begin
+ * and end (the rows the load writes reference nodes it knows exist; nothing is
+ * deleted), and enforcement is back on after graph_bulk_end, however it ends.
  */
 #ifndef DSGRAPH_GRAPH_BULK_LOAD_H
 #define DSGRAPH_GRAPH_BULK_LOAD_H
@@ -86,7 +88,9 @@ void graph_bulk_set_probe_rows(graph_bulk *b, int64_t rows);
 /* Merges one node like graph_node_put; *id_out gets its id. */
 gs_status graph_bulk_node(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err);
 /* Merges one relationship like graph_rel_put(create=false); both ends must be
- * nodes of the store. *id_out (may be NULL) gets its id. */
+ * nodes of the store, and the caller makes sure of it (ids from graph_bulk_node,
+ * or checked): the load does not enforce foreign keys, and only debug builds
+ * check the ends again. *id_out (may be NULL) gets its id. */
 gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t end, const graph_bulk_prop *props,
                          size_t nprops, int64_t *id_out, gs_error *err);
 /* Merges one node with graph_node_put's own arguments, checks and messages (no

@@ -2,7 +2,8 @@
  * tests/unit/test_bulk_load.c - graph/bulk_load.c on its own: the props text
  * it writes is the store's canonical text (every escape, non-ASCII), the maps
  * resolve names and aliases like graph_node_put, an undone load leaves every
- * table, index and count as it was, ambiguous names are refused, and rows
+ * table, index and count as it was, ambiguous names are refused, foreign keys
+ * are enforced again after a load however it ends, and rows
  * resolved by index probes get the answers the maps give.
  */
 #include <setjmp.h>
@@ -117,6 +118,61 @@ static void identity_and_undo(void **state)
     assert_int_equal(prov_import_finish(f->s, 0, &c, &err), GS_OK);
     assert_int_equal(c.nodes_created, 0);   /* the undone load's counts are gone too */
     assert_int_equal(c.rels_created, 0);
+    graph_store_rollback(f->s);
+}
+
+/* The connection's foreign-key enforcement (1 on, 0 off). */
+static int fk_enforced(graph_store *s)
+{
+    int on = -1;
+    assert_int_equal(sqlite3_db_config(graph_store_db(s), SQLITE_DBCONFIG_ENABLE_FKEY, -1, &on), SQLITE_OK);
+    return on;
+}
+
+/* Tries a relationship whose end is not a node with plain SQL: SQLITE_CONSTRAINT while enforcement is on. */
+static int dangling_rel_rc(graph_store *s)
+{
+    return sqlite3_exec(graph_store_db(s), "INSERT INTO rels(type, start, end) VALUES ('X', 999999, 999998)", NULL,
+                        NULL, NULL) & 0xff;   /* the store turns on extended codes */
+}
+
+/* A load does not enforce foreign keys (its rows name nodes it knows exist) and
+ * turns enforcement back on however it ends; what it wrote passes the check. */
+static void foreign_keys_off_only_during_a_load(void **state)
+{
+    fixture *f = *state;
+    gs_error err;
+    const char *labels[] = {"Model"};
+    const char *alias[] = {"b-alias"};
+    assert_int_equal(fk_enforced(f->s), 1);
+    for (int keep = 0; keep < 2; keep++) {
+        graph_bulk *b = start(f->s);
+        assert_int_equal(fk_enforced(f->s), 0);
+        graph_bulk_node_row ra = {.labels = labels, .nlabels = 1, .name = "A"};
+        graph_bulk_node_row rb = {.labels = labels, .nlabels = 1, .name = "B", .aliases = alias, .naliases = 1};
+        int64_t a = 0, b2 = 0;
+        assert_int_equal(graph_bulk_node(b, &ra, &a, &err), GS_OK);
+        assert_int_equal(graph_bulk_node(b, &rb, &b2, &err), GS_OK);
+        assert_int_equal(graph_bulk_rel(b, a, "BASED_ON", b2, NULL, 0, NULL, &err), GS_OK);
+#ifndef NDEBUG
+        /* debug builds check the caller's promise that both ends are nodes */
+        assert_int_equal(graph_bulk_rel(b, a, "BASED_ON", b2 + 100, NULL, 0, NULL, &err), GS_INVALID);
+        assert_non_null(strstr(err.msg, "is not a node"));
+#endif
+        assert_int_equal(graph_bulk_end(b, keep, &err), GS_OK);
+        assert_int_equal(fk_enforced(f->s), 1);
+        assert_int_equal(dangling_rel_rc(f->s), SQLITE_CONSTRAINT);
+        assert_int_equal(sql_int(f->s, "SELECT count(*) FROM rels"), keep);
+        assert_int_equal(sql_int(f->s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+        prov_import_stop(f->s);
+        if (keep) assert_int_equal(graph_store_commit(f->s, &err), GS_OK);
+        else graph_store_rollback(f->s);
+    }
+    /* a load that fails to start leaves enforcement on too (no import running) */
+    graph_bulk *none = NULL;
+    assert_int_equal(graph_store_begin(f->s, &err), GS_OK);
+    assert_int_equal(graph_bulk_begin(f->s, &none, &err), GS_INVALID);
+    assert_int_equal(fk_enforced(f->s), 1);
     graph_store_rollback(f->s);
 }
 
@@ -448,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(props_text_is_canonical, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(ambiguous_alias_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(foreign_keys_off_only_during_a_load, setup, teardown),
         cmocka_unit_test_setup_teardown(search_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(probes_and_maps_agree, setup, teardown),
     };
