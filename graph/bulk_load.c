@@ -95,6 +95,8 @@ struct graph_bulk {
     int64_t ncreated, last_new_id;         /* nodes this load created, the last one's id */
     bool defer_search;                     /* past search_defer_nodes: search rows go to the backlog */
     sqlite3_stmt *props_of;                /* bulk_node_unchanged's read */
+    bulk_memo unchanged;                   /* rows bulk_node_unchanged found changing nothing */
+    bulk_buf row_text;                     /* a row's props as one text, the memo's key */
     int fk_was;                            /* foreign-key enforcement before the load (1: on) */
 #ifndef NDEBUG
     sqlite3_stmt *node_exists;             /* bulk_check_ends' probe (debug builds only) */
@@ -255,10 +257,11 @@ static void bulk_free(graph_bulk *b) {
     gs_ids_free(&b->matched);
     bulk_rels_free(&b->rels);
     sqlite3_finalize(b->props_of);
+    bulk_memo_free(&b->unchanged);
 #ifndef NDEBUG
     sqlite3_finalize(b->node_exists);
 #endif
-    bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys};
+    bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys, &b->row_text};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->p);
     free(b);
 }
@@ -286,7 +289,7 @@ static gs_status bulk_first_new_id(graph_bulk *b, gs_error *err) {
     sqlite3_stmt *st = gs_prov_prepare(b->s, "SELECT coalesce(max(id), 0) + 1 FROM nodes", err);
     if (!st) return GS_IO;
     gs_status r = sqlite3_step(st) == SQLITE_ROW ? GS_OK : gs_sqlfail(b->s, err, "bulk load: reading node ids");
-    if (r == GS_OK) b->first_new_id = sqlite3_column_int64(st, 0);
+    if (r == GS_OK) b->first_new_id = b->unchanged.base = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return r;
 }
@@ -589,6 +592,7 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     bool created = false;
     if (r == GS_OK) r = graph_node_put(b->s, labels, nlabels, name, props, aliases, id_out, &created, err);
     if (r == GS_OK) r = bulk_sync_node(b, *id_out, err);
+    if (r == GS_OK) bulk_memo_forget(&b->unchanged, *id_out);   /* the node may have changed */
     if (r == GS_OK && !bulk_ids_add(&b->claimed, *id_out)) r = gs_fail(err, GS_IO, "out of memory");
     return r;
 }
@@ -606,13 +610,31 @@ static gs_status bulk_node_put(graph_bulk *b, const graph_bulk_node_row *row, in
     return r;
 }
 
+/* The row's props as one text (key NUL value NUL ...): the memo's key. */
+static bool bulk_row_text(graph_bulk *b, const graph_bulk_node_row *row) {
+    bulk_buf *t = &b->row_text;
+    t->len = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < row->nprops; i++)
+        ok = buf_add(t, row->props[i].key, strlen(row->props[i].key) + 1) &&
+             buf_add(t, row->props[i].json, row->props[i].json_len) && buf_add(t, "", 1);
+    return ok;
+}
+
 /* A row naming a node this load created that would change nothing on it: one
  * label (the node has it: that is how the row found it), no aliases, and every
  * property already stored with that value. graph_node_put would write nothing
  * (each stored value of such a node is this import's latest claim on its key),
- * so the row costs one read instead of a merge. */
+ * so the row costs one read instead of a merge, and no read when the same row
+ * was found changing nothing on the node before: b->unchanged remembers that
+ * until graph_bulk_node_put writes the node (the only way a load changes the
+ * props of a node it created). In an HF import every model names its base
+ * as {hf_id = ...}, so a base with k children was read k times: 12-15% of
+ * the import. */
 static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node_row *row) {
     if (id < b->first_new_id || row->nlabels != 1 || row->naliases != 0) return false;
+    bool keyed = bulk_row_text(b, row);
+    if (keyed && bulk_memo_has(&b->unchanged, id, b->row_text.p, b->row_text.len)) return true;
     if (!b->props_of && sqlite3_prepare_v3(b->s->db, "SELECT props FROM nodes WHERE id = ?1", -1,
                                            SQLITE_PREPARE_PERSISTENT, &b->props_of, NULL) != SQLITE_OK)
         return false;
@@ -628,6 +650,7 @@ static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node
     }
     same = same && text;
     sqlite3_reset(b->props_of);
+    if (same && keyed) bulk_memo_set(&b->unchanged, id, b->row_text.p, b->row_text.len);
     return same;
 }
 

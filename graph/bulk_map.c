@@ -210,3 +210,53 @@ void bulk_ids_free(bulk_ids *m) {
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
+
+/* See bulk_map.h. */
+bool bulk_memo_has(const bulk_memo *m, int64_t id, const char *text, size_t len) {
+    if (id < m->base || (uint64_t)(id - m->base) >= m->n || m->at[id - m->base] == 0) return false;
+    const char *p = m->arena + m->at[id - m->base] - 1;
+    uint32_t n;
+    memcpy(&n, p, sizeof n);
+    return n == len && memcmp(p + sizeof n, text, len) == 0;
+}
+
+/* See bulk_map.h; the per-id array grows to cover id, the arena up to its cap. */
+void bulk_memo_set(bulk_memo *m, int64_t id, const char *text, size_t len) {
+    if (id < m->base || len > UINT32_MAX) return;
+    size_t i = (size_t)(id - m->base), need = m->len + sizeof(uint32_t) + len;
+    if (need > BULK_MEMO_MAX_BYTES) return;
+    if (i >= m->n) {
+        size_t nn = m->n ? m->n : 1024;
+        while (nn <= i) nn *= 2;
+        uint32_t *na = realloc(m->at, nn * sizeof *na);
+        if (!na) return;
+        memset(na + m->n, 0, (nn - m->n) * sizeof *na);
+        m->at = na;
+        m->n = nn;
+    }
+    if (need > m->cap) {
+        size_t nc = m->cap ? m->cap : 4096;
+        while (nc < need) nc *= 2;
+        char *np = realloc(m->arena, nc);
+        if (!np) return;
+        m->arena = np;
+        m->cap = nc;
+    }
+    uint32_t n32 = (uint32_t)len;
+    memcpy(m->arena + m->len, &n32, sizeof n32);
+    memcpy(m->arena + m->len + sizeof n32, text, len);
+    m->at[i] = (uint32_t)m->len + 1;
+    m->len = need;
+}
+
+/* See bulk_map.h. */
+void bulk_memo_forget(bulk_memo *m, int64_t id) {
+    if (id >= m->base && (uint64_t)(id - m->base) < m->n) m->at[id - m->base] = 0;
+}
+
+/* Frees the array and the arena. */
+void bulk_memo_free(bulk_memo *m) {
+    free(m->at);
+    free(m->arena);
+    memset(m, 0, sizeof *m);
+}

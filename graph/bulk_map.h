@@ -47,6 +47,29 @@ int64_t bulk_rels_get(const bulk_rels *m, int64_t start, int32_t type, int64_t e
 bool bulk_rels_add(bulk_rels *m, int64_t start, int32_t type, int64_t end, int64_t id);
 void bulk_rels_free(bulk_rels *m);
 
+/* bulk_memo: for node ids from `base` on (the nodes a load creates), the one
+ * row text last found to change nothing on that node (bulk_node_unchanged in
+ * bulk_load.c), so that the same row naming the same node again needs no read.
+ * The texts live in one arena of at most BULK_MEMO_MAX_BYTES; past that,
+ * nothing more is remembered (callers read, as without the memo). */
+#define BULK_MEMO_MAX_BYTES ((size_t)16 << 20)
+
+typedef struct bulk_memo {
+    int64_t base;     /* id of at[0] */
+    uint32_t *at;     /* per id: 1 + the text's offset in arena, 0 = nothing remembered */
+    size_t n;
+    char *arena;      /* [uint32 length][bytes] per text */
+    size_t len, cap;
+} bulk_memo;
+
+/* True if text (len bytes) is what is remembered for id. */
+bool bulk_memo_has(const bulk_memo *m, int64_t id, const char *text, size_t len);
+/* Remembers text for id (ids below base are ignored); does nothing when the arena is full or on OOM. */
+void bulk_memo_set(bulk_memo *m, int64_t id, const char *text, size_t len);
+/* Forgets what is remembered for id (the node changed). */
+void bulk_memo_forget(bulk_memo *m, int64_t id);
+void bulk_memo_free(bulk_memo *m);
+
 /* True if id is in the set. */
 bool bulk_ids_has(const bulk_ids *m, int64_t id);
 /* Adds id (> 0). False on OOM. */

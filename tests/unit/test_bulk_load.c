@@ -3,13 +3,15 @@
  * it writes is the store's canonical text (every escape, non-ASCII), the maps
  * resolve names and aliases like graph_node_put, an undone load leaves every
  * table, index and count as it was, ambiguous names are refused, foreign keys
- * are enforced again after a load however it ends, and rows
+ * are enforced again after a load however it ends, a row remembered as
+ * changing nothing is forgotten once the node changes, and rows
  * resolved by index probes get the answers the maps give.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "bulk_load.h"
+#include "bulk_map.h"
 #include "provenance.h"
 #include "store_fixture.h"
 
@@ -174,6 +177,69 @@ static void foreign_keys_off_only_during_a_load(void **state)
     assert_int_equal(graph_bulk_begin(f->s, &none, &err), GS_INVALID);
     assert_int_equal(fk_enforced(f->s), 1);
     graph_store_rollback(f->s);
+}
+
+/* One property of node id as stored (json_extract's text), for the memo test. */
+static int64_t node_prop_int(graph_store *s, int64_t id, const char *key)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT json_extract(props, '$.%s') FROM nodes WHERE id = %lld", key, (long long)id);
+    return sql_int(s, sql);
+}
+
+/* A row found changing nothing is remembered per node (no read the next time),
+ * and forgotten when a later row changes the node: the same row then changes
+ * it back, as graph_node_put would. */
+static void unchanged_rows_are_remembered_until_the_node_changes(void **state)
+{
+    fixture *f = *state;
+    graph_bulk *b = start(f->s);
+    gs_error err;
+    const char *labels[] = {"Model"};
+    graph_bulk_prop one[] = {{"x", "1", 1}}, two[] = {{"x", "2", 1}};
+    graph_bulk_node_row r1 = {.labels = labels, .nlabels = 1, .name = "M", .props = one, .nprops = 1};
+    graph_bulk_node_row r2 = {.labels = labels, .nlabels = 1, .name = "M", .props = two, .nprops = 1};
+    int64_t id = 0, again = 0;
+    assert_int_equal(graph_bulk_node(b, &r1, &id, &err), GS_OK);       /* created */
+    for (int i = 0; i < 2; i++) {                                       /* read, then remembered */
+        assert_int_equal(graph_bulk_node(b, &r1, &again, &err), GS_OK);
+        assert_int_equal(again, id);
+        assert_int_equal(node_prop_int(f->s, id, "x"), 1);
+    }
+    assert_int_equal(graph_bulk_node(b, &r2, &again, &err), GS_OK);    /* changes the node */
+    assert_int_equal(node_prop_int(f->s, id, "x"), 2);
+    assert_int_equal(graph_bulk_node(b, &r1, &again, &err), GS_OK);    /* not "unchanged" from memory */
+    assert_int_equal(node_prop_int(f->s, id, "x"), 1);
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    prov_import_stop(f->s);
+    graph_store_rollback(f->s);
+}
+
+/* The memo on its own: per id from its base, exact texts, forget, and a full arena remembers nothing more. */
+static void memo_keeps_exact_texts_within_its_cap(void **state)
+{
+    (void)state;
+    bulk_memo m = {.base = 100};
+    bulk_memo_set(&m, 99, "a", 1);   /* below the base: ignored */
+    assert_false(bulk_memo_has(&m, 99, "a", 1));
+    bulk_memo_set(&m, 100, "x\0001", 3);
+    bulk_memo_set(&m, 5000, "y", 1);
+    assert_true(bulk_memo_has(&m, 100, "x\0001", 3));
+    assert_false(bulk_memo_has(&m, 100, "x\0002", 3));
+    assert_false(bulk_memo_has(&m, 100, "x", 1));
+    assert_true(bulk_memo_has(&m, 5000, "y", 1));
+    assert_false(bulk_memo_has(&m, 4999, "y", 1));
+    bulk_memo_forget(&m, 5000);
+    assert_false(bulk_memo_has(&m, 5000, "y", 1));
+    static char big[1 << 20];
+    memset(big, 'z', sizeof big);
+    int64_t id = 200;
+    while (m.len + sizeof(uint32_t) + sizeof big <= BULK_MEMO_MAX_BYTES) bulk_memo_set(&m, id++, big, sizeof big);
+    assert_true(bulk_memo_has(&m, id - 1, big, sizeof big));
+    bulk_memo_set(&m, id, big, sizeof big);   /* past the cap: not remembered */
+    assert_false(bulk_memo_has(&m, id, big, sizeof big));
+    assert_true(m.len <= BULK_MEMO_MAX_BYTES);
+    bulk_memo_free(&m);
 }
 
 /* Two nodes sharing an alias: a row naming it is refused, as node.put refuses it. */
@@ -505,6 +571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(identity_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(ambiguous_alias_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_keys_off_only_during_a_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(unchanged_rows_are_remembered_until_the_node_changes, setup, teardown),
+        cmocka_unit_test(memo_keeps_exact_texts_within_its_cap),
         cmocka_unit_test_setup_teardown(search_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(probes_and_maps_agree, setup, teardown),
     };
