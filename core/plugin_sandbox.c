@@ -21,19 +21,19 @@ plugin_sandbox *plugin_sandbox_of(lua_State *L)
 }
 
 /* The allocator: refuses to grow past mem_limit, so a memory bomb fails inside
- * Lua (LUA_ERRMEM) instead of taking the daemon's memory. */
+ * Lua (LUA_ERRMEM) instead of taking the daemon's memory; small blocks come
+ * from the state's pool (plugin_pool.h). */
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     plugin_sandbox *sb = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         sb->mem_used -= old;
-        free(ptr);
-        return NULL;
+        return plugin_pool_realloc(&sb->pool, ptr, old, 0);
     }
     if (nsize > old && sb->mem_used - old + nsize > sb->mem_limit)
         return NULL;
-    void *p = realloc(ptr, nsize);
+    void *p = plugin_pool_realloc(&sb->pool, ptr, old, nsize);
     if (p)
         sb->mem_used = sb->mem_used - old + nsize;
     return p;
@@ -183,13 +183,14 @@ int plugin_sandbox_open(plugin_sandbox *sb, size_t mem_limit, int64_t instr_limi
     sb->instr_limit = instr_limit;
     sb->who = who;
     sb->L = lua_newstate(sb_alloc, sb);
-    if (!sb->L)
+    if (!sb->L) {
+        plugin_pool_release(&sb->pool);
         return -1;
+    }
     memcpy(lua_getextraspace(sb->L), &sb, sizeof sb);
     lua_pushcfunction(sb->L, sb_setup);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
-        lua_close(sb->L);
-        sb->L = NULL;
+        plugin_sandbox_close(sb);
         return -1;
     }
     lua_sethook(sb->L, sb_hook, LUA_MASKCOUNT, SB_HOOK_STEP);
@@ -201,6 +202,7 @@ void plugin_sandbox_close(plugin_sandbox *sb)
     if (sb->L)
         lua_close(sb->L);
     sb->L = NULL;
+    plugin_pool_release(&sb->pool);
 }
 
 /* Turns a failed call's status and error value into one message line. */

@@ -11,6 +11,8 @@
 #ifndef DSGRAPH_PLUGIN_SANDBOX_H
 #define DSGRAPH_PLUGIN_SANDBOX_H
 
+#include "plugin_pool.h"
+
 #include <lua.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +26,7 @@ typedef struct plugin_sandbox {
     bool mem_exceeded;      /* sticky, likewise, once a pcall saw LUA_ERRMEM */
     bool cancelled;         /* sticky, likewise: plugin_sandbox_cancel_all stopped it */
     const char *who;        /* plugin name for print() log lines */
+    plugin_pool pool;       /* the state's small blocks (plugin_pool.h) */
 } plugin_sandbox;
 
 /* Stops every running plugin at its next instruction-budget check (within
