@@ -5,7 +5,7 @@
  *     BULK_AMBIGUOUS when two different nodes share a key;
  *   - bulk_rels:  (start, type id, end) -> relationship id;
  *   - bulk_ids:   a set of ids (nodes this load already claimed).
- * Open addressing, linear probing, power-of-two capacities, grown at 1/2 full.
+ * Open addressing, linear probing, power-of-two capacities, grown past 5/8 full.
  * Keys are copied into an arena that is freed with the table.
  */
 #ifndef DSGRAPH_GRAPH_BULK_MAP_H
