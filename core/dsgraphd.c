@@ -179,6 +179,7 @@ int main(int argc, char **argv)
     snprintf(threads, sizeof threads, "%d", cfg.read_threads);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     workers_set_heap_trim(cfg.heap_trim_after_ms);
+    workers_set_heap_thresholds(cfg.heap_trim_threshold_bytes);
     if (workers_start(uv_default_loop(), cfg.db, &sopts, store) != 0) {
         log_error("cannot start worker threads");
         goto out;

@@ -203,6 +203,25 @@ static void writer_trim(void)
     W.busy_since_trim = 0;
 }
 
+/* glibc's default lets the trim threshold follow the largest block it has
+ * mapped and unmapped, so it sits near 128 KiB until a big block comes and
+ * goes. Row-by-row imports open and close SQLite's temporary b-trees (their
+ * page caches) all the time: each free at the top of the writer's heap gave
+ * the pages back (madvise) and the next call faulted them in again, about a
+ * quarter of a restore's time (a profile with call graphs of a 50,000-model
+ * json_graph restore: page faults 13%, madvise 5%, and the b-tree opens and
+ * closes around them). A fixed threshold stops that churn; setting it turns off
+ * glibc's moving mmap threshold too, so that one is pinned at 32 MiB, the top
+ * of its usual range. malloc_trim after large writes (writer_trim) still
+ * returns what big frees leave. */
+void workers_set_heap_thresholds(int64_t threshold_bytes)
+{
+    enum { MMAP_THRESHOLD = 32 << 20 };
+    int ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 && mallopt(M_TRIM_THRESHOLD, (int)threshold_bytes) == 1;
+    log_info("heap: trim threshold %lld bytes, mmap threshold %d bytes%s", (long long)threshold_bytes, MMAP_THRESHOLD,
+             ok ? "" : " (not taken by this allocator)");
+}
+
 /* See workers.h. */
 void workers_set_heap_trim(int64_t after_ms)
 {

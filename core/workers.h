@@ -28,6 +28,10 @@ int workers_start(uv_loop_t *loop, const char *db_path, const graph_store_option
 /* After how many ms of writes the idle writer thread returns the heap freed
  * since to the system (malloc_trim); 0: never. Before workers_start. */
 void workers_set_heap_trim(int64_t after_ms);
+/* The allocator's own trimming (glibc mallopt): free() gives the top of a heap
+ * back only past threshold_bytes, and blocks under 32 MiB come from the heaps.
+ * Process-wide; call before any thread starts. Logs what it set. */
+void workers_set_heap_thresholds(int64_t threshold_bytes);
 void workers_submit_read(work_item *w);
 void workers_submit_write(work_item *w);
 /* The loop thread's read-only connection (opened on first use; NULL if it

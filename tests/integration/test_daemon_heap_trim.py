@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """heap_trim_after_ms (core/workers.c, etc/dsgraph.conf): once the writer has spent that long in
 writes and has nothing left to do, it returns the freed heap to the system, once, and logs it;
-writes shorter than the setting and heap_trim_after_ms = 0 never trim. The RSS effect itself is
+writes shorter than the setting and heap_trim_after_ms = 0 never trim. heap_trim_threshold_bytes
+is handed to the allocator at start (logged, default and configured). The RSS effect itself is
 measured by the bench (docs/performance.md); these tests run under ASan, whose allocator is not
 glibc's, so they check when the writer trims, not how much it gives back."""
 import os
@@ -63,6 +64,20 @@ def short_writes_and_zero_never_trim():
             c.ok("node.put", {"labels": ["Model"], "name": "one-more"})
             time.sleep(1.0)
             eq(trims(d), 0, what + ": no trim")
+        d.stop_ok()
+
+
+@test(timeout=60)
+def the_trim_threshold_reaches_the_allocator():
+    for conf, want in (({}, 16 << 20), ({"heap_trim_threshold_bytes": 1 << 20}, 1 << 20)):
+        d = Daemon(config={})
+        d.set_config(dict({"plugin_dirs": [SHIPPED_PLUGINS]}, **conf))
+        d.start()
+        with d.client() as c:
+            c.ok("ping")
+        line = [l for l in d.log().splitlines() if "heap: trim threshold" in l]
+        eq(len(line), 1, "one heap line at start: %r" % (conf,))
+        check("trim threshold %d bytes" % want in line[0], "%r: %s" % (conf, line[0]))
         d.stop_ok()
 
 
