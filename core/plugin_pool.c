@@ -36,7 +36,7 @@ static void *pool_get(plugin_pool *p, size_t c) {
         return b;
     }
     if ((size_t)(p->end - p->next) < sz) {
-        plugin_pool_slab *s = malloc(sizeof *s + POOL_SLAB_BYTES);
+        plugin_pool_slab *s = (p->slab_malloc ? p->slab_malloc : malloc)(sizeof *s + POOL_SLAB_BYTES);
         if (!s) return NULL;
         s->next = p->slabs;
         p->slabs = s;
@@ -69,6 +69,7 @@ void *plugin_pool_realloc(plugin_pool *p, void *ptr, size_t osize, size_t nsize)
     if (!old_pooled && !new_pooled) return realloc(ptr, nsize);
     if (old_pooled && new_pooled && pool_class(osize) == pool_class(nsize)) return ptr;
     void *n = new_pooled ? pool_get(p, pool_class(nsize)) : malloc(nsize);
+    if (!n && old_pooled && nsize < osize) return ptr;   /* a shrink in the pool: the larger block serves */
     if (!n) return NULL;
     memcpy(n, ptr, osize < nsize ? osize : nsize);
     if (old_pooled) pool_put(p, ptr, pool_class(osize));
@@ -84,5 +85,7 @@ void plugin_pool_release(plugin_pool *p) {
         free(p->slabs);
         p->slabs = next;
     }
+    void *(*slab_malloc)(size_t) = p->slab_malloc;
     memset(p, 0, sizeof *p);
+    p->slab_malloc = slab_malloc;
 }

@@ -28,11 +28,18 @@ typedef struct plugin_pool {
     void *free[PLUGIN_POOL_CLASSES];   /* freed blocks per class, linked through their first word */
     plugin_pool_slab *slabs;           /* every slab, released by plugin_pool_release */
     char *next, *end;                  /* the unused tail of the newest slab */
+    void *(*slab_malloc)(size_t);      /* NULL: malloc (tests make it fail) */
 } plugin_pool;
 
 /* The lua_Alloc contract on a pool: ptr/osize the old block (ptr NULL: none),
  * nsize the new size (0: free). Returns the block, or NULL (nsize 0, or out of
- * memory: the old block is then untouched). */
+ * memory: the old block is then untouched). A shrink within the pool never
+ * fails (without memory for a smaller block, the old one is kept and counts as
+ * the smaller class from then on), nor one within libc; a shrink from a libc
+ * block into a pool class needs a pool
+ * block and fails (NULL) only if a new 64 KiB slab cannot be had, which Lua 5.4
+ * handles as it handles any failed allocation (an emergency collection, then a
+ * memory error). */
 void *plugin_pool_realloc(plugin_pool *p, void *ptr, size_t osize, size_t nsize);
 /* Frees every slab; blocks handed out are gone with them. p is empty after. */
 void plugin_pool_release(plugin_pool *p);

@@ -78,6 +78,36 @@ static void resizes_keep_contents(void **state)
     plugin_pool_release(&p);
 }
 
+static void *no_memory(size_t n)
+{
+    (void)n;
+    return NULL;
+}
+
+/* Without memory for a new slab: a shrink inside the pool keeps the old block
+ * (contents and all, reused later as the smaller class), a new block or a shrink
+ * out of libc fails with NULL and leaves the old block as it was. */
+static void shrinks_without_memory(void **state)
+{
+    (void)state;
+    plugin_pool p = {0};
+    unsigned char *a = plugin_pool_realloc(&p, NULL, 0, 200);
+    fill(a, 200, 5);
+    unsigned char *big = plugin_pool_realloc(&p, NULL, 0, 5000);
+    fill(big, 5000, 6);
+    p.next = p.end;   /* the slab is used up */
+    p.slab_malloc = no_memory;
+    assert_ptr_equal(plugin_pool_realloc(&p, a, 200, 20), a);
+    assert_true(holds(a, 200, 5));
+    assert_null(plugin_pool_realloc(&p, NULL, 0, 20));
+    assert_null(plugin_pool_realloc(&p, big, 5000, 20));
+    assert_true(holds(big, 5000, 6));
+    assert_null(plugin_pool_realloc(&p, a, 20, 0));
+    assert_ptr_equal(plugin_pool_realloc(&p, NULL, 0, 17), a);   /* now a block of the 17..32 class */
+    assert_null(plugin_pool_realloc(&p, big, 5000, 0));
+    plugin_pool_release(&p);
+}
+
 /* Thousands of live blocks over many slabs stay distinct and intact. */
 static void many_slabs(void **state)
 {
@@ -153,6 +183,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reuse_per_class),
         cmocka_unit_test(resizes_keep_contents),
+        cmocka_unit_test(shrinks_without_memory),
         cmocka_unit_test(many_slabs),
         cmocka_unit_test(free_blocks_are_poisoned),
         cmocka_unit_test(sandbox_counts_return),
