@@ -128,6 +128,12 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_REPLAY_CLEAR_NODE_ALIASES] = "DELETE FROM alias_claims WHERE node_id = ?1 AND import_id = ?2",
     [GS_ST_REPLAY_CLEAR_REL] = "DELETE FROM rel_claims WHERE rel_id = ?1 AND import_id = ?2",
     [GS_ST_REPLAY_CLEAR_REL_PROPS] = "DELETE FROM prop_claim_rows WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2",
+    [GS_ST_REPLAY_CLEAR_NODE_ROWS] = "DELETE FROM node_claim_rows WHERE node_id = ?1 AND import_id = ?2",
+    [GS_ST_REPLAY_CLEAR_REL_ROWS] = "DELETE FROM rel_claim_rows WHERE rel_id = ?1 AND import_id = ?2",
+    [GS_ST_REPLAY_NODE_IN_RANGE] = "SELECT 1 FROM node_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 "
+                                   "AND import_id = ?2",
+    [GS_ST_REPLAY_REL_IN_RANGE] = "SELECT 1 FROM rel_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 "
+                                  "AND import_id = ?2",
 };
 
 /* Records an error message; err may be NULL when the caller does not care. */

@@ -81,6 +81,10 @@ typedef enum gs_stmt_id {
     GS_ST_REPLAY_CLEAR_NODE_ALIASES,
     GS_ST_REPLAY_CLEAR_REL,
     GS_ST_REPLAY_CLEAR_REL_PROPS,
+    GS_ST_REPLAY_CLEAR_NODE_ROWS,  /* the same claims when no id range holds them: the rows table only */
+    GS_ST_REPLAY_CLEAR_REL_ROWS,
+    GS_ST_REPLAY_NODE_IN_RANGE,    /* does an id range of the import hold the entity? */
+    GS_ST_REPLAY_REL_IN_RANGE,
     GS_ST__COUNT
 } gs_stmt_id;
 

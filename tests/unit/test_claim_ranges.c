@@ -7,6 +7,7 @@
  * not claimed by accident; a claim that changes leaves its range; a node
  * matched twice by one import is claimed once; retracts in either order; a
  * version 4 database migrates with every claim; the views refuse nonsense;
+ * replayed claims replace the running import's claim from a range or a row;
  * imports.show's paged property list is the view's, for every page size.
  * (test_implicit_claims.c and the bulk import tests compare whole stores
  * loaded with and without bulk loads.)
@@ -150,6 +151,42 @@ static void loads_write_ranges(void **state) {
     /* the implicit property claims come through the range */
     assert_sql_text(f->s, "SELECT key || '=' || value || '@' || import_id FROM prop_claims "
                           "WHERE kind = 'node' AND entity_id = 8193", "x=8193@1");
+}
+
+/* Replaying recorded claims replaces the running import's own claim on an
+ * entity whether a range holds it (a bulk load of the same import: the range
+ * is split) or a row (a row-by-row write), and leaves every other claim. */
+static void replay_replaces_range_and_row_claims(void **state) {
+    fixture *f = *state;
+    gs_error err = {{0}};
+    int64_t older = load_models(f->s, "aa", 1, 20, false);
+    int64_t imp = import_begin(f->s, "bb");
+    graph_bulk *b = NULL;
+    assert_int_equal(graph_bulk_begin(f->s, &b, &err), GS_OK);
+    for (int i = 21; i <= 30; i++) bulk_model(b, i, false);   /* claimed by a range of imp */
+    assert_int_equal(graph_bulk_end(b, true, &err), GS_OK);
+    int64_t row_node = 0;
+    assert_int_equal(graph_node_put(f->s, model, 1, "solo", NULL, NULL, &row_node, NULL, &err), GS_OK);
+    assert_int_equal(sql_int(f->s, "SELECT count(*) FROM node_claim_ranges WHERE import_id = 2"), 1);
+    char rec[96];
+    snprintf(rec, sizeof rec, "{\"entity\": [{\"import\": %lld, \"effect\": \"asserted\"}]}", (long long)older);
+    json_t *claims = json_loads(rec, 0, NULL);
+    assert_non_null(claims);
+    assert_int_equal(prov_replay_claims(f->s, "node", 25, claims, &err), GS_OK);        /* in the range */
+    assert_int_equal(prov_replay_claims(f->s, "node", row_node, claims, &err), GS_OK);  /* a row */
+    json_decref(claims);
+    import_end(f->s, NULL);
+    (void)imp;
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT group_concat(node_id || ':' || import_id || ':' || created) FROM "
+                              "(SELECT * FROM node_claims WHERE node_id IN (24, 25, 26, %lld) ORDER BY node_id, import_id)",
+             (long long)row_node);
+    char want[120];
+    snprintf(want, sizeof want, "24:2:1,25:1:0,26:2:1,%lld:1:0", (long long)row_node);
+    assert_sql_text(f->s, sql, want);
+    /* the range was split around 25: 21..24 and 26..30 */
+    assert_sql_text(f->s, "SELECT group_concat(lo || '-' || hi) FROM (SELECT * FROM node_claim_ranges "
+                          "WHERE import_id = 2 ORDER BY lo)", "21-24,26-30");
 }
 
 /* Deleting an entity takes it out of its range (first, middle, last id), so
@@ -484,6 +521,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(loads_write_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes_split_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(replay_replaces_range_and_row_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(changed_claims_leave_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(matched_nodes_claimed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(show_pages_match_the_view, setup, teardown),
