@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Does an id range of import ?2 hold entity ?1? (kind "node" or "rel"; lookups by
+ * id search lo in [id - 4095, id]: graph/schema.c, step 5) */
+#define GS_RANGE_HOLDS(kind) \
+    "SELECT 1 FROM " kind "_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 AND import_id = ?2"
+
 /* SQL of every cached statement, indexed by gs_stmt_id. */
 static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -83,10 +88,10 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     /* into the rows unless a range has the claim already (schema step 5) */
     [GS_ST_PROV_NODE_CLAIM] =
         "INSERT OR IGNORE INTO node_claim_rows(node_id, import_id, created) SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
-        "(SELECT 1 FROM node_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 AND import_id = ?2)",
+        "(" GS_RANGE_HOLDS("node") ")",
     [GS_ST_PROV_REL_CLAIM] =
         "INSERT OR IGNORE INTO rel_claim_rows(rel_id, import_id, created) SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
-        "(SELECT 1 FROM rel_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 AND import_id = ?2)",
+        "(" GS_RANGE_HOLDS("rel") ")",
     [GS_ST_PROV_ALIAS_CLAIM] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
     [GS_ST_PROV_PROP_GET] =
         "SELECT value FROM prop_claims WHERE kind = ?1 AND entity_id = ?2 AND key = ?3 AND import_id = ?4",
@@ -130,10 +135,8 @@ static const char *const gs_stmt_sql[GS_ST__COUNT] = {
     [GS_ST_REPLAY_CLEAR_REL_PROPS] = "DELETE FROM prop_claim_rows WHERE kind = 'rel' AND entity_id = ?1 AND import_id = ?2",
     [GS_ST_REPLAY_CLEAR_NODE_ROWS] = "DELETE FROM node_claim_rows WHERE node_id = ?1 AND import_id = ?2",
     [GS_ST_REPLAY_CLEAR_REL_ROWS] = "DELETE FROM rel_claim_rows WHERE rel_id = ?1 AND import_id = ?2",
-    [GS_ST_REPLAY_NODE_IN_RANGE] = "SELECT 1 FROM node_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 "
-                                   "AND import_id = ?2",
-    [GS_ST_REPLAY_REL_IN_RANGE] = "SELECT 1 FROM rel_claim_ranges WHERE lo BETWEEN ?1 - 4095 AND ?1 AND hi >= ?1 "
-                                  "AND import_id = ?2",
+    [GS_ST_REPLAY_NODE_IN_RANGE] = GS_RANGE_HOLDS("node"),
+    [GS_ST_REPLAY_REL_IN_RANGE] = GS_RANGE_HOLDS("rel"),
 };
 
 /* Records an error message; err may be NULL when the caller does not care. */

@@ -223,6 +223,14 @@ static void labels_of(adj_fix *x, int64_t n, char *buf) {
     graph_store_read_end(x->r);
 }
 
+/* Runs sql in a transaction of the store's own (so its commit hooks run) and commits it. */
+static void commit_sql(graph_store *w, const char *sql) {
+    gs_error err = {{0}};
+    assert_int_equal(graph_store_begin(w, &err), GS_OK);
+    assert_int_equal(sqlite3_exec(graph_store_db(w), sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+}
+
 /* Node labels follow committed writes the same way: added, removed, rolled
  * back (whole transactions and savepoints), deleted with their node, moved
  * to another node, replaced; a label past the 64 indexed ones is reported as
@@ -248,11 +256,8 @@ static void test_labels_kept_current(void **state) {
     assert_int_equal(graph_store_begin(w, &err), GS_OK);
     assert_int_equal(sqlite3_exec(db, "DELETE FROM node_labels WHERE node_id = 2", NULL, NULL, NULL), SQLITE_OK);
     graph_store_rollback(w);
-    assert_int_equal(graph_store_begin(w, &err), GS_OK);
-    assert_int_equal(sqlite3_exec(db, "SAVEPOINT t; DELETE FROM node_labels WHERE node_id = 2; ROLLBACK TO t; "
-                                      "RELEASE t; DELETE FROM node_labels WHERE node_id = 3 AND label = 'Gone'",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    commit_sql(w, "SAVEPOINT t; DELETE FROM node_labels WHERE node_id = 2; ROLLBACK TO t; "
+                  "RELEASE t; DELETE FROM node_labels WHERE node_id = 3 AND label = 'Gone'");
     labels_of(x, 2, buf);
     assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
     labels_of(x, 3, buf);
@@ -262,27 +267,18 @@ static void test_labels_kept_current(void **state) {
     assert_int_equal(graph_node_delete(w, 2, true, &dummy, &err), GS_OK);
     labels_of(x, 2, buf);
     assert_string_equal(buf, "Model:no,Org:no,Gone:no,Never:no");
-    assert_int_equal(graph_store_begin(w, &err), GS_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO nodes(id, props) VALUES (5000, '{}'); "
-                                      "INSERT INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Org')",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    commit_sql(w, "INSERT INTO nodes(id, props) VALUES (5000, '{}'); "
+                  "INSERT INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Org')");
     labels_of(x, 5000, buf);
     assert_string_equal(buf, "Model:no,Org:yes,Gone:no,Never:no");
     /* a row moved from one node to another changes both; a REPLACE's delete is seen too */
-    assert_int_equal(graph_store_begin(w, &err), GS_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE node_labels SET node_id = 3 WHERE node_id = 5000 AND label = 'Org'; "
-                                      "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Gone')",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    commit_sql(w, "UPDATE node_labels SET node_id = 3 WHERE node_id = 5000 AND label = 'Org'; "
+                  "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (5000, 0, 'Gone')");
     labels_of(x, 3, buf);
     assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
     labels_of(x, 5000, buf);
     assert_string_equal(buf, "Model:no,Org:no,Gone:yes,Never:no");
-    assert_int_equal(graph_store_begin(w, &err), GS_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (3, 9, 'Org')",
-                                  NULL, NULL, NULL), SQLITE_OK);   /* replaces the moved row: same key */
-    assert_int_equal(graph_store_commit(w, &err), GS_OK);
+    commit_sql(w, "INSERT OR REPLACE INTO node_labels(node_id, pos, label) VALUES (3, 9, 'Org')");   /* same key */
     labels_of(x, 3, buf);
     assert_string_equal(buf, "Model:yes,Org:yes,Gone:no,Never:no");
     /* 70 label names: the first 64 get bits, the rest are not indexed */
