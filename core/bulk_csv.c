@@ -564,13 +564,17 @@ int bulk_csv_lua(lua_State *L, int spec_idx, graph_store *s, FILE *f, int64_t *l
     double t2 = bcsv_now();
     graph_bulk *b = c->bulk;
     c->bulk = NULL;
+    double wcpu = 0;
+    unsigned long waits = 0;
+    if (b) graph_bulk_write_stats(b, &wcpu, &waits);
     if (b && graph_bulk_end(b, ok, &gerr) != GS_OK && ok) {
         ok = false;
         snprintf(c->err, sizeof c->err, "%s", gerr.msg);
     }
-    log_info("bulk csv: %lld rows%s: begin %.0f ms, rows %.0f ms, end (indexes) %.0f ms; writer CPU %.0f ms",
+    log_info("bulk csv: %lld rows%s: begin %.0f ms, rows %.0f ms, end (indexes) %.0f ms; writer CPU %.0f ms, "
+             "write thread CPU %.0f ms (%lu waits for it)",
              (long long)c->rows, ok ? "" : " (failed, undone)", (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-             (bcsv_now() - t2) * 1e3, (bcsv_cpu() - cpu0) * 1e3);
+             (bcsv_now() - t2) * 1e3, (bcsv_cpu() - cpu0) * 1e3, wcpu * 1e3, waits);
     if (c->line > 0 && c->failed) *line = c->line;
     lua_Integer rows = c->rows;
     if (!ok) {

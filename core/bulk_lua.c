@@ -35,7 +35,6 @@ typedef struct bulk_lua {
     bool *open;             /* the run's flag (bulk_lua_open) */
     bool failed;
     int64_t nodes, rels;    /* calls that succeeded */
-    sqlite3_stmt *exists;   /* is there a node with this id? */
     uint64_t *known;        /* bit set of node ids known to exist */
     size_t nknown;          /* words */
     graph_bulk_prop *props; /* the row's properties, sorted by key */
@@ -412,15 +411,12 @@ static bool known_add(bulk_lua *bl, int64_t id) {
     return true;
 }
 
-/* True if node id exists: from bulk:node's results, else one rowid probe. */
+/* True if node id exists: from bulk:node's results, else one rowid probe (graph_bulk_node_exists). */
 static bool known_node(bulk_lua *bl, int64_t id) {
     if (id <= 0) return false;
     size_t w = (size_t)((uint64_t)id / 64);
     if (w < bl->nknown && (bl->known[w] >> ((uint64_t)id % 64) & 1)) return true;
-    sqlite3_bind_int64(bl->exists, 1, id);
-    bool yes = sqlite3_step(bl->exists) == SQLITE_ROW;
-    sqlite3_reset(bl->exists);
-    return yes && known_add(bl, id);
+    return graph_bulk_node_exists(bl->b, id) && known_add(bl, id);
 }
 
 /* ---- the loader ---- */
@@ -436,8 +432,6 @@ static double now_s(clockid_t c) {
 static void loader_free(bulk_lua *bl) {
     if (bl->b) graph_bulk_end(bl->b, false, NULL);
     bl->b = NULL;
-    sqlite3_finalize(bl->exists);
-    bl->exists = NULL;
     free(bl->known);
     free(bl->props);
     free(bl->offs);
@@ -577,10 +571,14 @@ static int loader_finish(lua_State *L) {
     bl->b = NULL;
     double t1 = now_s(CLOCK_MONOTONIC);
     gs_error gerr;
+    double wcpu;
+    unsigned long waits;
+    graph_bulk_write_stats(b, &wcpu, &waits);
     gs_status st = graph_bulk_end(b, true, &gerr);
-    log_info("bulk lua: %lld nodes, %lld relationships%s: rows %.0f ms, end (indexes) %.0f ms; writer CPU %.0f ms",
+    log_info("bulk lua: %lld nodes, %lld relationships%s: rows %.0f ms, end (indexes) %.0f ms; writer CPU %.0f ms, "
+             "write thread CPU %.0f ms (%lu waits for it)",
              (long long)bl->nodes, (long long)bl->rels, st == GS_OK ? "" : " (failed, undone)", (t1 - bl->t0) * 1e3,
-             (now_s(CLOCK_MONOTONIC) - t1) * 1e3, (now_s(CLOCK_THREAD_CPUTIME_ID) - bl->cpu0) * 1e3);
+             (now_s(CLOCK_MONOTONIC) - t1) * 1e3, (now_s(CLOCK_THREAD_CPUTIME_ID) - bl->cpu0) * 1e3, wcpu * 1e3, waits);
     if (st != GS_OK) {
         bl->failed = true;
         return luaL_error(L, "bulk:finish: %s", gerr.msg);
@@ -611,8 +609,6 @@ int bulk_lua_open(lua_State *L, graph_store *s, bool *open) {
     bl->open = open;
     bl->tcap = 1024;
     if (!(bl->text = malloc(bl->tcap))) return luaL_error(L, "ctx:bulk: out of memory");
-    if (sqlite3_prepare_v2(graph_store_db(s), "SELECT 1 FROM nodes WHERE id = ?1", -1, &bl->exists, NULL) != SQLITE_OK)
-        return luaL_error(L, "ctx:bulk: %s", sqlite3_errmsg(graph_store_db(s)));
     bl->t0 = now_s(CLOCK_MONOTONIC);
     bl->cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
     gs_error gerr;

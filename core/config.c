@@ -31,6 +31,7 @@ void config_defaults(dsg_config *cfg)
     cfg->read_mmap_bytes = 0;
     cfg->read_cache_bytes = 2LL << 20;
     cfg->search_defer_nodes = 65536;
+    cfg->bulk_write_queue_bytes = 4LL << 20;
     cfg->heap_trim_after_ms = 1000;
     cfg->heap_trim_threshold_bytes = 16 << 20;
     cfg->shutdown_timeout_ms = 10000;
@@ -66,7 +67,7 @@ void config_free(dsg_config *cfg)
 static const char *const config_keys[] = {
     "socket", "db", "seed", "socket_mode", "log_level", "max_clients", "max_line_bytes",
     "max_output_bytes", "max_pending_requests", "read_threads", "busy_timeout_ms",
-    "sql_max_rows", "query_timeout_ms", "query_max_rows", "query_memory_limit", "read_mmap_bytes", "read_cache_bytes", "search_defer_nodes", "heap_trim_after_ms", "heap_trim_threshold_bytes", "shutdown_timeout_ms", "write_uids", "write_gids",
+    "sql_max_rows", "query_timeout_ms", "query_max_rows", "query_memory_limit", "read_mmap_bytes", "read_cache_bytes", "search_defer_nodes", "bulk_write_queue_bytes", "heap_trim_after_ms", "heap_trim_threshold_bytes", "shutdown_timeout_ms", "write_uids", "write_gids",
     "plugin_dirs", "import_dirs", "plugin_memory_limit", "plugin_instruction_limit", "import_max_bytes",
     "import_max_uploads", "export_max_bytes", "export_idle_timeout_ms", NULL};
 
@@ -297,6 +298,7 @@ int config_load(dsg_config *cfg, const char *path, char *err, size_t errlen)
     INT_SETTING("read_mmap_bytes", 0, 1LL << 40, read_mmap_bytes)
     INT_SETTING("read_cache_bytes", 64LL << 10, 1LL << 40, read_cache_bytes)
     INT_SETTING("search_defer_nodes", 0, 1LL << 40, search_defer_nodes)
+    INT_SETTING("bulk_write_queue_bytes", 0, 1LL << 32, bulk_write_queue_bytes)
     INT_SETTING("heap_trim_after_ms", 0, 86400000, heap_trim_after_ms)
     INT_SETTING("heap_trim_threshold_bytes", 128LL << 10, 1LL << 30, heap_trim_threshold_bytes)
     INT_SETTING("shutdown_timeout_ms", 0, 3600000, shutdown_timeout_ms)

@@ -29,6 +29,7 @@ typedef struct dsg_config {
     int64_t read_mmap_bytes;   /* PRAGMA mmap_size of each reader connection; 0: no mmap */
     int64_t read_cache_bytes;  /* page cache of each reader connection (PRAGMA cache_size in KiB) */
     int64_t search_defer_nodes; /* bulk loads creating more nodes fill their search rows after the commit; 0: never */
+    int64_t bulk_write_queue_bytes; /* a bulk load's rows queued for its write thread at most; 0: no thread */
     int64_t heap_trim_after_ms; /* the idle writer returns freed heap after this much time in writes; 0: never */
     int64_t heap_trim_threshold_bytes; /* free() gives the top of a heap back past this (mallopt M_TRIM_THRESHOLD) */
     int shutdown_timeout_ms;   /* how long SIGTERM waits for in-flight work */

@@ -157,7 +157,8 @@ int main(int argc, char **argv)
      * client never sees a socket in front of a store that is not ready. */
     graph_store_options sopts = {.busy_timeout_ms = cfg.busy_timeout_ms, .sql_max_rows = cfg.sql_max_rows,
                                  .mmap_bytes = cfg.read_mmap_bytes, .cache_bytes = cfg.read_cache_bytes,
-                                 .search_defer_nodes = cfg.search_defer_nodes ? cfg.search_defer_nodes : -1};
+                                 .search_defer_nodes = cfg.search_defer_nodes ? cfg.search_defer_nodes : -1,
+                                 .bulk_write_queue_bytes = cfg.bulk_write_queue_bytes ? cfg.bulk_write_queue_bytes : -1};
     gs_error gerr;
     if (graph_store_open(cfg.db, GS_OPEN_CREATE, &sopts, &store, &gerr) != GS_OK) {
         log_error("cannot open database %s: %s", cfg.db, gerr.msg);

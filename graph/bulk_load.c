@@ -6,10 +6,12 @@
  * handed to those functions.
  */
 #include "bulk_load.h"
+#include "bulk_behind.h"
 #include "bulk_map.h"
 #include "store_internal.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +42,18 @@ enum {
     BS_REL_FIND,
     BS_PROBE_NAME,
     BS_PROBE_ALIAS,
+    BS_NEXT_NODE_ID,
+    BS_NEXT_REL_ID,
+    BS_NODE_EXISTS,
     BS__COUNT
 };
 
 static const char *const bulk_sql[BS__COUNT] = {
-    [BS_NODE] = "INSERT INTO nodes(name_key, props) VALUES (?1, ?2)",
+    [BS_NODE] = "INSERT INTO nodes(id, name_key, props) VALUES (?3, ?1, ?2)",
     [BS_LABEL] = "INSERT OR IGNORE INTO node_labels(node_id, pos, label) VALUES (?1, ?2, ?3)",
     [BS_ALIAS] = "INSERT OR IGNORE INTO aliases(node_id, alias, alias_key) VALUES (?1, ?2, ?3)",
     [BS_FTS] = "INSERT INTO temp.gs_bulk_fts(id, name, aliases, body) VALUES (?1, ?2, ?3, ?4)",
-    [BS_REL] = "INSERT INTO rels(type, start, end, props) VALUES (?1, ?2, ?3, ?4)",
+    [BS_REL] = "INSERT INTO rels(id, type, start, end, props) VALUES (?5, ?1, ?2, ?3, ?4)",
     [BS_CLAIM_ALIAS] = "INSERT OR IGNORE INTO alias_claims(node_id, alias_key, import_id) VALUES (?1, ?2, ?3)",
     [BS_LOAD_NAMES] = "SELECT n.id, n.name_key FROM node_labels l JOIN nodes n ON n.id = l.node_id "
                       "WHERE l.label = ?1 AND n.name_key IS NOT NULL",
@@ -63,6 +68,9 @@ static const char *const bulk_sql[BS__COUNT] = {
                       "WHERE n.name_key = ?2 AND l.node_id = n.id AND l.label = ?1 LIMIT 2",
     [BS_PROBE_ALIAS] = "SELECT DISTINCT a.node_id FROM aliases a CROSS JOIN node_labels l "
                        "WHERE a.alias_key = ?2 AND l.node_id = a.node_id AND l.label = ?1 LIMIT 2",
+    [BS_NEXT_NODE_ID] = "SELECT coalesce(max(id), 0) + 1 FROM nodes",
+    [BS_NEXT_REL_ID] = "SELECT coalesce(max(id), 0) + 1 FROM rels",
+    [BS_NODE_EXISTS] = "SELECT 1 FROM nodes WHERE id = ?1",
 };
 
 /* Indexes built once at the end when their table was empty at the start. */
@@ -96,11 +104,24 @@ struct graph_bulk {
     bool defer_search;                     /* past search_defer_nodes: search rows go to the backlog */
     sqlite3_stmt *props_of;                /* bulk_node_unchanged's read */
     bulk_memo unchanged;                   /* rows bulk_node_unchanged found changing nothing */
+    bulk_recent recent;                    /* texts of the nodes created lately, while a write thread runs */
     bulk_buf row_text;                     /* a row's props as one text, the memo's key */
     int fk_was;                            /* foreign-key enforcement before the load (1: on) */
-#ifndef NDEBUG
-    sqlite3_stmt *node_exists;             /* bulk_check_ends' probe (debug builds only) */
-#endif
+    /* The ids the next created node and relationship get: the load assigns
+     * them (what SQLite would: one past the largest), so a row's INSERTs may
+     * run later, on the write thread. Re-read after every merge through
+     * graph_node_put / graph_rel_put (bulk_next_ids), which may create rows. */
+    int64_t next_node_id, next_rel_id;
+    bulk_behind *behind;                   /* the write thread, once started (bulk_write) */
+    size_t behind_bytes;                   /* its queue limit; 0: no write thread */
+    bool behind_off;                       /* it could not start: rows are written in line */
+    double behind_cpu;                     /* CPU seconds of write threads already stopped */
+    unsigned long behind_waits;            /* times the load waited for stopped write threads */
+    /* The id of the last node whose INSERT ran: written by the write thread
+     * (OP_NODE), read by the load to tell whether a node it created can be
+     * read yet (bulk_read_begin). Node INSERTs run in id order. */
+    _Atomic int64_t written_node_id;
+    int64_t read_wait_id;                  /* the node bulk_read_begin waits for */
 };
 
 /* Makes room for n more bytes (+ a NUL); false on OOM. */
@@ -213,6 +234,178 @@ static gs_status bulk_exec(graph_bulk *b, sqlite3_stmt *st, const char *what, gs
     return r;
 }
 
+/* ---- the rows' INSERTs, in line or on the write thread ---- */
+
+/* What bulk_write does: the INSERTs of a created row, the only statements the
+ * write thread runs. */
+enum { OP_NODE = 1, OP_LABEL, OP_FTS, OP_REL };
+
+/* An op's fields: three integers and three strings (with lengths). */
+typedef struct bulk_op {
+    int kind;
+    int64_t i[3];
+    const char *s[3];
+    uint32_t n[3];
+} bulk_op;
+
+/* Runs one op on the connection (the load's thread, or the write thread while
+ * ops are pending: bulk_behind.h). Binds copy nothing: the strings outlive the step. */
+static gs_status bulk_op_run(graph_bulk *b, const bulk_op *op, gs_error *err) {
+    sqlite3_stmt *st;
+    switch (op->kind) {
+    case OP_NODE:   /* id, name key, props text */
+        st = b->st[BS_NODE];
+        sqlite3_bind_text(st, 1, op->s[0], (int)op->n[0], SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, op->s[1], (int)op->n[1], SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, op->i[0]);
+        gs_status r = bulk_exec(b, st, "inserting a node", err);
+        if (r == GS_OK) atomic_store_explicit(&b->written_node_id, op->i[0], memory_order_release);
+        return r;
+    case OP_LABEL:   /* node id, position, label */
+        st = b->st[BS_LABEL];
+        sqlite3_bind_int64(st, 1, op->i[0]);
+        sqlite3_bind_int64(st, 2, op->i[1]);
+        sqlite3_bind_text(st, 3, op->s[0], (int)op->n[0], SQLITE_STATIC);
+        return bulk_exec(b, st, "adding a label", err);
+    case OP_FTS:   /* node id, name key, alias keys, other strings' keys */
+        st = b->st[BS_FTS];
+        sqlite3_bind_int64(st, 1, op->i[0]);
+        for (int k = 0; k < 3; k++) sqlite3_bind_text(st, k + 2, op->s[k] ? op->s[k] : "", (int)op->n[k], SQLITE_STATIC);
+        return bulk_exec(b, st, "updating the search index", err);
+    case OP_REL:   /* id, start, end, type, props text */
+        st = b->st[BS_REL];
+        sqlite3_bind_text(st, 1, op->s[0], (int)op->n[0], SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, op->i[1]);
+        sqlite3_bind_int64(st, 3, op->i[2]);
+        sqlite3_bind_text(st, 4, op->s[1], (int)op->n[1], SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, op->i[0]);
+        return bulk_exec(b, st, "inserting a relationship", err);
+    }
+    return gs_fail(err, GS_INVALID, "bulk load: unknown write op %d", op->kind);
+}
+
+/* The write thread's side: decodes an op bulk_write queued and runs it. */
+static gs_status bulk_op_exec(void *ctx, const unsigned char *p, size_t len, gs_error *err) {
+    bulk_op op = {0};
+    (void)len;
+    op.kind = *p++;
+    memcpy(op.i, p, sizeof op.i);
+    p += sizeof op.i;
+    memcpy(op.n, p, sizeof op.n);
+    p += sizeof op.n;
+    for (int k = 0; k < 3; k++) {
+        op.s[k] = (const char *)p;
+        p += op.n[k];
+    }
+    gs_status r = bulk_op_run((graph_bulk *)ctx, &op, err);
+    if (r != GS_OK) {   /* reported at a later row: say which kind of row failed */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (a row before this one, written by the load's write thread)");
+    }
+    return r;
+}
+
+/* Waits until the write thread (if any) has run every queued op, so that the
+ * load may use the connection itself: before every read, merge, claim row and
+ * at the end. Returns the thread's failure, if one of its INSERTs failed. */
+static gs_status bulk_settle(graph_bulk *b, gs_error *err) {
+    return b->behind ? bulk_behind_sync(b->behind, err) : GS_OK;
+}
+
+/* bulk_behind_wait's predicate: the node bulk_read_begin waits for is written. */
+static bool bulk_node_written(void *arg) {
+    graph_bulk *b = arg;
+    return atomic_load_explicit(&b->written_node_id, memory_order_acquire) >= b->read_wait_id;
+}
+
+/* Before the load reads the connection while ops may be pending: waits until
+ * node id (if the load created it; 0: none) is written, then holds the write
+ * thread off until bulk_read_end. A wait that ends without the node written
+ * (an INSERT failed: the queue ran out) leaves the read to find nothing. */
+static void bulk_read_begin(graph_bulk *b, int64_t id) {
+    if (!b->behind) return;
+    if (id >= b->first_new_id) {
+        b->read_wait_id = id;
+        bulk_behind_wait(b->behind, bulk_node_written, b);
+    }
+    bulk_behind_lock(b->behind);
+}
+
+/* Ends bulk_read_begin's hold. */
+static void bulk_read_end(graph_bulk *b) {
+    if (b->behind) bulk_behind_unlock(b->behind);
+}
+
+/* Runs op now, or queues it for the write thread: started at the first op
+ * once the load resolves rows from its maps (not while it probes an index
+ * per row, which would wait for the thread every row). */
+static gs_status bulk_write(graph_bulk *b, const bulk_op *op, gs_error *err) {
+    if (!b->behind && !b->behind_off && b->behind_bytes && b->probes_left == 0) {
+        atomic_store(&b->written_node_id, b->next_node_id - 1);   /* every node so far is written */
+        b->behind = bulk_behind_start(b->behind_bytes, bulk_op_exec, b);
+        b->behind_off = !b->behind;
+    }
+    if (!b->behind) return bulk_op_run(b, op, err);
+    size_t n = 1 + sizeof op->i + sizeof op->n + (size_t)op->n[0] + op->n[1] + op->n[2];
+    unsigned char *p = bulk_behind_append(b->behind, n);
+    if (!p) {
+        gs_status r = bulk_settle(b, err);
+        return r != GS_OK ? r : gs_fail(err, GS_IO, "out of memory");
+    }
+    *p++ = (unsigned char)op->kind;
+    memcpy(p, op->i, sizeof op->i);
+    p += sizeof op->i;
+    memcpy(p, op->n, sizeof op->n);
+    p += sizeof op->n;
+    for (int k = 0; k < 3; k++) {
+        if (op->n[k]) memcpy(p, op->s[k], op->n[k]);
+        p += op->n[k];
+    }
+    return GS_OK;
+}
+
+/* Stops the write thread (after it ran what is queued); its failure, if any. */
+static gs_status bulk_behind_end(graph_bulk *b, gs_error *err) {
+    if (!b->behind) return GS_OK;
+    b->behind_cpu += bulk_behind_cpu_s(b->behind);
+    b->behind_waits += bulk_behind_waits(b->behind);
+    gs_status r = bulk_behind_stop(b->behind, err);
+    b->behind = NULL;
+    return r;
+}
+
+/* The ids the next created node and relationship get (after a merge that
+ * may have created one; the connection is the load's: settled). */
+static gs_status bulk_next_ids(graph_bulk *b, gs_error *err) {
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = b->st[i ? BS_NEXT_REL_ID : BS_NEXT_NODE_ID];
+        gs_status r = sqlite3_step(st) == SQLITE_ROW ? GS_OK : gs_sqlfail(b->s, err, "bulk load: reading ids");
+        if (r == GS_OK) *(i ? &b->next_rel_id : &b->next_node_id) = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (r != GS_OK) return r;
+    }
+    atomic_store(&b->written_node_id, b->next_node_id - 1);   /* settled: every node is written */
+    return GS_OK;
+}
+
+/* See bulk_load.h: from bulk:node's ids or one rowid probe, with the queue run first. */
+bool graph_bulk_node_exists(graph_bulk *b, int64_t id) {
+    bulk_read_begin(b, id);
+    sqlite3_stmt *st = b->st[BS_NODE_EXISTS];
+    sqlite3_bind_int64(st, 1, id);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    bulk_read_end(b);
+    return yes;
+}
+
+/* See bulk_load.h. */
+void graph_bulk_write_stats(graph_bulk *b, double *cpu_s, unsigned long *waits) {
+    if (b->behind) bulk_settle(b, NULL);   /* what is queued runs first; a failure stays for graph_bulk_end */
+    *cpu_s = b->behind_cpu + (b->behind ? bulk_behind_cpu_s(b->behind) : 0);
+    *waits = b->behind_waits + bulk_behind_waits(b->behind);
+}
+
 /* Drops an index whose table is empty, remembering how to build it again. */
 static gs_status bulk_defer_index(graph_bulk *b, const char *name, gs_error *err) {
     sqlite3_stmt *st = gs_prov_prepare(b->s, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1", err);
@@ -258,9 +451,7 @@ static void bulk_free(graph_bulk *b) {
     bulk_rels_free(&b->rels);
     sqlite3_finalize(b->props_of);
     bulk_memo_free(&b->unchanged);
-#ifndef NDEBUG
-    sqlite3_finalize(b->node_exists);
-#endif
+    bulk_recent_free(&b->recent);
     bulk_buf *bufs[] = {&b->key, &b->mk, &b->text, &b->fts_aliases, &b->fts_body, &b->akeys, &b->row_text};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->p);
     free(b);
@@ -336,6 +527,8 @@ gs_status graph_bulk_begin(graph_store *s, graph_bulk **out, gs_error *err) {
     for (int i = 0; r == GS_OK && i < BS__COUNT; i++)
         if (sqlite3_prepare_v3(s->db, bulk_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL) != SQLITE_OK)
             r = gs_sqlfail(s, err, "bulk load: preparing");
+    if (r == GS_OK) r = bulk_next_ids(b, err);
+    b->behind_bytes = s->bulk_write_queue_bytes > 0 ? (size_t)s->bulk_write_queue_bytes : 0;
     if (r != GS_OK) {
         graph_bulk_end(b, false, NULL);
         return r;
@@ -357,6 +550,8 @@ static bool bulk_label_in_maps(const graph_bulk *b, const char *label) {
  * label; on a graph that was empty there is nothing to read. */
 static gs_status bulk_load_label(graph_bulk *b, const char *label, gs_error *err) {
     if (bulk_label_in_maps(b, label)) return GS_OK;
+    gs_status sr = bulk_settle(b, err);
+    if (sr != GS_OK) return sr;
     char **nl = realloc(b->loaded, (b->nloaded + 1) * sizeof *nl);
     if (!nl) return gs_fail(err, GS_IO, "out of memory");
     b->loaded = nl;
@@ -419,7 +614,8 @@ static gs_status bulk_sync_node(graph_bulk *b, int64_t id, gs_error *err) {
 static gs_status bulk_flush_run(graph_bulk *b, bool node, gs_error *err) {
     int64_t *run = node ? b->node_run : b->rel_run;
     if (run[0] == 0) return GS_OK;
-    gs_status r = gs_claim_range_put(b->s, node, run[0], run[1], b->s->prov_import, 1, b->s->prov_import != 0, err);
+    gs_status r = bulk_settle(b, err);
+    if (r == GS_OK) r = gs_claim_range_put(b->s, node, run[0], run[1], b->s->prov_import, 1, b->s->prov_import != 0, err);
     run[0] = run[1] = 0;
     return r;
 }
@@ -443,7 +639,8 @@ static gs_status bulk_claim_created(graph_bulk *b, bool node, int64_t id, gs_err
  * reads node_claims or rel_claims (graph_node_put / graph_rel_put) and at
  * the end. */
 static gs_status bulk_flush_claims(graph_bulk *b, gs_error *err) {
-    gs_status r = bulk_flush_run(b, true, err);
+    gs_status r = bulk_settle(b, err);
+    if (r == GS_OK) r = bulk_flush_run(b, true, err);
     if (r == GS_OK) r = bulk_flush_run(b, false, err);
     gs_ids_sort(&b->matched);
     if (r == GS_OK) r = gs_claim_nodes_put(b->s, b->matched.v, b->matched.n, b->s->prov_import, err);
@@ -489,30 +686,31 @@ static bool bulk_node_text(graph_bulk *b, const graph_bulk_node_row *row) {
  * search stays exact meanwhile (it scans the backlog's nodes). */
 static gs_status bulk_defer_search(graph_bulk *b, gs_error *err) {
     b->defer_search = true;
-    return gs_exec(b->s, "DELETE FROM temp.gs_bulk_fts", err);
+    gs_status r = bulk_settle(b, err);   /* the staged rows queued so far go in first */
+    return r == GS_OK ? gs_exec(b->s, "DELETE FROM temp.gs_bulk_fts", err) : r;
 }
 
 /* Inserts a new node with everything graph_node_put would write for it. key is b->key. */
 static gs_status bulk_node_create(graph_bulk *b, const graph_bulk_node_row *row, int64_t *id_out, gs_error *err) {
     graph_store *s = b->s;
     if (!bulk_node_text(b, row)) return gs_fail(err, GS_IO, "out of memory");
-    sqlite3_stmt *st = b->st[BS_NODE];
-    sqlite3_bind_text(st, 1, b->key.p, (int)b->key.len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b->text.p, (int)b->text.len, SQLITE_STATIC);
-    gs_status r = bulk_exec(b, st, "inserting a node", err);
+    int64_t id = b->next_node_id;
+    bulk_op op = {.kind = OP_NODE, .i = {id}, .s = {b->key.p, b->text.p}, .n = {(uint32_t)b->key.len, (uint32_t)b->text.len}};
+    gs_status r = bulk_write(b, &op, err);
     if (r != GS_OK) return r;
-    int64_t id = sqlite3_last_insert_rowid(s->db);
-    st = b->st[BS_LABEL];
+    b->next_node_id++;
+    if (b->behind) bulk_recent_put(&b->recent, id, b->text.p, b->text.len);
     for (size_t i = 0; r == GS_OK && i < row->nlabels; i++) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (int64_t)i);
-        sqlite3_bind_text(st, 3, row->labels[i], -1, SQLITE_STATIC);
-        r = bulk_exec(b, st, "adding a label", err);
+        op = (bulk_op){.kind = OP_LABEL, .i = {id, (int64_t)i}, .s = {row->labels[i]}, .n = {(uint32_t)strlen(row->labels[i])}};
+        r = bulk_write(b, &op, err);
         if (r == GS_OK) r = bulk_map_add(b, &b->names, row->labels[i], b->key.p, b->key.len, id, err);
     }
-    /* aliases: rows, claims, the search column (keys, first spelling wins) */
+    /* aliases: rows, claims, the search column (keys, first spelling wins);
+     * written in line (a repeated key is told by sqlite3_changes) */
     b->fts_aliases.len = 0;
     b->akeys.len = 0;
+    if (r == GS_OK && row->naliases) r = bulk_settle(b, err);
+    sqlite3_stmt *st;
     for (size_t i = 0; r == GS_OK && i < row->naliases; i++) {
         r = bulk_key(&b->akeys, row->aliases[i], err);
         if (r == GS_OK && b->akeys.len == 0)
@@ -546,12 +744,9 @@ static gs_status bulk_node_create(graph_bulk *b, const graph_bulk_node_row *row,
         if (b->akeys.len && !buf_line(&b->fts_body, b->akeys.p, b->akeys.len)) r = gs_fail(err, GS_IO, "out of memory");
     }
     if (r == GS_OK && !b->defer_search) {
-        st = b->st[BS_FTS];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, b->key.p, (int)b->key.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, b->fts_aliases.p ? b->fts_aliases.p : "", (int)b->fts_aliases.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, b->fts_body.p ? b->fts_body.p : "", (int)b->fts_body.len, SQLITE_STATIC);
-        r = bulk_exec(b, st, "updating the search index", err);
+        op = (bulk_op){.kind = OP_FTS, .i = {id}, .s = {b->key.p, b->fts_aliases.p, b->fts_body.p},
+                       .n = {(uint32_t)b->key.len, (uint32_t)b->fts_aliases.len, (uint32_t)b->fts_body.len}};
+        r = bulk_write(b, &op, err);
     }
     if (r == GS_OK) r = bulk_claim_created(b, true, id, err);
     if (r == GS_OK) {
@@ -583,7 +778,7 @@ static gs_status bulk_props_json(const graph_bulk_prop *props, size_t nprops, js
 /* See bulk_load.h: the general case, graph_node_put with the deferred indexes back, then the maps follow. */
 gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t nlabels, const char *name,
                               json_t *props, json_t *aliases, int64_t *id_out, gs_error *err) {
-    gs_status r = GS_OK;
+    gs_status r = bulk_settle(b, err);
     for (size_t i = 0; r == GS_OK && b->probes_left == 0 && i < nlabels && nlabels <= BULK_MAX_LABELS; i++)
         if (gs_utf8_ok(labels[i])) r = bulk_load_label(b, labels[i], err);   /* bad ones: graph_node_put says so */
     if (r == GS_OK) r = bulk_flush_claims(b, err);
@@ -591,8 +786,10 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     if (r == GS_OK) r = bulk_undefer(b, err);
     bool created = false;
     if (r == GS_OK) r = graph_node_put(b->s, labels, nlabels, name, props, aliases, id_out, &created, err);
+    if (r == GS_OK) r = bulk_next_ids(b, err);
     if (r == GS_OK) r = bulk_sync_node(b, *id_out, err);
     if (r == GS_OK) bulk_memo_forget(&b->unchanged, *id_out);   /* the node may have changed */
+    if (r == GS_OK) bulk_recent_forget(&b->recent, *id_out);
     if (r == GS_OK && !bulk_ids_add(&b->claimed, *id_out)) r = gs_fail(err, GS_IO, "out of memory");
     return r;
 }
@@ -621,6 +818,19 @@ static bool bulk_row_text(graph_bulk *b, const graph_bulk_node_row *row) {
     return ok;
 }
 
+/* True if the props text (len bytes, a stored node's) has every property of
+ * the row with the row's value. */
+static bool bulk_props_hold(graph_bulk *b, const char *text, size_t len, const graph_bulk_node_row *row) {
+    for (size_t i = 0; i < row->nprops; i++) {
+        b->akeys.len = 0;
+        const char *vend = NULL, *v = buf_quote(&b->akeys, row->props[i].key)
+                                          ? gs_json_find_key(text, len, b->akeys.p, b->akeys.len, &vend) : NULL;
+        if (!v || (size_t)(vend - v) != row->props[i].json_len || memcmp(v, row->props[i].json, row->props[i].json_len) != 0)
+            return false;
+    }
+    return true;
+}
+
 /* A row naming a node this load created that would change nothing on it: one
  * label (the node has it: that is how the row found it), no aliases, and every
  * property already stored with that value. graph_node_put would write nothing
@@ -635,21 +845,24 @@ static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node
     if (id < b->first_new_id || row->nlabels != 1 || row->naliases != 0) return false;
     bool keyed = bulk_row_text(b, row);
     if (keyed && bulk_memo_has(&b->unchanged, id, b->row_text.p, b->row_text.len)) return true;
-    if (!b->props_of && sqlite3_prepare_v3(b->s->db, "SELECT props FROM nodes WHERE id = ?1", -1,
-                                           SQLITE_PREPARE_PERSISTENT, &b->props_of, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_int64(b->props_of, 1, id);
-    bool same = sqlite3_step(b->props_of) == SQLITE_ROW;
-    const char *text = same ? (const char *)sqlite3_column_text(b->props_of, 0) : NULL;
-    size_t len = same ? (size_t)sqlite3_column_bytes(b->props_of, 0) : 0;
-    for (size_t i = 0; same && text && i < row->nprops; i++) {
-        b->akeys.len = 0;
-        const char *vend = NULL, *v = buf_quote(&b->akeys, row->props[i].key)
-                                          ? gs_json_find_key(text, len, b->akeys.p, b->akeys.len, &vend) : NULL;
-        same = v && (size_t)(vend - v) == row->props[i].json_len && memcmp(v, row->props[i].json, row->props[i].json_len) == 0;
+    size_t len = 0;
+    const char *text = bulk_recent_get(&b->recent, id, &len);   /* created lately: maybe not written yet */
+    bool same;
+    if (text) {
+        same = bulk_props_hold(b, text, len, row);
+    } else {
+        if (!b->props_of && sqlite3_prepare_v3(b->s->db, "SELECT props FROM nodes WHERE id = ?1", -1,
+                                               SQLITE_PREPARE_PERSISTENT, &b->props_of, NULL) != SQLITE_OK)
+            return false;
+        bulk_read_begin(b, id);   /* no row (an INSERT failed): the merge it falls to reports why */
+        sqlite3_bind_int64(b->props_of, 1, id);
+        same = sqlite3_step(b->props_of) == SQLITE_ROW;
+        text = same ? (const char *)sqlite3_column_text(b->props_of, 0) : NULL;
+        len = same ? (size_t)sqlite3_column_bytes(b->props_of, 0) : 0;
+        same = text && bulk_props_hold(b, text, len, row);
+        sqlite3_reset(b->props_of);
+        bulk_read_end(b);
     }
-    same = same && text;
-    sqlite3_reset(b->props_of);
     if (same && keyed) bulk_memo_set(&b->unchanged, id, b->row_text.p, b->row_text.len);
     return same;
 }
@@ -658,10 +871,12 @@ static bool bulk_node_unchanged(graph_bulk *b, int64_t id, const graph_bulk_node
  * b->key: *id = 0 (none), the node, or BULK_AMBIGUOUS (two nodes), as the maps say. */
 static gs_status bulk_probe(graph_bulk *b, int which, const char *label, int64_t *id, gs_error *err) {
     sqlite3_stmt *st = b->st[which];
+    *id = 0;
+    gs_status sr = bulk_settle(b, err);
+    if (sr != GS_OK) return sr;
     sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, b->key.p, (int)b->key.len, SQLITE_STATIC);
     int rc;
-    *id = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t found = sqlite3_column_int64(st, 0);
         *id = *id == 0 || *id == found ? found : BULK_AMBIGUOUS;
@@ -745,15 +960,9 @@ static bool bulk_rel_text(graph_bulk *b, const graph_bulk_prop *props, size_t np
  * load does not enforce foreign keys: graph_bulk_begin). Release builds trust
  * the caller: this probe is the cost the load avoids. */
 static gs_status bulk_check_ends(graph_bulk *b, int64_t start, int64_t end, gs_error *err) {
-    if (!b->node_exists &&
-        sqlite3_prepare_v2(b->s->db, "SELECT 1 FROM nodes WHERE id = ?1", -1, &b->node_exists, NULL) != SQLITE_OK)
-        return gs_sqlfail(b->s, err, "bulk load: preparing");
     for (int i = 0; i < 2; i++) {
         int64_t id = i ? end : start;
-        sqlite3_bind_int64(b->node_exists, 1, id);
-        int rc = sqlite3_step(b->node_exists);
-        sqlite3_reset(b->node_exists);
-        if (rc != SQLITE_ROW)
+        if (!graph_bulk_node_exists(b, id))
             return gs_fail(err, GS_INVALID, "bulk load: relationship %s %" PRId64 " is not a node (caller bug)",
                            i ? "end" : "start", id);
     }
@@ -772,6 +981,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
     int64_t id = bulk_rels_get(&b->rels, start, t, end);
     gs_status r = GS_OK;
     if (id == 0 && !b->fresh_rels) {   /* relationships from before the load: one index probe */
+        bulk_read_begin(b, 0);   /* rows from before the load: nothing to wait for */
         sqlite3_stmt *st = b->st[BS_REL_FIND];
         sqlite3_bind_int64(st, 1, start);
         sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
@@ -780,6 +990,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         if (rc == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
         else if (rc != SQLITE_DONE) r = gs_sqlfail(b->s, err, "looking up a relationship");
         sqlite3_reset(st);
+        bulk_read_end(b);
         if (r != GS_OK) return r;
     }
     if (id != 0) {   /* exists: graph_rel_put's merge, with the indexes back */
@@ -789,6 +1000,7 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         if (r == GS_OK) r = bulk_undefer(b, err);
         if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
         if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
+        if (r == GS_OK) r = bulk_next_ids(b, err);
         json_decref(pj);
         if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id))
             r = gs_fail(err, GS_IO, "out of memory");
@@ -796,14 +1008,12 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         return r;
     }
     if (!bulk_rel_text(b, props, nprops)) return gs_fail(err, GS_IO, "out of memory");
-    sqlite3_stmt *st = b->st[BS_REL];
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, start);
-    sqlite3_bind_int64(st, 3, end);
-    sqlite3_bind_text(st, 4, b->text.p, (int)b->text.len, SQLITE_STATIC);
-    r = bulk_exec(b, st, "inserting a relationship", err);
+    id = b->next_rel_id;
+    bulk_op op = {.kind = OP_REL, .i = {id, start, end}, .s = {type, b->text.p},
+                  .n = {(uint32_t)strlen(type), (uint32_t)b->text.len}};
+    r = bulk_write(b, &op, err);
     if (r != GS_OK) return r;
-    id = sqlite3_last_insert_rowid(b->s->db);
+    b->next_rel_id++;
     r = bulk_claim_created(b, false, id, err);
     if (r == GS_OK) bulk_count_props(b, nprops);
     if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
@@ -821,6 +1031,7 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
     if (r == GS_OK) r = bulk_undefer(b, err);
     int64_t id = 0;
     if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
+    if (r == GS_OK) r = bulk_next_ids(b, err);
     int32_t t = r == GS_OK ? bulk_type(b, type, err) : 0;
     if (r == GS_OK && t < 0) r = GS_INVALID;
     if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");
@@ -831,7 +1042,8 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
 /* See bulk_load.h: pending claims, indexes, search rows and FTS5 settings, then release or undo. */
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err) {
     if (!b) return GS_OK;
-    gs_status r = keep ? bulk_flush_claims(b, err) : GS_OK;
+    gs_status r = bulk_behind_end(b, keep ? err : NULL);   /* the connection is the load's alone from here */
+    if (r == GS_OK && keep) r = bulk_flush_claims(b, err);
     for (int i = 0; i < BS__COUNT; i++) {
         sqlite3_finalize(b->st[i]);
         b->st[i] = NULL;

@@ -19,6 +19,13 @@
  *     (sorted build instead of random inserts);
  *   - relationships that were there before the load are found with one
  *     index probe per row (none when `rels` was empty);
+ *   - the INSERTs of created rows run on a write thread of the load
+ *     (graph/bulk_behind.h) while the next rows are resolved: the load
+ *     assigns their ids itself. Every other use of the connection (a read, a
+ *     merge, claim rows, the end) first waits for the thread's queue to run,
+ *     and a failed INSERT fails the load at the next such point or at
+ *     graph_bulk_end, which then undoes it. The queue holds at most the
+ *     store's bulk_write_queue_bytes (0: no thread, rows written in line);
  *   - anything else (a row that changes an existing node, a relationship
  *     that exists already, an ambiguous name) goes through graph_node_put /
  *     graph_rel_put unchanged, after the deferred indexes are back, so the
@@ -102,6 +109,13 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
  * messages (null properties, ends that may not exist). *id_out may be NULL. */
 gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
                              int64_t *id_out, gs_error *err);
+/* True if node id exists (a relationship's end that bulk_load did not hand
+ * out): one rowid probe, after the write thread ran what is queued. */
+bool graph_bulk_node_exists(graph_bulk *b, int64_t id);
+/* CPU seconds the load's write thread used (0 without one) and how many
+ * times the load waited for it, after it ran what is queued: for the
+ * caller's timing line, just before graph_bulk_end. */
+void graph_bulk_write_stats(graph_bulk *b, double *cpu_s, unsigned long *waits);
 /* Ends the load: with keep, builds the deferred indexes and keeps the rows;
  * without, rolls everything back. Frees b either way. */
 gs_status graph_bulk_end(graph_bulk *b, bool keep, gs_error *err);

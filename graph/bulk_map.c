@@ -264,3 +264,53 @@ void bulk_memo_free(bulk_memo *m) {
     free(m->arena);
     memset(m, 0, sizeof *m);
 }
+
+struct bulk_recent_slot {
+    int64_t id;     /* 0: empty */
+    uint64_t pos;   /* where the text starts, in bytes ever put */
+    uint32_t len;
+};
+
+/* See bulk_map.h. A text is stored in one piece: one that would cross the end
+ * of the ring starts again at its beginning (the skipped bytes count as put). */
+void bulk_recent_put(bulk_recent *r, int64_t id, const char *text, size_t len) {
+    if (!r->slots) {
+        r->slots = calloc(BULK_RECENT_SLOTS, sizeof *r->slots);
+        r->buf = malloc(BULK_RECENT_BYTES);
+        if (!r->slots || !r->buf) {
+            bulk_recent_free(r);
+            return;
+        }
+    }
+    struct bulk_recent_slot *sl = &r->slots[(uint64_t)id % BULK_RECENT_SLOTS];
+    if (len > BULK_RECENT_BYTES / 4) {
+        if (sl->id == id) sl->id = 0;
+        return;
+    }
+    size_t at = (size_t)(r->written % BULK_RECENT_BYTES);
+    if (at + len > BULK_RECENT_BYTES) r->written += BULK_RECENT_BYTES - at;
+    *sl = (struct bulk_recent_slot){.id = id, .pos = r->written, .len = (uint32_t)len};
+    memcpy(r->buf + r->written % BULK_RECENT_BYTES, text, len);
+    r->written += len;
+}
+
+/* See bulk_map.h: a slot's text is intact until BULK_RECENT_BYTES more bytes were put after its start. */
+const char *bulk_recent_get(const bulk_recent *r, int64_t id, size_t *len) {
+    if (!r->slots) return NULL;
+    const struct bulk_recent_slot *sl = &r->slots[(uint64_t)id % BULK_RECENT_SLOTS];
+    if (sl->id != id || r->written - sl->pos > BULK_RECENT_BYTES) return NULL;
+    *len = sl->len;
+    return r->buf + sl->pos % BULK_RECENT_BYTES;
+}
+
+/* See bulk_map.h. */
+void bulk_recent_forget(bulk_recent *r, int64_t id) {
+    if (r->slots && r->slots[(uint64_t)id % BULK_RECENT_SLOTS].id == id) r->slots[(uint64_t)id % BULK_RECENT_SLOTS].id = 0;
+}
+
+/* See bulk_map.h. */
+void bulk_recent_free(bulk_recent *r) {
+    free(r->slots);
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}

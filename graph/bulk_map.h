@@ -70,6 +70,30 @@ void bulk_memo_set(bulk_memo *m, int64_t id, const char *text, size_t len);
 void bulk_memo_forget(bulk_memo *m, int64_t id);
 void bulk_memo_free(bulk_memo *m);
 
+/* bulk_recent: the props text of the last nodes a load created (at most
+ * BULK_RECENT_SLOTS nodes, BULK_RECENT_BYTES of text, oldest overwritten
+ * first), kept while the load has a write thread: a row naming a node whose
+ * INSERT may still be queued is compared with this text instead of waiting
+ * for the thread to write the node and reading it back (bulk_load.c). Sized
+ * to cover what the write queue usually holds; a node not here is read back
+ * (after a wait when its INSERT is still queued). */
+#define BULK_RECENT_SLOTS 32768
+#define BULK_RECENT_BYTES ((size_t)8 << 20)
+
+typedef struct bulk_recent {
+    struct bulk_recent_slot *slots;   /* by id % BULK_RECENT_SLOTS; NULL until the first put */
+    char *buf;                        /* BULK_RECENT_BYTES, used as a ring */
+    uint64_t written;                 /* bytes ever put (positions are offsets into this count) */
+} bulk_recent;
+
+/* Keeps text for id, replacing the oldest; a text over a quarter of the ring, or no memory, keeps nothing. */
+void bulk_recent_put(bulk_recent *r, int64_t id, const char *text, size_t len);
+/* The text kept for id (*len bytes), or NULL when none is kept. */
+const char *bulk_recent_get(const bulk_recent *r, int64_t id, size_t *len);
+/* Forgets id's text (the node changed). */
+void bulk_recent_forget(bulk_recent *r, int64_t id);
+void bulk_recent_free(bulk_recent *r);
+
 /* True if id is in the set. */
 bool bulk_ids_has(const bulk_ids *m, int64_t id);
 /* Adds id (> 0). False on OOM. */

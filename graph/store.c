@@ -357,6 +357,8 @@ gs_status graph_store_open(const char *path, int flags, const graph_store_option
     s->readonly = (flags & GS_OPEN_READONLY) != 0;
     s->sql_max_rows = opts && opts->sql_max_rows > 0 ? opts->sql_max_rows : 100000;
     s->search_defer_nodes = opts && opts->search_defer_nodes ? opts->search_defer_nodes : GS_SEARCH_DEFER_NODES;
+    s->bulk_write_queue_bytes =
+        opts && opts->bulk_write_queue_bytes ? opts->bulk_write_queue_bytes : GS_BULK_WRITE_QUEUE_BYTES;
     int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
 
     static pthread_once_t configured = PTHREAD_ONCE_INIT;

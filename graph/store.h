@@ -74,9 +74,13 @@ typedef struct graph_store_options {
     int64_t search_defer_nodes; /* a bulk load creating more nodes than this leaves their search
                                    rows to the backlog (graph_search_backlog_step); 0: the
                                    default GS_SEARCH_DEFER_NODES, < 0: never */
+    int64_t bulk_write_queue_bytes; /* a bulk load's INSERTs run on a write thread with at most
+                                       this many bytes of rows queued (graph/bulk_behind.h);
+                                       0: the default GS_BULK_WRITE_QUEUE_BYTES, < 0: no thread */
 } graph_store_options;
 
 #define GS_SEARCH_DEFER_NODES 65536
+#define GS_BULK_WRITE_QUEUE_BYTES ((int64_t)4 << 20)
 
 /* Opens (and for a writable store, creates/migrates) the database at path.
  * Before touching the file it reads PRAGMA user_version: a version newer than

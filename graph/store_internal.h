@@ -132,6 +132,7 @@ struct graph_store {
     uint64_t adj_snap_seq;
     struct cy_store_cache *cy_cache; /* Cypher plans and statements (cypher_plan_cache.c), or NULL */
     int64_t search_defer_nodes; /* bulk loads creating more nodes leave their search rows to the backlog */
+    int64_t bulk_write_queue_bytes; /* a bulk load's write thread queue; <= 0: no thread (bulk_behind.h) */
     gs_ids fts_pending;    /* nodes whose search rows wait for the commit (search.c), unsorted */
     bool retract_no_shortcut; /* tests: prov_retract_set_shortcut (provenance.h) */
 };

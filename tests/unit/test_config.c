@@ -38,6 +38,7 @@ static void defaults(void **st)
     assert_int_equal(c.search_defer_nodes, 65536);
     assert_int_equal(c.heap_trim_after_ms, 1000);
     assert_int_equal(c.heap_trim_threshold_bytes, 16 << 20);
+    assert_int_equal(c.bulk_write_queue_bytes, 4 << 20);
 }
 
 static void settings_are_read(void **st)
@@ -48,7 +49,8 @@ static void settings_are_read(void **st)
     assert_int_equal(write_conf("socket = '/tmp/x.sock'\nsocket_mode = '0666'\nmax_line_bytes = 64 * 1024\n"
                                 "write_uids = {0, 65534, 'root'}\nlog_level = 'debug'\n"
                                 "local n = 3\nread_threads = n + 1\nread_mmap_bytes = 256 * 1024 * 1024\n"
-                                "read_cache_bytes = 16 * 1024 * 1024\nheap_trim_threshold_bytes = 1024 * 1024\n"), 0);
+                                "read_cache_bytes = 16 * 1024 * 1024\nheap_trim_threshold_bytes = 1024 * 1024\n"
+                                "bulk_write_queue_bytes = 0\n"), 0);
     assert_int_equal(config_load(&c, path, err, sizeof err), 0);
     assert_string_equal(c.socket, "/tmp/x.sock");
     assert_int_equal(c.socket_mode, 0666);
@@ -61,6 +63,7 @@ static void settings_are_read(void **st)
     assert_int_equal(c.read_mmap_bytes, 256 << 20);
     assert_int_equal(c.read_cache_bytes, 16 << 20);
     assert_int_equal(c.heap_trim_threshold_bytes, 1 << 20);
+    assert_int_equal(c.bulk_write_queue_bytes, 0);
     config_free(&c);
     unlink(path);
 }
@@ -79,6 +82,8 @@ static void errors_name_the_problem(void **st)
         {"heap_trim_after_ms = -5\n", "heap_trim_after_ms"},
         {"heap_trim_threshold_bytes = 4096\n", "heap_trim_threshold_bytes"},
         {"heap_trim_threshold_bytes = 4 * 1024 * 1024 * 1024\n", "heap_trim_threshold_bytes"},
+        {"bulk_write_queue_bytes = -1\n", "bulk_write_queue_bytes"},
+        {"bulk_write_queue_bytes = 8 * 1024 * 1024 * 1024\n", "bulk_write_queue_bytes"},
         {"write_uids = {'no-such-user-xyz'}\n", "write_uids[1]"},
         {"x = = 1\n", ":1:"},
         {"os.execute('true')\n", "execute"},
