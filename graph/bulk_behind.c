@@ -87,6 +87,17 @@ static void *bh_main(void *arg) {
     return NULL;
 }
 
+/* Frees q and what it holds (no thread running). */
+static void bh_free(bulk_behind *q) {
+    free(q->spare);
+    free(q->cur);
+    pthread_cond_destroy(&q->progress);
+    pthread_cond_destroy(&q->work);
+    pthread_mutex_destroy(&q->conn);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
+
 /* See bulk_behind.h. */
 bulk_behind *bulk_behind_start(size_t queue_bytes, bulk_behind_exec exec, void *ctx) {
     bulk_behind *q = calloc(1, sizeof *q);
@@ -99,11 +110,7 @@ bulk_behind *bulk_behind_start(size_t queue_bytes, bulk_behind_exec exec, void *
     pthread_cond_init(&q->work, NULL);
     pthread_cond_init(&q->progress, NULL);
     if (pthread_create(&q->thread, NULL, bh_main, q) != 0) {
-        pthread_cond_destroy(&q->progress);
-        pthread_cond_destroy(&q->work);
-        pthread_mutex_destroy(&q->conn);
-        pthread_mutex_destroy(&q->mu);
-        free(q);
+        bh_free(q);
         return NULL;
     }
     q->have_cpu = pthread_getcpuclockid(q->thread, &q->cpu) == 0;
@@ -209,12 +216,6 @@ gs_status bulk_behind_stop(bulk_behind *q, gs_error *err) {
     pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
-    free(q->spare);
-    free(q->cur);
-    pthread_cond_destroy(&q->progress);
-    pthread_cond_destroy(&q->work);
-    pthread_mutex_destroy(&q->conn);
-    pthread_mutex_destroy(&q->mu);
-    free(q);
+    bh_free(q);
     return st;
 }

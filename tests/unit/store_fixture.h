@@ -1,8 +1,8 @@
 /*
  * tests/unit/store_fixture.h - the cmocka fixture the store tests share: a new
  * database in a fresh temporary directory per test, removed afterwards with
- * its WAL and SHM files; and sql_int, one integer read on a store's own
- * connection.
+ * its WAL and SHM files; sql_int, one integer read on a store's own
+ * connection; and tables_dump, the rows of some tables as one sorted text.
  */
 #ifndef DSGRAPH_TEST_STORE_FIXTURE_H
 #define DSGRAPH_TEST_STORE_FIXTURE_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -29,6 +30,49 @@ static inline int64_t sql_int(graph_store *s, const char *sql)
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* Orders text lines for qsort (tables_dump). */
+static inline int fixture_line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every row of the given tables (or subqueries), one sorted line per row
+ * ("table:col|col|..."), as one text to compare two runs by; the caller frees it. */
+static inline char *tables_dump(graph_store *s, const char *const *tables, size_t ntables)
+{
+    size_t n = 0, cap = 1024, len = 1;
+    char **lines = malloc(cap * sizeof *lines);
+    for (size_t t = 0; t < ntables; t++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", tables[t]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char line[1024];
+            int used = snprintf(line, sizeof line, "%s:", tables[t]);
+            for (int c = 0; c < sqlite3_column_count(st) && used < (int)sizeof line; c++)
+                used += snprintf(line + used, sizeof line - (size_t)used, "%s|",
+                                 sqlite3_column_text(st, c) ? (const char *)sqlite3_column_text(st, c) : "NULL");
+            if (n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
+            lines[n++] = strdup(line);
+            len += strlen(line) + 1;
+        }
+        sqlite3_finalize(st);
+    }
+    qsort(lines, n, sizeof *lines, fixture_line_cmp);
+    char *out = malloc(len), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(lines[i]);
+        memcpy(o, lines[i], k);
+        o[k] = '\n';
+        o += k + 1;
+        free(lines[i]);
+    }
+    *o = '\0';
+    free(lines);
+    return out;
 }
 
 typedef struct fixture {

@@ -23,47 +23,11 @@
 #include "provenance.h"
 #include "store_fixture.h"
 
-/* Orders text lines for qsort. */
-static int line_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Every row of the tables a load writes, as sorted lines in one text. */
-static char *tables_dump(graph_store *s)
-{
-    static const char *const tables[] = {"nodes", "node_labels", "aliases", "alias_claims", "rels", "node_claims",
-                                         "rel_claims", "node_claim_ranges", "rel_claim_ranges", "prop_claims", "node_fts",
-                                         "(SELECT id, nodes, relationships, properties FROM imports)"};
-    size_t n = 0, cap = 1024, len = 1;
-    char **lines = malloc(cap * sizeof *lines);
-    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "SELECT * FROM %s", tables[t]);
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(graph_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            char line[512];
-            int used = snprintf(line, sizeof line, "%s:", tables[t]);
-            for (int c = 0; c < sqlite3_column_count(st) && used < (int)sizeof line; c++)
-                used += snprintf(line + used, sizeof line - (size_t)used, "%s|",
-                                 sqlite3_column_text(st, c) ? (const char *)sqlite3_column_text(st, c) : "NULL");
-            if (n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
-            lines[n++] = strdup(line);
-            len += strlen(line) + 1;
-        }
-        sqlite3_finalize(st);
-    }
-    qsort(lines, n, sizeof *lines, line_cmp);
-    char *out = malloc(len), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(lines[i]);
-        memcpy(o, lines[i], k);
-        o[k] = '\n';
-        o += k + 1;
-        free(lines[i]);
-    }
-    *o = '\0';
-    free(lines);
-    return out;
-}
+/* Every table a load writes, for tables_dump. */
+static const char *const load_tables[] = {"nodes", "node_labels", "aliases", "alias_claims", "rels", "node_claims",
+                                          "rel_claims", "node_claim_ranges", "rel_claim_ranges", "prop_claims", "node_fts",
+                                          "(SELECT id, nodes, relationships, properties FROM imports)"};
+#define DUMP(s) tables_dump((s), load_tables, sizeof load_tables / sizeof *load_tables)
 
 /* Starts a transaction and an import, then a load. */
 static graph_bulk *start(graph_store *s)
@@ -184,7 +148,7 @@ static void same_rows_with_and_without_the_thread(void **state)
     assert_true(cpu_on > 0);      /* the rows did go through a thread */
     assert_true(cpu_off == 0);    /* and here they did not */
     assert_string_equal(ids_on, ids_off);
-    char *dump_on = tables_dump(((fixture *)with)->s), *dump_off = tables_dump(((fixture *)without)->s);
+    char *dump_on = DUMP(((fixture *)with)->s), *dump_off = DUMP(((fixture *)without)->s);
     assert_string_equal(dump_on, dump_off);
     assert_true(strlen(dump_on) > 100000);   /* the script did write what it meant to */
     free(ids_on);
@@ -209,7 +173,7 @@ static void a_failed_insert_fails_the_load(void **state)
     graph_bulk *b = start(s);
     for (int i = 0; i < 10; i++) put_node(b, i, "0", NULL);
     finish(s, b);
-    char *before = tables_dump(s);
+    char *before = DUMP(s);
     char *msg = NULL;
     assert_int_equal(sqlite3_exec(graph_store_db(s),
                                   "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.rels WHEN NEW.props LIKE '%boom%' "
@@ -236,7 +200,7 @@ static void a_failed_insert_fails_the_load(void **state)
     assert_non_null(strstr(err.msg, "refused by the test"));
     prov_import_stop(s);
     graph_store_rollback(s);
-    char *after = tables_dump(s);
+    char *after = DUMP(s);
     assert_string_equal(after, before);
     free(before);
     free(after);
