@@ -20,7 +20,6 @@
  * milliseconds) before it switches to the maps. */
 #define BULK_PROBE_ROWS 4096
 
-
 static const char *const bulk_sql[BS__COUNT] = {
     [BS_NODE] = "INSERT INTO nodes(id, name_key, props) VALUES (?3, ?1, ?2)",
     [BS_LABEL] = "INSERT OR IGNORE INTO node_labels(node_id, pos, label) VALUES (?1, ?2, ?3)",
@@ -49,8 +48,6 @@ static const char *const bulk_sql[BS__COUNT] = {
 /* Indexes built once at the end when their table was empty at the start. */
 static const char *const bulk_node_indexes[] = {"nodes_name_key", "aliases_key", "node_labels_label"};
 static const char *const bulk_rel_indexes[] = {"rels_start", "rels_end"};
-
-
 
 /* Makes room for n more bytes (+ a NUL); false on OOM. */
 static bool buf_room(bulk_buf *b, size_t n) {
