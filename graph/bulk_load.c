@@ -531,7 +531,7 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
     if (r == GS_OK) r = bulk_undefer(b, err);
     bool created = false;
     if (r == GS_OK) r = graph_node_put(b->s, labels, nlabels, name, props, aliases, id_out, &created, err);
-    if (r == GS_OK) r = bulk_next_ids(b, err);
+    if (r == GS_OK && created) r = bulk_next_ids(b, err);
     if (r == GS_OK) r = bulk_sync_node(b, *id_out, err);
     if (r == GS_OK) bulk_memo_forget(&b->unchanged, *id_out);   /* the node may have changed */
     if (r == GS_OK) bulk_recent_forget(&b->recent, *id_out);
@@ -745,7 +745,6 @@ gs_status graph_bulk_rel(graph_bulk *b, int64_t start, const char *type, int64_t
         if (r == GS_OK) r = bulk_undefer(b, err);
         if (r == GS_OK) r = bulk_props_json(props, nprops, &pj, err);
         if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, pj, false, &id, &created, err);
-        if (r == GS_OK) r = bulk_next_ids(b, err);
         json_decref(pj);
         if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id))
             r = gs_fail(err, GS_IO, "out of memory");
@@ -775,8 +774,9 @@ gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int
     gs_status r = bulk_flush_claims(b, err);
     if (r == GS_OK) r = bulk_undefer(b, err);
     int64_t id = 0;
-    if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, NULL, err);
-    if (r == GS_OK) r = bulk_next_ids(b, err);
+    bool created = false;
+    if (r == GS_OK) r = graph_rel_put(b->s, start, type, end, props, false, &id, &created, err);
+    if (r == GS_OK && created) r = bulk_next_ids(b, err);
     int32_t t = r == GS_OK ? bulk_type(b, type, err) : 0;
     if (r == GS_OK && t < 0) r = GS_INVALID;
     if (r == GS_OK && !bulk_rels_add(&b->rels, start, t, end, id)) r = gs_fail(err, GS_IO, "out of memory");

@@ -110,7 +110,8 @@ gs_status graph_bulk_node_put(graph_bulk *b, const char *const *labels, size_t n
 gs_status graph_bulk_rel_put(graph_bulk *b, int64_t start, const char *type, int64_t end, json_t *props,
                              int64_t *id_out, gs_error *err);
 /* True if node id exists (a relationship's end that bulk_load did not hand
- * out): one rowid probe, after the write thread ran what is queued. */
+ * out): one rowid probe, after the write thread wrote the node if the load
+ * created it (a node it did not create waits for nothing). */
 bool graph_bulk_node_exists(graph_bulk *b, int64_t id);
 /* CPU seconds the load's write thread used (0 without one) and how many
  * times the load waited for it, after it ran what is queued: for the

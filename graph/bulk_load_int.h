@@ -72,19 +72,17 @@ struct graph_bulk {
     int fk_was;                            /* foreign-key enforcement before the load (1: on) */
     /* The ids the next created node and relationship get: the load assigns
      * them (what SQLite would: one past the largest), so a row's INSERTs may
-     * run later, on the write thread. Re-read after every merge through
-     * graph_node_put / graph_rel_put (bulk_next_ids), which may create rows. */
+     * run later, on the write thread. Re-read (bulk_next_ids) after a merge
+     * through graph_node_put / graph_rel_put that created the row. */
     int64_t next_node_id, next_rel_id;
     bulk_behind *behind;                   /* the write thread, once started (bulk_write) */
-    size_t behind_bytes;                   /* its queue limit; 0: no write thread */
-    bool behind_off;                       /* it could not start: rows are written in line */
+    size_t behind_bytes;                   /* its queue limit; 0: no write thread (or it could not start) */
     double behind_cpu;                     /* CPU seconds of write threads already stopped */
     unsigned long behind_waits;            /* times the load waited for stopped write threads */
     /* The id of the last node whose INSERT ran: written by the write thread
      * (OP_NODE), read by the load to tell whether a node it created can be
      * read yet (bulk_read_begin). Node INSERTs run in id order. */
     _Atomic int64_t written_node_id;
-    int64_t read_wait_id;                  /* the node bulk_read_begin waits for */
 };
 
 /* What bulk_write does: the INSERTs of a created row, the only statements the
@@ -112,7 +110,7 @@ void bulk_read_end(graph_bulk *b);
 /* Stops the write thread after it ran what is queued; its failure, if any. */
 gs_status bulk_behind_end(graph_bulk *b, gs_error *err);
 /* Re-reads the ids the next created node and relationship get (after a
- * merge that may have created one; the connection is the load's). */
+ * merge that created one; the connection is the load's). */
 gs_status bulk_next_ids(graph_bulk *b, gs_error *err);
 
 #endif

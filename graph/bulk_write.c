@@ -8,6 +8,7 @@
 #include "bulk_load_int.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Steps a write statement, resets it; GS_OK or the SQLite error. */
@@ -17,7 +18,6 @@ gs_status bulk_exec(graph_bulk *b, sqlite3_stmt *st, const char *what, gs_error 
     sqlite3_reset(st);
     return r;
 }
-
 
 /* Runs one op on the connection (the load's thread, or the write thread while
  * ops are pending: bulk_behind.h). Binds copy nothing: the strings outlive the step. */
@@ -83,10 +83,16 @@ gs_status bulk_settle(graph_bulk *b, gs_error *err) {
     return b->behind ? bulk_behind_sync(b->behind, err) : GS_OK;
 }
 
-/* bulk_behind_wait's predicate: the node bulk_read_begin waits for is written. */
+/* What bulk_read_begin waits for: node id of load b. */
+typedef struct bulk_node_wait {
+    graph_bulk *b;
+    int64_t id;
+} bulk_node_wait;
+
+/* bulk_behind_wait's predicate: the node is written. */
 static bool bulk_node_written(void *arg) {
-    graph_bulk *b = arg;
-    return atomic_load_explicit(&b->written_node_id, memory_order_acquire) >= b->read_wait_id;
+    const bulk_node_wait *w = arg;
+    return atomic_load_explicit(&w->b->written_node_id, memory_order_acquire) >= w->id;
 }
 
 /* Before the load reads the connection while ops may be pending: waits until
@@ -96,8 +102,8 @@ static bool bulk_node_written(void *arg) {
 void bulk_read_begin(graph_bulk *b, int64_t id) {
     if (!b->behind) return;
     if (id >= b->first_new_id) {
-        b->read_wait_id = id;
-        bulk_behind_wait(b->behind, bulk_node_written, b);
+        bulk_node_wait w = {b, id};
+        bulk_behind_wait(b->behind, bulk_node_written, &w);
     }
     bulk_behind_lock(b->behind);
 }
@@ -111,10 +117,10 @@ void bulk_read_end(graph_bulk *b) {
  * once the load resolves rows from its maps (not while it probes an index
  * per row, which would wait for the thread every row). */
 gs_status bulk_write(graph_bulk *b, const bulk_op *op, gs_error *err) {
-    if (!b->behind && !b->behind_off && b->behind_bytes && b->probes_left == 0) {
+    if (!b->behind && b->behind_bytes && b->probes_left == 0) {
         atomic_store(&b->written_node_id, b->next_node_id - 1);   /* every node so far is written */
         b->behind = bulk_behind_start(b->behind_bytes, bulk_op_exec, b);
-        b->behind_off = !b->behind;
+        if (!b->behind) b->behind_bytes = 0;   /* no thread: rows are written in line */
     }
     if (!b->behind) return bulk_op_run(b, op, err);
     size_t n = 1 + sizeof op->i + sizeof op->n + (size_t)op->n[0] + op->n[1] + op->n[2];
@@ -146,7 +152,7 @@ gs_status bulk_behind_end(graph_bulk *b, gs_error *err) {
 }
 
 /* The ids the next created node and relationship get (after a merge that
- * may have created one; the connection is the load's: settled). */
+ * created one; the connection is the load's: settled). */
 gs_status bulk_next_ids(graph_bulk *b, gs_error *err) {
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st = b->st[i ? BS_NEXT_REL_ID : BS_NEXT_NODE_ID];
@@ -159,7 +165,7 @@ gs_status bulk_next_ids(graph_bulk *b, gs_error *err) {
     return GS_OK;
 }
 
-/* See bulk_load.h: from bulk:node's ids or one rowid probe, with the queue run first. */
+/* See bulk_load.h: one rowid probe, once the node is written if the load created it. */
 bool graph_bulk_node_exists(graph_bulk *b, int64_t id) {
     bulk_read_begin(b, id);
     sqlite3_stmt *st = b->st[BS_NODE_EXISTS];
