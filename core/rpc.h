@@ -137,13 +137,36 @@ char *rpc_plan_reply(rpc_plan *plan, size_t *len);
 bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first);
 void rpc_plan_free(rpc_plan *plan);
 
-/* The fast path for the commonest line, a plain ping: when line is exactly one
- * object with the members "jsonrpc":"2.0", "method":"ping" and an "id" that is
- * null, a plain integer of at most 18 digits or a string of printable ASCII
- * without escapes (any order, JSON whitespace anywhere, nothing else), returns
- * the reply line the general path would give ('\n'-terminated, malloc'd, its
- * length in *len). NULL for anything else: the caller takes the general path. */
-char *rpc_fast_ping(const char *line, size_t len, size_t *out_len);
+/* The fast path (core/rpc_fast.c) for the two commonest lines: one object
+ * with the members "jsonrpc":"2.0", an "id" that is null, a plain integer of
+ * at most 18 digits or a string of printable ASCII without escapes, and
+ * either "method":"ping" (no params) or "method":"node.get" with "params"
+ * {"name":S} or {"label":L,"name":S}, L and S printable ASCII without escapes
+ * of at most RPC_FAST_MAX_STR bytes; members in any order, JSON whitespace
+ * anywhere, nothing else. Any other line is the general path's. */
+#define RPC_FAST_MAX_STR 255
+#define RPC_FAST_MAX_LINE 1024   /* longer lines are not tried */
+enum rpc_fast_method { RPC_FAST_PING = 1, RPC_FAST_NODE_GET = 2 };
+typedef struct rpc_fast_call {
+    int method;                         /* enum rpc_fast_method; 0 until parsed */
+    const char *id;                     /* the id's text in the line, repeated as is */
+    size_t id_len;
+    bool has_label;
+    char label[RPC_FAST_MAX_STR + 1];   /* node.get: NUL-terminated copies */
+    char name[RPC_FAST_MAX_STR + 1];
+} rpc_fast_call;
+/* True when line has one of the forms above; fills *fc (fc->id points into line). */
+bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc);
+/* The reply line {"jsonrpc":"2.0","id":ID,"result":RESULT}'\n' (malloc'd, its
+ * length in *out_len) for a parsed call whose result is the JSON text result
+ * of rn bytes; the general path writes the same bytes. NULL: out of memory. */
+char *rpc_fast_reply(const rpc_fast_call *fc, const char *result, size_t rn, size_t *out_len);
+/* A parsed ping's reply line, as rpc_fast_reply; NULL: out of memory. */
+char *rpc_fast_ping_reply(const rpc_fast_call *fc, size_t *out_len);
+/* A parsed node.get's reply line, as rpc_fast_reply, from store st inside a
+ * read transaction the caller holds; NULL when the node is not found exactly
+ * once or anything fails (the general path then gives the error reply). */
+char *rpc_fast_node_get(graph_store *st, const rpc_fast_call *fc, size_t *out_len);
 /* ping's result object as JSON text (methods.c); its length, 0 if cap is too small. */
 size_t method_ping_text(char *buf, size_t cap);
 

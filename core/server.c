@@ -247,11 +247,19 @@ static int client_queue_line(void *ud, char *line, size_t len)
         i++;
     if (i == len)
         return 0; /* blank lines are ignored */
-    /* A plain ping with nothing of this client before it still unanswered is
-     * answered here, without a queue entry, a jansson parse or a plan. */
-    if (!c->head && !c->next_job && !c->running && !c->closing && len <= 256) {
-        size_t n;
-        char *reply = rpc_fast_ping(line, len, &n);
+    /* A plain ping or node.get by name with nothing of this client before it
+     * still unanswered is answered here, without a queue entry, a jansson
+     * parse or a plan (core/rpc_fast.c); a node.get only if the loop may read
+     * now and the store answers it (a miss or an error: the general path). */
+    rpc_fast_call fc;
+    if (!c->head && !c->next_job && !c->running && !c->closing && len <= RPC_FAST_MAX_LINE &&
+        rpc_fast_parse(line, len, &fc)) {
+        size_t n = 0;
+        char *reply = NULL;
+        if (fc.method == RPC_FAST_PING)
+            reply = rpc_fast_ping_reply(&fc, &n);
+        else
+            reply = jobs_fast_node_get(&fc, &n);
         if (reply) {
             client_send(c, reply, n);
             return 0;

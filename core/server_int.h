@@ -9,6 +9,7 @@
 #include "access.h"
 #include "config.h"
 #include "framing.h"
+#include "rpc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,5 +74,13 @@ void client_run_queue(client *c);
 void job_free(job *j);
 /* Check phase: hands the quick jobs gathered in this loop iteration to the pool. */
 void jobs_submit_quick(void);
+/* How long the loop stops its own lookups after a slow one: the first time
+ * (prev_ns 0) or long after the last slow one, the shortest back-off; a slow
+ * one soon after the last back-off ended, 4 times the last, up to 1 s. */
+uint64_t jobs_next_backoff(uint64_t prev_ns, uint64_t since_last_slow_ns);
+/* A fast-path node.get (rpc_fast_parse) answered on the loop: its reply line,
+ * or NULL when the loop may not read now or the store did not find exactly
+ * one node (the general path then answers it, error included). */
+char *jobs_fast_node_get(const rpc_fast_call *fc, size_t *len);
 
 #endif

@@ -52,11 +52,21 @@ typedef struct job_group {
  * within the noise of a shared 2-core machine (docs/performance-history.md, "Socket
  * throughput pass 2"); the pool alone was slower at 1 and 16 clients. */
 #define LOOP_INLINE_BUDGET_NS (200 * 1000)
-/* A lookup on the loop slower than this (a cold page cache, a slow disk)
- * stops lookups on the loop for LOOP_INLINE_BACKOFF_NS: the pool waits for
- * the disk instead of the loop. */
+/* A lookup on the loop slower than this (a cold page cache, a slow disk, or
+ * only the loop thread preempted: the two look alike) stops lookups on the
+ * loop for a while: the pool waits for the disk instead of the loop. The
+ * first back-off is LOOP_INLINE_BACKOFF_MIN_NS; a slow lookup again within
+ * LOOP_INLINE_SLOW_AGAIN_NS after a back-off ends makes the next one 4 times
+ * longer, up to LOOP_INLINE_BACKOFF_NS. Why not the full second at once: with
+ * 16 busy clients on 2 cores a preempted loop thread crossed the 1 ms every
+ * few seconds, and each time every lookup of the next second went to the
+ * pool (1 in 6 of a run's lookups; docs/performance.md, session 19). A cold
+ * cache is slow again as soon as the loop reads, so it reaches 1 s at the
+ * fifth slow lookup in a row. */
 #define LOOP_INLINE_SLOW_NS (1000 * 1000)
+#define LOOP_INLINE_BACKOFF_MIN_NS (4ull * 1000 * 1000)
 #define LOOP_INLINE_BACKOFF_NS (1000ull * 1000 * 1000)
+#define LOOP_INLINE_SLOW_AGAIN_NS (100ull * 1000 * 1000)
 /* A lineage request (METHOD_LOOP) is tried on the loop too, and handed to the
  * pool as soon as its walk reaches more nodes than this (or twice as many
  * relationships), or when the in-memory index cannot serve it: its reply then
@@ -70,6 +80,8 @@ static struct {
     graph_store *snap;            /* the loop store while its shared read snapshot is open */
     uint64_t inline_ns;           /* loop time spent on quick jobs in this iteration */
     uint64_t inline_off_until;    /* uv_hrtime() before which quick jobs go to the pool */
+    uint64_t backoff_ns;          /* the last back-off's length (0: none yet) */
+    uint64_t last_slow;           /* uv_hrtime() when the last slow lookup ended */
 } J;
 
 /* ---- jobs ---- */
@@ -280,6 +292,51 @@ static void loop_snapshot_end(void)
     }
 }
 
+/* Why a function of its own: the back-off rule (LOOP_INLINE_SLOW_NS) is
+ * tested apart from the clock (tests/unit/test_loop_backoff.c). */
+uint64_t jobs_next_backoff(uint64_t prev_ns, uint64_t since_last_slow_ns)
+{
+    if (!prev_ns || since_last_slow_ns >= prev_ns + LOOP_INLINE_SLOW_AGAIN_NS)
+        return LOOP_INLINE_BACKOFF_MIN_NS;
+    return prev_ns * 4 < LOOP_INLINE_BACKOFF_NS ? prev_ns * 4 : LOOP_INLINE_BACKOFF_NS;
+}
+
+/* The loop store with this iteration's shared snapshot open, when the loop
+ * may read now (budget left, no back-off); NULL: use the pool. *t0 is when
+ * the read starts, for loop_read_end. */
+static graph_store *loop_read_begin(uint64_t *t0)
+{
+    if (J.inline_ns >= LOOP_INLINE_BUDGET_NS)
+        return NULL;
+    graph_store *st = workers_loop_store();   /* opened on first use: not timed */
+    *t0 = uv_hrtime();
+    if (!st || *t0 < J.inline_off_until)
+        return NULL;
+    if (!J.snap) {
+        gs_error gerr;
+        if (graph_store_read_begin(st, &gerr) != GS_OK)
+            return NULL;   /* e.g. busy: the pool's connections wait for it */
+        J.snap = st;
+    }
+    return J.snap;
+}
+
+/* Counts a read of lines lines on the loop against the iteration's budget;
+ * a slow one turns loop reads off for a while. */
+static void loop_read_end(uint64_t t0, size_t lines)
+{
+    if (sqlite3_get_autocommit(graph_store_db(J.snap)))
+        J.snap = NULL;   /* SQLite ended it (an error): the next lookup begins anew */
+    uint64_t took = uv_hrtime() - t0;
+    J.inline_ns += took;
+    if (took > LOOP_INLINE_SLOW_NS * lines) {
+        uint64_t now = t0 + took;
+        J.backoff_ns = jobs_next_backoff(J.backoff_ns, now - J.last_slow);
+        J.last_slow = now;
+        J.inline_off_until = now + J.backoff_ns;
+    }
+}
+
 /* Runs a quick read job (node.get by name, a small lineage) on the loop itself
  * when the loop store can open (or already holds) this iteration's read
  * snapshot and the iteration's budget is not spent: no pool hand-off, no
@@ -289,36 +346,36 @@ static void loop_snapshot_end(void)
  * of the rest). On true the job is answered and freed. */
 static bool job_run_on_loop(client *c, job *j)
 {
-    if (j->line || !job_loop_ok(j) || J.inline_ns >= LOOP_INLINE_BUDGET_NS)
+    uint64_t t0;
+    if (j->line || !job_loop_ok(j) || !loop_read_begin(&t0))
         return false;
-    graph_store *st = workers_loop_store();   /* opened on first use: not timed */
-    uint64_t t0 = uv_hrtime();
-    if (!st || t0 < J.inline_off_until)
-        return false;
-    if (!J.snap) {
-        gs_error gerr;
-        if (graph_store_read_begin(st, &gerr) != GS_OK)
-            return false;   /* e.g. busy: the pool's connections wait for it */
-        J.snap = st;
-    }
     j->ctx.store = J.snap;
     j->ctx.in_transaction = true;
     j->ctx.loop_max_nodes = LOOP_MAX_NODES;
     size_t lines = j->nplans;   /* job_run zeroes it */
     job_run(&j->w, J.snap);
     j->ctx.loop_max_nodes = 0;   /* a worker runs what was declined without the bound */
-    if (sqlite3_get_autocommit(graph_store_db(J.snap)))
-        J.snap = NULL;   /* SQLite ended it (an error): the next lookup begins anew */
-    uint64_t took = uv_hrtime() - t0;
-    J.inline_ns += took;
-    if (took > LOOP_INLINE_SLOW_NS * lines)
-        J.inline_off_until = t0 + took + LOOP_INLINE_BACKOFF_NS;
+    loop_read_end(t0, lines);
     if (j->ctx.declined) {
         j->ctx.declined = false;
         return false;
     }
     job_deliver(c, j);
     return true;
+}
+
+/* Why: node.get by name is the commonest request; through the general path
+ * its jansson parse, plan, job and reply objects cost as much as the lookup
+ * itself. rpc_fast_node_get in the loop's snapshot, under the same budget. */
+char *jobs_fast_node_get(const rpc_fast_call *fc, size_t *len)
+{
+    uint64_t t0;
+    graph_store *st = loop_read_begin(&t0);
+    if (!st)
+        return NULL;
+    char *reply = rpc_fast_node_get(st, fc, len);
+    loop_read_end(t0, 1);
+    return reply;
 }
 
 /* Check phase: ends the loop's snapshot and budget for this iteration, then

@@ -6,6 +6,9 @@ byte a client sees:
   loop, without jansson: its reply must equal the general path's (the same line queued behind
   another line of the connection takes the general path), for odd ids, whitespace, member
   orders, extra members, batches, "pinG", ping with params, notifications;
+- node.get by name ({"name"} or {"label","name"}, plain ASCII) with nothing of its connection
+  ahead of it is answered on the loop by the same fast path (core/rpc_fast.c): its reply, found
+  or not, must equal the general path's for the same line queued behind another line;
 - quick node.get lookups may run on the loop's own connection in a snapshot shared by the
   requests of one loop iteration: a read must still see every write acknowledged before it was
   sent (on another connection too), errors keep their codes, replies keep their order."""
@@ -84,6 +87,54 @@ def fast_and_general_replies_are_identical():
         r = alone.recv_line()
         check(re.fullmatch(rb'\{"jsonrpc":"2\.0","id":"x/y","result":\{"version":"[^"]+","pid":%d,"uptime_ms":\d+\}\}'
                            % d.pid, r) is not None, "ping reply bytes: %r" % r)
+
+
+GET_LINES = [
+    b'{"jsonrpc":"2.0","id":1,"method":"node.get","params":{"label":"Model","name":"DeepSeek-R1"}}',
+    b'{"jsonrpc":"2.0","id":2,"method":"node.get","params":{"name":"deepseek-r1"}}',
+    b'{"jsonrpc":"2.0","id":"a","method":"node.get","params":{"name":"R1"}}',
+    b'{"params":{"name":"DeepSeek-R1","label":"Model"},"id":3,"method":"node.get","jsonrpc":"2.0"}',
+    b' { "jsonrpc" : "2.0" , "id" : null , "method" : "node.get" , "params" : { "name" : "V3 base" } } ',
+    b'{"jsonrpc":"2.0","id":4,"method":"node.get","params":{"label":"Paper","name":"V3 base"}}',
+    b'{"jsonrpc":"2.0","id":5,"method":"node.get","params":{"label":"Paper","name":"DeepSeek-R1"}}',
+    b'{"jsonrpc":"2.0","id":6,"method":"node.get","params":{"name":"Twin"}}',
+    b'{"jsonrpc":"2.0","id":7,"method":"node.get","params":{"name":"nope"}}',
+    b'{"jsonrpc":"2.0","id":8,"method":"node.get","params":{"name":""}}',
+    b'{"jsonrpc":"2.0","id":9,"method":"node.get","params":{"label":"","name":"R1"}}',
+    b'{"jsonrpc":"2.0","id":10,"method":"node.get","params":{"name":"R\\u0031"}}',
+    b'{"jsonrpc":"2.0","id":11,"method":"node.get","params":{"name":"\\u6df1\\u5ea6"}}',
+    '{"jsonrpc":"2.0","id":12,"method":"node.get","params":{"name":"\u6df1\u5ea6"}}'.encode("utf-8"),
+    b'{"jsonrpc":"2.0","id":13,"method":"node.get","params":{"name":"R1","aliases":true}}',
+    b'{"jsonrpc":"2.0","id":14,"method":"node.get","params":{"name":"R1","name":"Twin"}}',
+    b'{"jsonrpc":"2.0","id":15,"method":"node.get","params":{"name":7}}',
+    b'{"jsonrpc":"2.0","id":16,"method":"node.get"}',
+    b'{"jsonrpc":"2.0","id":1.5,"method":"node.get","params":{"name":"R1"}}',
+]
+
+
+@test
+def fast_node_gets_and_general_replies_are_identical():
+    d = Daemon().start()
+    with d.client() as alone, d.client() as queued:
+        alone.ok("node.put", {"labels": ["Model"], "name": "DeepSeek-R1", "aliases": ["R1"],
+                              "properties": {"params_b": 671, "note": "a \"q\" \\ \u6ce8", "ratio": 0.25,
+                                             "list": [1, None, {"k": "v"}]}})
+        alone.ok("node.put", {"labels": ["Model", "Paper"], "name": "V3 base"})
+        alone.ok("node.put", {"labels": ["Model"], "name": "Twin"})
+        alone.ok("node.put", {"labels": ["Technique"], "name": "Twin"})
+        alone.ok("node.put", {"labels": ["Technique"], "name": "\u6df1\u5ea6"})
+        found = 0
+        for line in GET_LINES:
+            alone.send_raw(line + b"\n")
+            a = alone.recv_line()
+            queued.send_raw(LEAD + b"\n" + line + b"\n")
+            lead = queued.recv_line()
+            check(lead is not None and b'"id":"lead"' in lead, "lead reply: %r" % lead)
+            g = queued.recv_line()
+            check(a is not None and g is not None, "no reply to %r" % line)
+            eq(a, g, "reply to %r alone vs queued" % line)
+            found += b'"result":{"$node":' in a
+        eq(found, 11, "lines that found a node")
 
 
 @test
