@@ -138,8 +138,8 @@ __attribute__((constructor)) static void methods_note_start(void)
 
 /* ping's result as JSON text, {"version":...,"pid":...,"uptime_ms":...} (the
  * keys in jansson's order); shared by m_ping and the loop's fast path
- * (rpc_fast_ping). The pid is read once: getpid() is a system call. Returns
- * the length, or 0 if it does not fit. */
+ * (rpc_fast_ping_reply, core/rpc_fast.c). The pid is read once: getpid() is
+ * a system call. Returns the length, or 0 if it does not fit. */
 size_t method_ping_text(char *buf, size_t cap)
 {
     static long long pid;
