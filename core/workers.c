@@ -192,14 +192,23 @@ static void writer_fill_search(void)
 
 /* Gives the heap that large writes freed back to the system: glibc keeps it
  * otherwise (after importing 1M nodes and 1M relationships the daemon idled at
- * 265 MiB RSS, 214 MiB after this). Run by the writer when it goes idle after
- * heap_trim_after_ms of writes (config), so small writes never pay for it
- * (a trim of that heap took 5.5 ms). */
+ * 265 MiB RSS, 214 MiB after this); and the writer's SQLite page cache (up to
+ * 64 MiB, graph/store.c), which any large write fills and SQLite keeps: 199 ->
+ * 131 MiB idle after the 1M in-place CSV import (docs/performance.md, session
+ * 19). The next write refills it from the OS page cache. Run by the writer
+ * when it goes idle after heap_trim_after_ms of writes (config), so small
+ * writes never pay for it (a trim of that heap took 5.5 ms). */
 static void writer_trim(void)
 {
     double t = writer_now();
+    sqlite3 *db = graph_store_db(W.writer);
+    int before = 0, after = 0, hi;
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_USED, &before, &hi, 0);
+    sqlite3_db_release_memory(db);
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_USED, &after, &hi, 0);
     malloc_trim(0);
-    log_debug("heap trimmed in %.1f ms after %.1f s of writes", (writer_now() - t) * 1e3, W.busy_since_trim);
+    log_debug("heap trimmed in %.1f ms after %.1f s of writes (writer's page cache %d -> %d KiB)",
+              (writer_now() - t) * 1e3, W.busy_since_trim, before / 1024, after / 1024);
     W.busy_since_trim = 0;
 }
 

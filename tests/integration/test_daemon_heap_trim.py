@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """heap_trim_after_ms (core/workers.c, etc/dsgraph.conf): once the writer has spent that long in
-writes and has nothing left to do, it returns the freed heap to the system, once, and logs it;
+writes and has nothing left to do, it returns the freed heap to the system and empties its SQLite
+page cache (what the import filled), once, and logs both;
 writes shorter than the setting and heap_trim_after_ms = 0 never trim. heap_trim_threshold_bytes
 is handed to the allocator at start (logged, default and configured). The RSS effect itself is
 measured by the bench (docs/performance.md); these tests run under ASan, whose allocator is not
 glibc's, so they check when the writer trims, not how much it gives back."""
 import os
+import re
 import sys
 import time
 
@@ -14,6 +16,7 @@ from dsgtest import Daemon, check, eq, run_all, test  # noqa: E402
 from plugtest import SHIPPED_PLUGINS, upload  # noqa: E402
 
 TRIMMED = "heap trimmed in"
+CACHE = re.compile(r"heap trimmed in .* \(writer's page cache (\d+) -> (\d+) KiB\)")
 
 
 def csv_nodes(n):
@@ -45,6 +48,11 @@ def an_import_past_the_setting_trims_once_when_idle():
         res, err = upload(c, "nodes.csv", csv_nodes(2000), plugin="csv")
         check(err is None, "import: %r" % (err,))
         eq(wait_trims(d, 1), 1, "one trim after the import")
+        m = CACHE.search(d.log())
+        check(m is not None, "the trim line names the page cache: %r" % [l for l in d.log().splitlines() if TRIMMED in l])
+        before, after = int(m.group(1)), int(m.group(2))
+        check(before >= 256 and after <= before // 4,
+              "the import filled the writer's page cache and the trim emptied it: %d -> %d KiB" % (before, after))
         time.sleep(0.5)
         eq(trims(d), 1, "an idle writer trims once, not again and again")
         eq(c.ok("stats")["nodes"], 2000, "the import is all there")
