@@ -141,9 +141,9 @@ void rpc_plan_free(rpc_plan *plan);
  * with the members "jsonrpc":"2.0", an "id" that is null, a plain integer of
  * at most 18 digits or a string of printable ASCII without escapes, and
  * either "method":"ping" (no params) or "method":"node.get" with "params"
- * {"name":S} or {"label":L,"name":S}, L and S printable ASCII without escapes
- * of at most RPC_FAST_MAX_STR bytes; members in any order, JSON whitespace
- * anywhere, nothing else. Any other line is the general path's. */
+ * {"name":S} or {"label":L,"name":S}, L and S strings without escapes of
+ * valid UTF-8, at most RPC_FAST_MAX_STR bytes; members in any order, JSON
+ * whitespace anywhere, nothing else. Any other line is the general path's. */
 #define RPC_FAST_MAX_STR 255
 #define RPC_FAST_MAX_LINE 1024   /* longer lines are not tried */
 enum rpc_fast_method { RPC_FAST_PING = 1, RPC_FAST_NODE_GET = 2 };

@@ -31,6 +31,14 @@ static const char *fp_lit(const char *p, const char *end, const char *s)
     return (size_t)(end - p) >= n && memcmp(p, s, n) == 0 ? p + n : NULL;
 }
 
+/* A member's ':' (JSON whitespace around it) after its key at p; the position
+ * of the value, or NULL. */
+static const char *fp_colon(const char *p, const char *end)
+{
+    p = fp_ws(p, end);
+    return p < end && *p == ':' ? fp_ws(p + 1, end) : NULL;
+}
+
 /* An id the reply can repeat byte for byte: null, an integer without leading
  * zeros (not -0) of at most 18 digits (so it fits jansson's integer), or a
  * string of printable ASCII without '"' or '\\' (what jansson would write back
@@ -60,21 +68,24 @@ static const char *fp_id(const char *p, const char *end)
     return q;   /* a '.', 'e' or anything else after the digits fails at the next token */
 }
 
-/* A JSON string of printable ASCII without escapes, at most RPC_FAST_MAX_STR
- * bytes, copied NUL-terminated into out. The position after it, or NULL (the
- * general path decodes everything else: escapes, non-ASCII, controls). */
+/* A JSON string without escapes, of valid UTF-8 (what jansson accepts) and at
+ * most RPC_FAST_MAX_STR bytes, copied NUL-terminated into out. The position
+ * after it, or NULL (the general path decodes everything else: escapes, and
+ * refuses control characters and invalid UTF-8). */
 static const char *fp_str(const char *p, const char *end, char *out)
 {
     if (p >= end || *p != '"')
         return NULL;
     const char *q = ++p;
+    bool ascii = true;
     while (q < end && *q != '"') {
-        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '\\')
+        if ((unsigned char)*q < 0x20 || *q == '\\')
             return NULL;
+        ascii &= (unsigned char)*q < 0x80;
         q++;
     }
     size_t n = (size_t)(q - p);
-    if (q >= end || n > RPC_FAST_MAX_STR)
+    if (q >= end || n > RPC_FAST_MAX_STR || (!ascii && !graph_utf8_valid(p, n)))
         return NULL;
     memcpy(out, p, n);
     out[n] = '\0';
@@ -101,8 +112,7 @@ static const char *fp_get_params(const char *p, const char *end, rpc_fast_call *
         } else {
             return NULL;
         }
-        p = fp_ws(q, end);
-        if (p >= end || *p++ != ':' || !(p = fp_str(fp_ws(p, end), end, dst)))
+        if (!(p = fp_colon(q, end)) || !(p = fp_str(p, end, dst)))
             return NULL;
         p = fp_ws(p, end);
         if (p < end && *p == '}' && have_name)
@@ -117,7 +127,11 @@ bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc)
 {
     const char *p = line, *end = line + len, *id_end = NULL;
     bool have_ver = false, have_params = false;
-    memset(fc, 0, sizeof *fc);
+    fc->method = 0;   /* not the buffers: a ping never reads them */
+    fc->id = NULL;
+    fc->id_len = 0;
+    fc->has_label = false;
+    fc->label[0] = fc->name[0] = '\0';
     p = fp_ws(p, end);
     if (p >= end || *p++ != '{')
         return false;
@@ -125,15 +139,12 @@ bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc)
         p = fp_ws(p, end);
         const char *q;
         if ((q = fp_lit(p, end, "\"jsonrpc\"")) && !have_ver) {
-            p = fp_ws(q, end);
-            if (p >= end || *p++ != ':' || !(p = fp_lit(fp_ws(p, end), end, "\"2.0\"")))
+            if (!(p = fp_colon(q, end)) || !(p = fp_lit(p, end, "\"2.0\"")))
                 return false;
             have_ver = true;
         } else if ((q = fp_lit(p, end, "\"method\"")) && !fc->method) {
-            p = fp_ws(q, end);
-            if (p >= end || *p++ != ':')
+            if (!(p = fp_colon(q, end)))
                 return false;
-            p = fp_ws(p, end);
             if ((q = fp_lit(p, end, "\"ping\"")))
                 fc->method = RPC_FAST_PING;
             else if ((q = fp_lit(p, end, "\"node.get\"")))
@@ -142,18 +153,13 @@ bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc)
                 return false;
             p = q;
         } else if ((q = fp_lit(p, end, "\"id\"")) && !fc->id) {
-            p = fp_ws(q, end);
-            if (p >= end || *p++ != ':')
-                return false;
-            p = fp_ws(p, end);
-            if (p >= end || !(id_end = fp_id(p, end)))
+            if (!(p = fp_colon(q, end)) || p >= end || !(id_end = fp_id(p, end)))
                 return false;
             fc->id = p;
             fc->id_len = (size_t)(id_end - p);
             p = id_end;
         } else if ((q = fp_lit(p, end, "\"params\"")) && !have_params) {
-            p = fp_ws(q, end);
-            if (p >= end || *p++ != ':' || !(p = fp_get_params(fp_ws(p, end), end, fc)))
+            if (!(p = fp_colon(q, end)) || !(p = fp_get_params(p, end, fc)))
                 return false;
             have_params = true;
         } else {

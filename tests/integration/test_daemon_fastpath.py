@@ -6,7 +6,7 @@ byte a client sees:
   loop, without jansson: its reply must equal the general path's (the same line queued behind
   another line of the connection takes the general path), for odd ids, whitespace, member
   orders, extra members, batches, "pinG", ping with params, notifications;
-- node.get by name ({"name"} or {"label","name"}, plain ASCII) with nothing of its connection
+- node.get by name ({"name"} or {"label","name"}, UTF-8 without escapes) with nothing of its connection
   ahead of it is answered on the loop by the same fast path (core/rpc_fast.c): its reply, found
   or not, must equal the general path's for the same line queued behind another line;
 - quick node.get lookups may run on the loop's own connection in a snapshot shared by the

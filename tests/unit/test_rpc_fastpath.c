@@ -279,6 +279,18 @@ static void expect_get_general(const char *line, size_t n)
 #define GET(params) "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"node.get\",\"params\":" params "}"
 #define GET_GENERAL(s) expect_get_general(s, sizeof(s) - 1)
 
+/* A line jansson refuses (the general path answers -32700): the fast path must not parse it. */
+static void expect_invalid(const char *line, size_t n)
+{
+    expect_get_general(line, n);
+    size_t len = 0;
+    char *gen = general_reply(line, n, &len);
+    if (!gen || !strstr(gen, "\"code\":-32700,"))
+        fail_msg("%.*s: general reply %s, wanted a parse error", (int)n, line, gen ? gen : "(none)");
+    free(gen);
+}
+#define GET_INVALID(s) expect_invalid(s, sizeof(s) - 1)
+
 static void node_gets_match_the_general_path(void **state)
 {
     graph_store *s = ((fixture *)*state)->s;
@@ -293,6 +305,8 @@ static void node_gets_match_the_general_path(void **state)
     expect_fast_get(s, "{\"params\":{\"name\":\"R1\"},\"method\":\"node.get\",\"id\":\"q/1\",\"jsonrpc\":\"2.0\"}");
     expect_fast_get(s, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"node.get\",\"params\":{\"name\":\"R1\"}}");
     expect_fast_get(s, "{\"jsonrpc\":\"2.0\",\"id\":-123456789012345678,\"method\":\"node.get\",\"params\":{\"name\":\"R1\"}}\r");
+    expect_fast_get(s, GET("{\"name\":\"\xe6\xb7\xb1\xe5\xba\xa6\"}"));                    /* UTF-8, as it is */
+    expect_fast_get(s, GET("{\"label\":\"Technique\",\"name\":\"\xe6\xb7\xb1\xe5\xba\xa6\"}"));
 }
 
 static void misses_and_errors_go_the_general_path(void **state)
@@ -304,6 +318,8 @@ static void misses_and_errors_go_the_general_path(void **state)
     expect_store_refusal(s, GET("{\"name\":\"\"}"), -32602);
     expect_store_refusal(s, GET("{\"name\":\"   \"}"), -32602);
     expect_store_refusal(s, GET("{\"label\":\"\",\"name\":\"R1\"}"), -32602);
+    expect_store_refusal(s, GET("{\"name\":\"R1\x7f\"}"), -32001);                 /* DEL is JSON text */
+    expect_store_refusal(s, GET("{\"name\":\"\xf0\x9f\x98\x80 \xe6\xb3\xa8\"}"), -32001);
 }
 
 static void other_node_get_lines_are_not_parsed(void **state)
@@ -321,7 +337,15 @@ static void other_node_get_lines_are_not_parsed(void **state)
     GET_GENERAL(GET("{\"name\":\"R1\",\"label\":null}"));
     GET_GENERAL(GET("{\"name\":7}"));
     GET_GENERAL(GET("{\"name\":\"R\\u0031\"}"));                             /* an escape */
-    GET_GENERAL(GET("{\"name\":\"\xe6\xb7\xb1\xe5\xba\xa6\"}"));             /* non-ASCII */
+    /* invalid UTF-8, which jansson refuses: overlong, a surrogate, past U+10FFFF, cut short,
+     * a lone continuation byte, a byte UTF-8 never uses */
+    GET_INVALID(GET("{\"name\":\"\xc0\x80\"}"));
+    GET_INVALID(GET("{\"name\":\"\xe0\x80\xaf\"}"));
+    GET_INVALID(GET("{\"name\":\"\xed\xa0\x80\"}"));
+    GET_INVALID(GET("{\"name\":\"\xf4\x90\x80\x80\"}"));
+    GET_INVALID(GET("{\"name\":\"\xe6\xb7\"}"));
+    GET_INVALID(GET("{\"name\":\"a\x80\"}"));
+    GET_INVALID(GET("{\"label\":\"\xff\",\"name\":\"R1\"}"));
     GET_GENERAL(GET("{\"name\":\"a\tb\"}"));
     GET_GENERAL(GET("{\"name\":\"R1\",}"));
     GET_GENERAL(GET("{\"name\":\"R1\""));
