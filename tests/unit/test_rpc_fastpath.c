@@ -377,6 +377,110 @@ static void other_node_get_lines_are_not_parsed(void **state)
     }
 }
 
+/* ---- mutated lines ---- */
+
+#define MUTATIONS 100000
+
+/* Seeds for the mutations: every form the fast path takes, and near misses. */
+static const char *const seeds[] = {
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+    "{\"id\":\"a b\",\"method\":\"ping\",\"jsonrpc\":\"2.0\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"node.get\",\"params\":{\"label\":\"Model\",\"name\":\"DeepSeek-R1\"}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"node.get\",\"params\":{\"name\":\"R1\"}}",
+    "{ \"params\" : { \"name\" : \"\xe6\xb7\xb1\xe5\xba\xa6\" } , \"method\" : \"node.get\" , \"jsonrpc\" : \"2.0\" , \"id\" : -7 }",
+    "{\"jsonrpc\":\"2.0\",\"id\":\"q\",\"method\":\"node.get\",\"params\":{\"name\":\"Twin\",\"label\":\"Technique\"}}",
+};
+
+/* Bytes a mutation writes: JSON's structure, escapes, digits, UTF-8 lead and
+ * continuation bytes, controls, NUL. */
+static const char alphabet[] = "\"\\:,{}[] \t\r\nanulrtue0-1.9+E\x7f\x80\xbf\xc3\xa9\xe6\xed\xf4\xff\x01";
+
+/* One line edited 1 to 3 times at random (replace, insert, delete, or repeat a
+ * span), into out (NUL-terminated; its length in *n). */
+static void mutate(uint64_t *rng, const char *seed, char *out, size_t cap, size_t *n)
+{
+    size_t len = strlen(seed);
+    memcpy(out, seed, len);
+    int edits = 1 + (int)(*rng % 3);
+    for (int e = 0; e < edits; e++) {
+        *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+        size_t at = len ? (size_t)(*rng >> 8) % len : 0;
+        char c = alphabet[(*rng >> 40) % (sizeof alphabet - 1)];
+        switch (*rng % 4) {
+        case 0:
+            if (len) out[at] = c;
+            break;
+        case 1:
+            if (len + 1 < cap) {
+                memmove(out + at + 1, out + at, len - at);
+                out[at] = c;
+                len++;
+            }
+            break;
+        case 2:
+            if (len) {
+                memmove(out + at, out + at + 1, len - at - 1);
+                len--;
+            }
+            break;
+        default: {
+            size_t span = 1 + (size_t)(*rng >> 20) % 12;
+            if (at + span <= len && len + span < cap) {
+                memmove(out + at + span, out + at, len - at);
+                len += span;
+            }
+        }
+        }
+    }
+    out[len] = '\0';
+    *n = len;
+}
+
+/* Why: the invariant of rpc_fast.c (a line it answers gets the general path's
+ * bytes) over lines nobody wrote by hand. Each mutated line the parser takes
+ * is answered by both paths; a node.get the fast path leaves to the store's
+ * refusal must get an error from the general path. */
+static void mutated_lines_keep_the_invariant(void **state)
+{
+    graph_store *s = ((fixture *)*state)->s;
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    size_t parsed = 0, answered = 0;
+    for (int i = 0; i < MUTATIONS; i++) {
+        char line[512];
+        size_t n, flen = 0, glen = 0;
+        mutate(&rng, seeds[i % (sizeof seeds / sizeof seeds[0])], line, sizeof line, &n);
+        rpc_fast_call fc;
+        if (!rpc_fast_parse(line, n, &fc))
+            continue;
+        parsed++;
+        char *fast, *gen;
+        if (fc.method == RPC_FAST_PING) {
+            fast = rpc_fast_ping_reply(&fc, &flen);
+            gen = general_reply(line, n, &glen);
+            assert_non_null(fast);
+            zero_uptime(fast, &flen);
+        } else {
+            bool p;
+            fast = fast_store_reply(s, line, n, &flen, &p);
+            gen = general_store_reply(s, line, n, &glen);
+        }
+        if (!gen)
+            fail_msg("parsed %s, but the general path sends nothing", line);
+        if (fast) {
+            answered++;
+            if (flen != glen || memcmp(fast, gen, flen) != 0)
+                fail_msg("line %s\n fast:    %s general: %s", line, fast, gen);
+        } else if (!strstr(gen, "\"error\":")) {
+            fail_msg("line %s: the fast path refused it, the general path found %s", line, gen);
+        }
+        free(fast);
+        free(gen);
+    }
+    /* the mutations must reach the fast path, not only its refusals */
+    print_message("mutated lines: %zu parsed, %zu answered on the fast path, of %d\n", parsed, answered, MUTATIONS);
+    assert_true(parsed > 2000 && answered > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(node_gets_match_the_general_path, get_setup, fixture_close),
         cmocka_unit_test_setup_teardown(misses_and_errors_go_the_general_path, get_setup, fixture_close),
         cmocka_unit_test(other_node_get_lines_are_not_parsed),
+        cmocka_unit_test_setup_teardown(mutated_lines_keep_the_invariant, get_setup, fixture_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
