@@ -436,17 +436,12 @@ void rpc_plan_run(rpc_plan *plan, method_ctx *ctx)
         rpc_group_commit(plan, first, plan->ncalls, ctx);
 }
 
-/* Serialises a reply whose result is raw text: {"jsonrpc":"2.0","id":ID,"result":RAW}.
- * The member order matches what jansson writes for ordinary replies. */
-static char *rpc_raw_reply(rpc_call *c, size_t *len)
+/* The one place a reply line around raw result text is assembled (here and
+ * by the fast path, core/rpc_fast.c). The member order matches what jansson
+ * writes for ordinary replies. */
+char *rpc_result_line(const char *id, size_t idn, const char *result, size_t rn, size_t *len)
 {
-    char num[24], *id = num;
-    if (json_is_integer(c->id))   /* the usual id: no json_dumps round trip */
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(c->id));
-    else if (!(id = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))))
-        return NULL;
     static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
-    size_t idn = strlen(id), rn = strlen(c->raw_result);
     size_t n = sizeof head - 1 + idn + sizeof mid - 1 + rn + 2;
     char *line = malloc(n + 1);
     if (line) {
@@ -454,10 +449,22 @@ static char *rpc_raw_reply(rpc_call *c, size_t *len)
         memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
         memcpy(p, id, idn), p += idn;
         memcpy(p, mid, sizeof mid - 1), p += sizeof mid - 1;
-        memcpy(p, c->raw_result, rn), p += rn;
+        memcpy(p, result, rn), p += rn;
         memcpy(p, "}\n", 3);
         *len = n;
     }
+    return line;
+}
+
+/* Serialises a reply whose result is raw text: {"jsonrpc":"2.0","id":ID,"result":RAW}. */
+static char *rpc_raw_reply(rpc_call *c, size_t *len)
+{
+    char num[24], *id = num;
+    if (json_is_integer(c->id))   /* the usual id: no json_dumps round trip */
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(c->id));
+    else if (!(id = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))))
+        return NULL;
+    char *line = rpc_result_line(id, strlen(id), c->raw_result, strlen(c->raw_result), len);
     if (id != num)
         free(id);
     return line;

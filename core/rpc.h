@@ -133,6 +133,10 @@ int rpc_plan_line(rpc_plan *plan, const char *line, size_t len);
 void rpc_plan_run(rpc_plan *plan, method_ctx *ctx);
 /* The reply line ('\n'-terminated, malloc'd) or NULL when nothing is to be sent. */
 char *rpc_plan_reply(rpc_plan *plan, size_t *len);
+/* The reply line {"jsonrpc":"2.0","id":ID,"result":RESULT}'\n' (malloc'd, its
+ * length in *len) from the id's JSON text (idn bytes) and the result's (rn
+ * bytes), as jansson would order it; NULL: out of memory. */
+char *rpc_result_line(const char *id, size_t idn, const char *result, size_t rn, size_t *len);
 /* True when a call of the plan failed (used by seeding). Copies the first error. */
 bool rpc_plan_failed(const rpc_plan *plan, rpc_error *first);
 void rpc_plan_free(rpc_plan *plan);
@@ -157,13 +161,9 @@ typedef struct rpc_fast_call {
 } rpc_fast_call;
 /* True when line has one of the forms above; fills *fc (fc->id points into line). */
 bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc);
-/* The reply line {"jsonrpc":"2.0","id":ID,"result":RESULT}'\n' (malloc'd, its
- * length in *out_len) for a parsed call whose result is the JSON text result
- * of rn bytes; the general path writes the same bytes. NULL: out of memory. */
-char *rpc_fast_reply(const rpc_fast_call *fc, const char *result, size_t rn, size_t *out_len);
-/* A parsed ping's reply line, as rpc_fast_reply; NULL: out of memory. */
+/* A parsed ping's reply line (rpc_result_line); NULL: out of memory. */
 char *rpc_fast_ping_reply(const rpc_fast_call *fc, size_t *out_len);
-/* A parsed node.get's reply line, as rpc_fast_reply, from store st inside a
+/* A parsed node.get's reply line (rpc_result_line) from store st inside a
  * read transaction the caller holds; NULL when the node is not found exactly
  * once or anything fails (the general path then gives the error reply). */
 char *rpc_fast_node_get(graph_store *st, const rpc_fast_call *fc, size_t *out_len);

@@ -178,22 +178,6 @@ bool rpc_fast_parse(const char *line, size_t len, rpc_fast_call *fc)
     return fc->method == RPC_FAST_PING ? !have_params : fc->method == RPC_FAST_NODE_GET && have_params;
 }
 
-char *rpc_fast_reply(const rpc_fast_call *fc, const char *result, size_t rn, size_t *out_len)
-{
-    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
-    size_t n = sizeof head - 1 + fc->id_len + sizeof mid - 1 + rn + 2;
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    memcpy(o, head, sizeof head - 1), o += sizeof head - 1;
-    memcpy(o, fc->id, fc->id_len), o += fc->id_len;
-    memcpy(o, mid, sizeof mid - 1), o += sizeof mid - 1;
-    memcpy(o, result, rn), o += rn;
-    memcpy(o, "}\n", 3);
-    *out_len = n;
-    return out;
-}
-
 /* Why: a ping is most of what a health-checking client sends; parsing it with
  * jansson, planning it and building the reply through the general path costs
  * more than the round trip itself. */
@@ -201,7 +185,7 @@ char *rpc_fast_ping_reply(const rpc_fast_call *fc, size_t *out_len)
 {
     char result[160];
     size_t rn = method_ping_text(result, sizeof result);
-    return rn ? rpc_fast_reply(fc, result, rn, out_len) : NULL;
+    return rn ? rpc_result_line(fc->id, fc->id_len, result, rn, out_len) : NULL;
 }
 
 /* The lookup m_node_get (methods.c) makes for params {"label","name"} /
@@ -215,7 +199,7 @@ char *rpc_fast_node_get(graph_store *st, const rpc_fast_call *fc, size_t *out_le
     size_t tn = 0;
     if (graph_node_find(st, fc->has_label ? fc->label : NULL, fc->name, &id, &gerr) == GS_OK &&
         graph_node_text(st, id, &text, &tn, &gerr) == GS_OK)
-        reply = rpc_fast_reply(fc, text, tn, out_len);
+        reply = rpc_result_line(fc->id, fc->id_len, text, tn, out_len);
     free(text);
     return reply;
 }

@@ -21,25 +21,13 @@
 #include "bulk_load.h"
 #include "bulk_map.h"
 #include "provenance.h"
-#include "store_fixture.h"
+#include "bulk_fixture.h"
 
 /* Every table a load writes, for tables_dump. */
 static const char *const load_tables[] = {"nodes", "node_labels", "aliases", "alias_claims", "rels", "node_claims",
                                           "rel_claims", "node_claim_ranges", "rel_claim_ranges", "prop_claims", "node_fts",
                                           "(SELECT id, nodes, relationships, properties FROM imports)"};
 #define DUMP(s) tables_dump((s), load_tables, sizeof load_tables / sizeof *load_tables)
-
-/* Starts a transaction and an import, then a load. */
-static graph_bulk *start(graph_store *s)
-{
-    gs_error err;
-    int64_t imp = 0;
-    graph_bulk *b = NULL;
-    assert_int_equal(graph_store_begin(s, &err), GS_OK);
-    assert_int_equal(prov_import_begin(s, "test", "in.csv", "aa", &imp, &err), GS_OK);
-    assert_int_equal(graph_bulk_begin(s, &b, &err), GS_OK);
-    return b;
-}
 
 /* Ends the load, the import and the transaction, keeping everything. */
 static void finish(graph_store *s, graph_bulk *b)
@@ -80,11 +68,11 @@ static char *run_script(graph_store *s, double *thread_cpu)
     big[sizeof big - 1] = '\0';
     gs_error err;
 
-    graph_bulk *b = start(s);
+    graph_bulk *b = bulk_start(s);
     for (int i = 0; i < 50; i++) put_node(b, i, "0", NULL);
     finish(s, b);
 
-    b = start(s);
+    b = bulk_start(s);
     graph_bulk_set_probe_rows(b, 0);   /* maps at once: the thread starts with the first row */
     int64_t prev = 0;
     for (int i = 0; i < 3000; i++) {
@@ -170,7 +158,7 @@ static void a_failed_insert_fails_the_load(void **state)
     graph_store *s = ((fixture *)fx)->s;
     (void)state;
     gs_error err;
-    graph_bulk *b = start(s);
+    graph_bulk *b = bulk_start(s);
     for (int i = 0; i < 10; i++) put_node(b, i, "0", NULL);
     finish(s, b);
     char *before = DUMP(s);
@@ -181,7 +169,7 @@ static void a_failed_insert_fails_the_load(void **state)
                                   NULL, NULL, &msg),
                      SQLITE_OK);
 
-    b = start(s);
+    b = bulk_start(s);
     graph_bulk_set_probe_rows(b, 0);
     int64_t a = put_node(b, 100, "1", NULL), c = put_node(b, 101, "1", NULL), id = 0;
     graph_bulk_prop p = {"x", "\"boom\"", 6};

@@ -21,7 +21,7 @@
 #include "bulk_load.h"
 #include "bulk_map.h"
 #include "provenance.h"
-#include "store_fixture.h"
+#include "bulk_fixture.h"
 
 /* One integer from SQL (counts). */
 /* The props text of node id as stored. */
@@ -37,23 +37,11 @@ static char *node_props(graph_store *s, int64_t id)
     return text;
 }
 
-/* Starts a transaction and an import, then a load. */
-static graph_bulk *start(graph_store *s)
-{
-    gs_error err;
-    int64_t imp = 0;
-    graph_bulk *b = NULL;
-    assert_int_equal(graph_store_begin(s, &err), GS_OK);
-    assert_int_equal(prov_import_begin(s, "test", "in.csv", "aa", &imp, &err), GS_OK);
-    assert_int_equal(graph_bulk_begin(s, &b, &err), GS_OK);
-    return b;
-}
-
 /* The stored text equals jansson's canonical dump of the same object, escapes included. */
 static void props_text_is_canonical(void **state)
 {
     fixture *f = *state;
-    graph_bulk *b = start(f->s);
+    graph_bulk *b = bulk_start(f->s);
     char all[40];
     for (int i = 0; i < 31; i++) all[i] = (char)(i + 1);   /* every control character */
     all[31] = '"';
@@ -90,7 +78,7 @@ static void props_text_is_canonical(void **state)
 static void identity_and_undo(void **state)
 {
     fixture *f = *state;
-    graph_bulk *b = start(f->s);
+    graph_bulk *b = bulk_start(f->s);
     gs_error err;
     const char *labels[] = {"Model"};
     const char *alias[] = {"v3-id"};
@@ -149,7 +137,7 @@ static void foreign_keys_off_only_during_a_load(void **state)
     const char *alias[] = {"b-alias"};
     assert_int_equal(fk_enforced(f->s), 1);
     for (int keep = 0; keep < 2; keep++) {
-        graph_bulk *b = start(f->s);
+        graph_bulk *b = bulk_start(f->s);
         assert_int_equal(fk_enforced(f->s), 0);
         graph_bulk_node_row ra = {.labels = labels, .nlabels = 1, .name = "A"};
         graph_bulk_node_row rb = {.labels = labels, .nlabels = 1, .name = "B", .aliases = alias, .naliases = 1};
@@ -193,7 +181,7 @@ static int64_t node_prop_int(graph_store *s, int64_t id, const char *key)
 static void unchanged_rows_are_remembered_until_the_node_changes(void **state)
 {
     fixture *f = *state;
-    graph_bulk *b = start(f->s);
+    graph_bulk *b = bulk_start(f->s);
     gs_error err;
     const char *labels[] = {"Model"};
     graph_bulk_prop one[] = {{"x", "1", 1}}, two[] = {{"x", "2", 1}};
@@ -246,7 +234,7 @@ static void memo_keeps_exact_texts_within_its_cap(void **state)
 static void ambiguous_alias_is_refused(void **state)
 {
     fixture *f = *state;
-    graph_bulk *b = start(f->s);
+    graph_bulk *b = bulk_start(f->s);
     gs_error err;
     const char *labels[] = {"Model"};
     const char *alias[] = {"x"};
@@ -310,7 +298,7 @@ static void search_ids(graph_store *s, const char *text, char *buf, size_t n) { 
 /* Loads 40 models (one with an alias) into s in one import. */
 static void load_models(graph_store *s)
 {
-    graph_bulk *b = start(s);
+    graph_bulk *b = bulk_start(s);
     gs_error err;
     const char *labels[] = {"Model"};
     const char *alias[] = {"Tiny Alias"};
@@ -406,7 +394,7 @@ static void search_backlog(void **state)
     assert_int_equal(left, 0);
     assert_int_equal(done, 0);
     /* an undone load records no backlog */
-    graph_bulk *bl = start(g->s);
+    graph_bulk *bl = bulk_start(g->s);
     for (int i = 0; i < 20; i++) {
         char name[32];
         snprintf(name, sizeof name, "undone-%d", i);
@@ -438,7 +426,7 @@ typedef struct script_row {
 static void run_script(graph_store *s, const script_row *rows, size_t nrows, int64_t probes, char *got, size_t n,
                        char **dump)
 {
-    graph_bulk *b = start(s);
+    graph_bulk *b = bulk_start(s);
     graph_bulk_set_probe_rows(b, probes);
     got[0] = '\0';
     for (size_t i = 0; i < nrows; i++) {
@@ -470,7 +458,7 @@ static void probes_and_maps_agree(void **state)
     fixture *f = *state;
     /* the stored graph: an alias two models share, a name two nodes with label
      * Model share (one's identity label is Paper), a node with two labels */
-    graph_bulk *b = start(f->s);
+    graph_bulk *b = bulk_start(f->s);
     gs_error err;
     const script_row stored[] = {
         {{"Model"}, "A", "shared", NULL},      {{"Model"}, "B", "shared", NULL}, {{"Model"}, "C", "c-alias", NULL},
